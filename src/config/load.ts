@@ -1,0 +1,225 @@
+// Builds the one validated GatewayConfig from flags, LLMGW_* env, a YAML file and provider keys
+// in the environment. Precedence: flags, then env, then file. Errors name the offending field.
+import { readFileSync } from "node:fs";
+import { parse as parseYaml } from "yaml";
+import type { z } from "zod";
+import { type FileConfig, fileSchema } from "./schema.js";
+import type { GatewayConfig, ModelPolicy, ProviderConfig } from "./types.js";
+
+/** A configuration the gateway cannot start with; the message names the field. */
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+}
+
+/** Providers with their own wire format; any other known name is an OpenAI-compatible preset. */
+const NATIVE_TYPES = ["anthropic", "gemini", "ollama", "huggingface"] as const;
+
+/** What the loader needs to know of each OpenAI-compatible preset. */
+export interface PresetInfo {
+  keyEnv: string;
+  baseUrlEnv: string;
+  baseUrl: string;
+}
+
+export interface LoadInput {
+  argv: readonly string[];
+  env: Readonly<Record<string, string | undefined>>;
+  presets: Readonly<Record<string, PresetInfo>>;
+  /** Wire formats this build can speak (others are disabled with a warning). */
+  implementedTypes: ReadonlySet<string>;
+}
+
+const DEFAULT_POLICY: ModelPolicy = {
+  timeouts: { requestMs: 120_000, attemptMs: 60_000, firstTokenMs: 20_000, idleMs: 30_000, maxStreamMs: 900_000 },
+  retries: { maxAttempts: 3, baseMs: 200, maxMs: 5_000, budgetPct: 20 },
+  breaker: { errorThresholdPct: 50, minCalls: 10, windowMs: 10_000, resetMs: 30_000 },
+  cache: { enabled: false, ttlS: 600 },
+  equivalents: false,
+  unsupportedParams: "reject",
+};
+
+/** Parses `--name value` / `--name=value` flags. */
+export function parseFlags(argv: readonly string[]): Map<string, string> {
+  const flags = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? "";
+    if (!arg.startsWith("--")) continue;
+    const eq = arg.indexOf("=");
+    if (eq > 0) flags.set(arg.slice(2, eq), arg.slice(eq + 1));
+    else {
+      const next = argv[i + 1];
+      if (next !== undefined && !next.startsWith("--")) {
+        flags.set(arg.slice(2), next);
+        i++;
+      } else flags.set(arg.slice(2), "true");
+    }
+  }
+  return flags;
+}
+
+const VAR = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
+
+/** Replaces ${VAR} and ${VAR:-default} in every string of a parsed YAML tree. */
+export function substituteEnv(value: unknown, env: LoadInput["env"]): unknown {
+  if (typeof value === "string") {
+    return value.replace(VAR, (_m, name: string, def: string | undefined) => {
+      const v = env[name];
+      return v !== undefined && v !== "" ? v : (def ?? "");
+    });
+  }
+  if (Array.isArray(value)) return value.map((v) => substituteEnv(v, env));
+  if (value !== null && typeof value === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = substituteEnv(v, env);
+    return out;
+  }
+  return value;
+}
+
+function formatZodError(err: z.ZodError, source: string): string {
+  const lines = err.issues.map((i) => {
+    const path = i.path.length ? i.path.map(String).join(".") : "(root)";
+    return `  ${path}: ${i.message}`;
+  });
+  return `invalid configuration in ${source}:\n${lines.join("\n")}`;
+}
+
+function readFile(path: string, env: LoadInput["env"]): FileConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e: unknown) {
+    throw new ConfigError(`cannot read config file ${path}: ${(e as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (e: unknown) {
+    throw new ConfigError(`config file ${path} is not valid YAML: ${(e as Error).message}`);
+  }
+  const parsed = fileSchema.safeParse(substituteEnv(raw ?? {}, env));
+  if (!parsed.success) throw new ConfigError(formatZodError(parsed.error, path));
+  return parsed.data;
+}
+
+function mergePolicy(base: ModelPolicy, over: NonNullable<FileConfig["defaults"]> | undefined): ModelPolicy {
+  if (!over) return base;
+  const t = over.timeouts ?? {};
+  const r = over.retries ?? {};
+  const b = over.breaker ?? {};
+  const c = over.cache ?? {};
+  return {
+    timeouts: {
+      requestMs: t.request_ms ?? base.timeouts.requestMs,
+      attemptMs: t.attempt_ms ?? base.timeouts.attemptMs,
+      firstTokenMs: t.first_token_ms ?? base.timeouts.firstTokenMs,
+      idleMs: t.idle_ms ?? base.timeouts.idleMs,
+      maxStreamMs: t.max_stream_ms ?? base.timeouts.maxStreamMs,
+    },
+    retries: {
+      maxAttempts: r.max_attempts ?? base.retries.maxAttempts,
+      baseMs: r.base_ms ?? base.retries.baseMs,
+      maxMs: r.max_ms ?? base.retries.maxMs,
+      budgetPct: r.budget_pct ?? base.retries.budgetPct,
+    },
+    breaker: {
+      errorThresholdPct: b.error_threshold_pct ?? base.breaker.errorThresholdPct,
+      minCalls: b.min_calls ?? base.breaker.minCalls,
+      windowMs: b.window_ms ?? base.breaker.windowMs,
+      resetMs: b.reset_ms ?? base.breaker.resetMs,
+    },
+    cache: { enabled: c.enabled ?? base.cache.enabled, ttlS: c.ttl_s ?? base.cache.ttlS },
+    equivalents: over.equivalents ?? base.equivalents,
+    unsupportedParams: over.unsupported_params ?? base.unsupportedParams,
+  };
+}
+
+function intFrom(value: string | undefined, what: string): number | undefined {
+  if (value === undefined || value === "") return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new ConfigError(`${what}: "${value}" is not a port number`);
+  return n;
+}
+
+function resolveProviders(file: FileConfig, input: LoadInput, warnings: string[]): ProviderConfig[] {
+  const out: ProviderConfig[] = [{ name: "mock", type: "mock", baseUrl: "", apiKey: "", headers: {} }];
+  const { env, presets } = input;
+  const declared = file.providers ?? {};
+  for (const [name, spec] of Object.entries(declared)) {
+    if (name === "mock") continue;
+    const preset = presets[name];
+    const type = spec?.type ?? (preset ? "openai" : (NATIVE_TYPES as readonly string[]).includes(name) ? name : "");
+    if (!type) throw new ConfigError(`providers.${name}.type: required for a provider that is not a known preset`);
+    if (spec?.enabled === false) continue;
+    if (!input.implementedTypes.has(type)) {
+      warnings.push(`provider ${name} disabled: wire format "${type}" is not available in this build`);
+      continue;
+    }
+    const baseUrl = spec?.base_url || (preset ? env[preset.baseUrlEnv] || preset.baseUrl : "");
+    if (!baseUrl) throw new ConfigError(`providers.${name}.base_url: required for type ${type}`);
+    const apiKey = spec?.api_key ?? (preset ? (env[preset.keyEnv] ?? "") : "");
+    if (!apiKey) {
+      warnings.push(`provider ${name} disabled: its api_key resolved empty`);
+      continue;
+    }
+    out.push({ name, type, baseUrl, apiKey, headers: spec?.headers ?? {} });
+  }
+  for (const [name, preset] of Object.entries(presets)) {
+    if (name in declared) continue;
+    const apiKey = env[preset.keyEnv];
+    if (!apiKey) continue;
+    out.push({ name, type: "openai", baseUrl: env[preset.baseUrlEnv] || preset.baseUrl, apiKey, headers: {} });
+  }
+  return out;
+}
+
+/** Loads and validates the configuration; throws ConfigError naming the field on any problem. */
+export function loadConfig(input: LoadInput): GatewayConfig {
+  const flags = parseFlags(input.argv);
+  const { env } = input;
+  const path = flags.get("config") ?? env["LLMGW_CONFIG"];
+  const file: FileConfig = path ? readFile(path, env) : {};
+  const warnings: string[] = [];
+  const defaults = mergePolicy(DEFAULT_POLICY, file.defaults);
+  const providers = resolveProviders(file, input, warnings);
+  const models = new Map<string, GatewayConfig["models"] extends Map<string, infer M> ? M : never>();
+  for (const [name, m] of Object.entries(file.models ?? {})) {
+    models.set(name, {
+      name,
+      deployments: m.deployments.map((d) => ({ target: d.target, weight: d.weight ?? 1 })),
+      strategy: m.strategy ?? "weighted",
+      fallbacks: m.fallbacks ?? [],
+      policy: mergePolicy(defaults, m),
+    });
+  }
+  const level = flags.get("log-level") ?? env["LLMGW_LOG_LEVEL"] ?? file.logging?.level ?? "info";
+  const levels = ["trace", "debug", "info", "warn", "error", "fatal", "silent"];
+  if (!levels.includes(level)) throw new ConfigError(`logging.level: "${level}" is not one of ${levels.join(", ")}`);
+  const s = file.server ?? {};
+  return {
+    configPath: path ?? "",
+    server: {
+      host: flags.get("host") ?? (env["LLMGW_HOST"] || undefined) ?? s.host ?? "127.0.0.1",
+      port: intFrom(flags.get("port"), "--port") ?? intFrom(env["LLMGW_PORT"], "LLMGW_PORT") ?? s.port ?? 8080,
+      maxRequestBytes: s.max_request_bytes ?? 32 * 1024 * 1024,
+      maxInflight: s.max_inflight ?? 2000,
+      maxStreams: s.max_streams ?? 10_000,
+      shutdownGraceMs:
+        intFromAny(flags.get("shutdown-grace-ms") ?? env["LLMGW_SHUTDOWN_GRACE_MS"]) ?? s.shutdown_grace_ms ?? 10_000,
+      trustedProxies: s.trusted_proxies ?? [],
+    },
+    providers,
+    models,
+    defaults,
+    logging: { level, logPrompts: file.logging?.log_prompts ?? false },
+    warnings,
+    file,
+  };
+}
+
+function intFromAny(v: string | undefined): number | undefined {
+  if (v === undefined || v === "") return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new ConfigError(`shutdown grace: "${v}" is not a whole number of ms`);
+  return n;
+}

@@ -1,0 +1,131 @@
+// The validated shape of the gateway's configuration (../shared/config.example.yaml), as zod
+// schemas. Strict objects: an unknown key is a mistake worth stopping for, named by its path.
+import { z } from "zod";
+
+const positiveInt = z.number().int().positive();
+const nonNegInt = z.number().int().nonnegative();
+
+const timeouts = z.strictObject({
+  request_ms: positiveInt.optional(),
+  attempt_ms: positiveInt.optional(),
+  first_token_ms: positiveInt.optional(),
+  idle_ms: positiveInt.optional(),
+  max_stream_ms: positiveInt.optional(),
+});
+
+const retries = z.strictObject({
+  max_attempts: positiveInt.optional(),
+  base_ms: nonNegInt.optional(),
+  max_ms: nonNegInt.optional(),
+  budget_pct: z.number().min(0).max(100).optional(),
+});
+
+const breaker = z.strictObject({
+  error_threshold_pct: z.number().min(1).max(100).optional(),
+  min_calls: positiveInt.optional(),
+  window_ms: positiveInt.optional(),
+  reset_ms: positiveInt.optional(),
+});
+
+const cache = z.strictObject({ enabled: z.boolean().optional(), ttl_s: positiveInt.optional() });
+
+const modelPolicy = {
+  timeouts: timeouts.optional(),
+  retries: retries.optional(),
+  breaker: breaker.optional(),
+  cache: cache.optional(),
+  equivalents: z.boolean().optional(),
+  unsupported_params: z.enum(["reject", "warn"]).optional(),
+};
+
+const deployment = z.strictObject({
+  target: z.string().min(3).includes("/"),
+  weight: z.number().positive().optional(),
+  rpm: positiveInt.optional(),
+  tpm: positiveInt.optional(),
+});
+
+const limitSpec = z.strictObject({
+  rpm: positiveInt.optional(),
+  tpm: positiveInt.optional(),
+  concurrent: positiveInt.optional(),
+});
+
+/** The file's schema. Every section is optional; defaults are applied in load.ts. */
+export const fileSchema = z.strictObject({
+  server: z
+    .strictObject({
+      host: z.string().min(1).optional(),
+      port: z.number().int().min(0).max(65535).optional(),
+      max_request_bytes: positiveInt.optional(),
+      max_inflight: positiveInt.optional(),
+      max_streams: positiveInt.optional(),
+      shutdown_grace_ms: nonNegInt.optional(),
+      trusted_proxies: z.array(z.string()).optional(),
+    })
+    .optional(),
+  redis: z
+    .strictObject({
+      url: z.string().optional(),
+      name: z.string().optional(),
+      sentinels: z.array(z.strictObject({ host: z.string(), port: positiveInt })).optional(),
+      cluster_nodes: z.array(z.strictObject({ host: z.string(), port: positiveInt })).optional(),
+      command_timeout_ms: positiveInt.optional(),
+      on_outage: z.enum(["fail_open", "fail_closed"]).optional(),
+    })
+    .optional(),
+  providers: z
+    .record(
+      z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, "provider names are lower-case letters, digits, - and _"),
+      z
+        .strictObject({
+          type: z.string().optional(),
+          base_url: z.string().optional(),
+          api_key: z.string().optional(),
+          headers: z.record(z.string(), z.string()).optional(),
+          enabled: z.boolean().optional(),
+        })
+        .nullable(),
+    )
+    .optional(),
+  models: z
+    .record(
+      z.string().min(1),
+      z.strictObject({
+        deployments: z.array(deployment).min(1),
+        strategy: z.enum(["weighted", "least_inflight", "least_latency"]).optional(),
+        fallbacks: z.array(z.string().includes("/")).optional(),
+        hedge_after_ms: nonNegInt.optional(),
+        ...modelPolicy,
+      }),
+    )
+    .optional(),
+  defaults: z.strictObject(modelPolicy).optional(),
+  auth: z
+    .strictObject({ allow_anonymous: z.boolean().optional(), admin_sha256: z.string().optional() })
+    .optional(),
+  keys: z
+    .array(
+      z.strictObject({
+        name: z.string().min(1),
+        sha256: z.string().regex(/^[0-9a-f]{64}$/, "a lower-case hex SHA-256 digest"),
+        models: z.array(z.string()).optional(),
+        limits: limitSpec.optional(),
+        budget: z.strictObject({ usd: z.number().positive(), period: z.enum(["day", "week", "month"]) }).optional(),
+      }),
+    )
+    .optional(),
+  limits: z
+    .strictObject({ anonymous: limitSpec.optional(), default_output_reserve: positiveInt.optional() })
+    .optional(),
+  telemetry: z.strictObject({ otlp_endpoint: z.string().optional() }).optional(),
+  logging: z
+    .strictObject({
+      level: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).optional(),
+      log_prompts: z.boolean().optional(),
+    })
+    .optional(),
+});
+
+/** What a config file may contain, after ${VAR} substitution. */
+export type FileConfig = z.infer<typeof fileSchema>;

@@ -1,0 +1,61 @@
+// The resolved configuration object the rest of the gateway reads (built once by load.ts).
+import type { FileConfig } from "./schema.js";
+
+/** Timeouts in milliseconds; the request deadline bounds all the others. */
+export interface Timeouts {
+  requestMs: number;
+  attemptMs: number;
+  firstTokenMs: number;
+  idleMs: number;
+  maxStreamMs: number;
+}
+
+/** Per-model policy: `defaults` deep-merged with the model's own section. */
+export interface ModelPolicy {
+  timeouts: Timeouts;
+  retries: { maxAttempts: number; baseMs: number; maxMs: number; budgetPct: number };
+  breaker: { errorThresholdPct: number; minCalls: number; windowMs: number; resetMs: number };
+  cache: { enabled: boolean; ttlS: number };
+  equivalents: boolean;
+  unsupportedParams: "reject" | "warn";
+}
+
+/** An enabled provider: endpoint and credentials (the key never leaves this object but to its provider). */
+export interface ProviderConfig {
+  name: string;
+  type: string;
+  baseUrl: string;
+  apiKey: string;
+  headers: Record<string, string>;
+}
+
+/** A model name from config: deployments then fallbacks. */
+export interface ModelConfig {
+  name: string;
+  deployments: { target: string; weight: number }[];
+  strategy: "weighted" | "least_inflight" | "least_latency";
+  fallbacks: string[];
+  policy: ModelPolicy;
+}
+
+/** The whole configuration. */
+export interface GatewayConfig {
+  configPath: string;
+  server: {
+    host: string;
+    port: number;
+    maxRequestBytes: number;
+    maxInflight: number;
+    maxStreams: number;
+    shutdownGraceMs: number;
+    trustedProxies: string[];
+  };
+  providers: ProviderConfig[];
+  models: Map<string, ModelConfig>;
+  defaults: ModelPolicy;
+  logging: { level: string; logPrompts: boolean };
+  /** Problems that do not stop the gateway (a provider disabled, ...), logged at start. */
+  warnings: string[];
+  /** The validated file as written, for sections later features read (redis, keys, limits). */
+  file: FileConfig;
+}

@@ -1,0 +1,91 @@
+// Abort plumbing for one call: the client's signal, the call deadline and per-attempt timers,
+// linked by hand (AbortSignal.any leaks on Node 20, see NOTES.md) and always unlinked at the end.
+import { GatewayError, UpstreamError } from "./errors.js";
+
+/** Why a call was cancelled by its client. */
+export const CLIENT_CANCELLED = new GatewayError("CANCELLED", "CANCELLED", "the client cancelled the call");
+
+/** A call's abort scope: aborted by the client or by the deadline; `dispose` unlinks everything. */
+export class CallScope {
+  readonly controller = new AbortController();
+  readonly deadlineAt: number;
+  private readonly timer: NodeJS.Timeout;
+  private readonly onClientAbort = () => this.controller.abort(CLIENT_CANCELLED);
+
+  constructor(
+    private readonly clientSignal: AbortSignal,
+    timeoutMs: number,
+  ) {
+    this.deadlineAt = performance.now() + timeoutMs;
+    this.timer = setTimeout(
+      () =>
+        this.controller.abort(
+          new GatewayError("DEADLINE_EXCEEDED", "DEADLINE_EXCEEDED", `the call's deadline of ${timeoutMs} ms passed`),
+        ),
+      timeoutMs,
+    );
+    if (clientSignal.aborted) this.controller.abort(CLIENT_CANCELLED);
+    else clientSignal.addEventListener("abort", this.onClientAbort, { once: true });
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  /** Milliseconds left before the deadline. */
+  remaining(): number {
+    return this.deadlineAt - performance.now();
+  }
+
+  dispose(): void {
+    clearTimeout(this.timer);
+    this.clientSignal.removeEventListener("abort", this.onClientAbort);
+  }
+}
+
+/** One upstream attempt inside a call: aborted with the call, or by its own (re-armable) timer. */
+export class AttemptScope {
+  readonly controller = new AbortController();
+  private timer: NodeJS.Timeout | undefined;
+  private readonly onParentAbort = () => this.controller.abort(this.parent.signal.reason);
+
+  constructor(
+    private readonly parent: CallScope,
+    readonly provider: string,
+  ) {
+    if (parent.signal.aborted) this.controller.abort(parent.signal.reason);
+    else parent.signal.addEventListener("abort", this.onParentAbort, { once: true });
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  /** (Re)arms the attempt's timer; when it fires the attempt fails with an upstream timeout. */
+  arm(ms: number, what: string): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(
+      () => this.controller.abort(new UpstreamError("timeout", `${what} (${ms} ms)`, this.provider)),
+      ms,
+    );
+  }
+
+  /** Restarts the current timer from now (cheap: no new timer object). */
+  refresh(): void {
+    this.timer?.refresh();
+  }
+
+  dispose(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.parent.signal.removeEventListener("abort", this.onParentAbort);
+  }
+
+  /**
+   * What an error thrown during the attempt really means: when the attempt or call was aborted,
+   * the abort reason (client cancel, deadline, attempt timeout) wins over whatever the provider threw.
+   */
+  explain(e: unknown): unknown {
+    if (this.controller.signal.aborted) return this.controller.signal.reason;
+    return e;
+  }
+}

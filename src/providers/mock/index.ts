@@ -1,0 +1,191 @@
+// The built-in provider for zero-config runs, demos, tests and benchmarks: behaviour is chosen by
+// model name (echo, slow-<ms>, error-<status>, flaky-<n>, stall, cut, embed). No network.
+import { create } from "@bufbuild/protobuf";
+import {
+  type ChatRequest,
+  type ChatResponse,
+  ChatResponseSchema,
+  type ChatStreamResponse,
+  ChatStreamResponseSchema,
+  type EmbedRequest,
+  type EmbedResponse,
+  EmbedResponseSchema,
+  FinishReason,
+  Capability,
+  type ModelInfo,
+  ModelInfoSchema,
+  Role,
+  UsageSchema,
+} from "../../../gen/llmgateway/v1/llm_pb.js";
+import { GatewayError, UpstreamError, type UpstreamErrorKind } from "../../gateway/errors.js";
+import type { CallOptions, Provider } from "../types.js";
+
+/** Model names the mock answers, for listings and "not found" messages. */
+export const MOCK_MODELS = ["echo", "slow-<ms>", "error-<status>", "flaky-<n>", "stall", "cut", "embed"];
+
+const flakyCounts = new Map<string, number>();
+let idCounter = 0;
+
+function lastUserText(req: ChatRequest): string {
+  for (let i = req.messages.length - 1; i >= 0; i--) {
+    const m = req.messages[i];
+    if (m?.role !== Role.USER) continue;
+    let text = "";
+    for (const p of m.content) if (p.part.case === "text") text += p.part.value;
+    return text;
+  }
+  return "";
+}
+
+function promptChars(req: ChatRequest): number {
+  let n = 0;
+  for (const m of req.messages) for (const p of m.content) if (p.part.case === "text") n += p.part.value.length;
+  return n;
+}
+
+function statusKind(status: number): UpstreamErrorKind {
+  if (status === 429) return "rate_limited";
+  if (status === 401) return "auth";
+  if (status === 403) return "permission";
+  if (status === 404) return "not_found";
+  if (status === 400 || status === 413 || status === 422) return "bad_request";
+  return "unavailable";
+}
+
+/** Sleeps, or rejects with the signal's reason when it aborts first. */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(signal.reason);
+    };
+    const t = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+/** Applies the failure / delay a model name asks for; returns the behaviour left to perform. */
+async function prelude(model: string, opts: CallOptions): Promise<"echo" | "stall" | "cut"> {
+  if (model === "echo" || model === "embed") return "echo";
+  if (model === "stall") return "stall";
+  if (model === "cut") return "cut";
+  const [kind, arg] = [model.slice(0, model.indexOf("-")), Number(model.slice(model.indexOf("-") + 1))];
+  if (Number.isInteger(arg) && arg >= 0) {
+    if (kind === "slow") {
+      await sleep(arg, opts.signal);
+      return "echo";
+    }
+    if (kind === "error" && arg >= 400 && arg <= 599) {
+      throw new UpstreamError(statusKind(arg), `mock upstream answered HTTP ${arg}`, "mock", {
+        status: arg,
+        model,
+        ...(arg === 429 ? { retryAfterMs: 1000 } : {}),
+      });
+    }
+    if (kind === "flaky") {
+      const n = flakyCounts.get(model) ?? 0;
+      flakyCounts.set(model, n + 1);
+      if (n < arg) throw new UpstreamError("unavailable", "mock upstream answered HTTP 503", "mock", { status: 503, model });
+      return "echo";
+    }
+  }
+  throw new GatewayError("NOT_FOUND", "MODEL_NOT_FOUND", `mock has no model "${model}"; it has ${MOCK_MODELS.join(", ")}`, {
+    metadata: { provider: "mock", model },
+  });
+}
+
+function usage(req: ChatRequest, answer: string) {
+  const input = Math.ceil(promptChars(req) / 4);
+  const output = answer.split(" ").length;
+  return create(UsageSchema, { inputTokens: input, outputTokens: output, totalTokens: input + output });
+}
+
+/** Deterministic unit-ish vector for a text: the same input always embeds the same way. */
+function vectorFor(text: string, dims: number): number[] {
+  let h = 2166136261;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619);
+  const out: number[] = [];
+  for (let i = 0; i < dims; i++) {
+    h = Math.imul(h ^ (h >>> 15), 2246822507) ^ i;
+    out.push(((h >>> 0) % 2000) / 1000 - 1);
+  }
+  return out;
+}
+
+async function* stream(req: ChatRequest, opts: CallOptions): AsyncGenerator<ChatStreamResponse> {
+  const mode = await prelude(opts.model, opts);
+  const answer = `echo: ${lastUserText(req)}`;
+  const words = answer.split(" ");
+  yield create(ChatStreamResponseSchema, {
+    event: { case: "start", value: { id: `mock-${++idCounter}`, model: opts.model } },
+  });
+  for (let i = 0; i < words.length; i++) {
+    const text = i === words.length - 1 ? words[i] : `${words[i]} `;
+    yield create(ChatStreamResponseSchema, { event: { case: "delta", value: { text } } });
+    if (mode === "stall") await sleep(2 ** 31 - 1, opts.signal);
+    if (mode === "cut" && i === 0) {
+      throw new UpstreamError("stream_interrupted", "mock upstream closed the stream mid-answer", "mock", {
+        model: opts.model,
+      });
+    }
+  }
+  yield create(ChatStreamResponseSchema, {
+    event: { case: "end", value: { finishReason: FinishReason.STOP, usage: usage(req, answer) } },
+  });
+}
+
+/** Creates the mock provider. */
+export function createMockProvider(): Provider {
+  return {
+    name: "mock",
+    type: "mock",
+    async chat(req: ChatRequest, opts: CallOptions): Promise<ChatResponse> {
+      const mode = await prelude(opts.model, opts);
+      if (mode === "stall") await sleep(2 ** 31 - 1, opts.signal);
+      if (mode === "cut") {
+        throw new UpstreamError("network", "mock upstream closed the connection mid-answer", "mock", { model: opts.model });
+      }
+      const answer = `echo: ${lastUserText(req)}`;
+      return create(ChatResponseSchema, {
+        id: `mock-${++idCounter}`,
+        model: opts.model,
+        message: { role: Role.ASSISTANT, content: [{ part: { case: "text", value: answer } }] },
+        finishReason: FinishReason.STOP,
+        usage: usage(req, answer),
+      });
+    },
+    chatStream: stream,
+    async embed(req: EmbedRequest, opts: CallOptions): Promise<EmbedResponse> {
+      await prelude(opts.model, opts);
+      const dims = req.dimensions ?? 8;
+      let chars = 0;
+      const embeddings = req.inputs.map((text, index) => {
+        chars += text.length;
+        return { index, values: vectorFor(text, dims) };
+      });
+      const tokens = Math.ceil(chars / 4);
+      return create(EmbedResponseSchema, {
+        model: opts.model,
+        embeddings,
+        usage: { inputTokens: tokens, totalTokens: tokens },
+      });
+    },
+    async listModels(): Promise<ModelInfo[]> {
+      const chat = [Capability.CHAT, Capability.STREAM];
+      return [
+        create(ModelInfoSchema, { id: "mock/echo", provider: "mock", upstreamModel: "echo", capabilities: chat }),
+        create(ModelInfoSchema, {
+          id: "mock/embed",
+          provider: "mock",
+          upstreamModel: "embed",
+          capabilities: [Capability.EMBEDDINGS],
+        }),
+      ];
+    },
+    async close() {},
+  };
+}

@@ -1,0 +1,234 @@
+// Pure translation of the contract's ChatRequest / EmbedRequest into OpenAI request JSON, applying
+// a host's quirks; a parameter the host cannot honour is refused (or dropped with a warning).
+import {
+  type ChatRequest,
+  type ContentPart,
+  type EmbedRequest,
+  type Message,
+  ResponseFormat_Type,
+  Role,
+  ToolChoice_Mode,
+} from "../../../gen/llmgateway/v1/llm_pb.js";
+import { GatewayError } from "../../gateway/errors.js";
+import type { OpenAIParam, OpenAIQuirks } from "./presets.js";
+import type {
+  OAIChatRequest,
+  OAIContentPart,
+  OAIEmbeddingsRequest,
+  OAIImageDetail,
+  OAIMessage,
+  OAIResponseFormat,
+  OAITextPart,
+  OAITool,
+  OAIToolChoice,
+} from "./wire.js";
+
+/** What the translator needs besides the request; one object per provider, reused per call. */
+export interface TranslateOptions {
+  /** Provider name, for error messages. */
+  provider: string;
+  quirks: OpenAIQuirks;
+  /** "reject" (default): UNSUPPORTED_PARAMETER; "warn": drop the parameter and call `warn`. */
+  unsupportedParams?: "reject" | "warn";
+  warn?: (msg: string) => void;
+}
+
+function invalid(field: string, description: string): GatewayError {
+  return new GatewayError("INVALID_ARGUMENT", "INVALID_REQUEST", `${field}: ${description}`, {
+    violations: [{ field, description }],
+  });
+}
+
+/** True when the parameter may be sent; throws or warns (per options) when the host lacks it. */
+function allowed(param: OpenAIParam, o: TranslateOptions): boolean {
+  if (!o.quirks.unsupportedParams.includes(param)) return true;
+  const msg = `parameter "${param}" is not supported by provider "${o.provider}"`;
+  if (o.unsupportedParams === "warn") {
+    o.warn?.(`${msg}; dropped`);
+    return false;
+  }
+  throw new GatewayError("INVALID_ARGUMENT", "UNSUPPORTED_PARAMETER", msg, {
+    metadata: { parameter: param, provider: o.provider },
+  });
+}
+
+function parseJson(text: string, field: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e: unknown) {
+    throw invalid(field, `not valid JSON (${e instanceof Error ? e.message : String(e)})`);
+  }
+}
+
+function textOnly(parts: ContentPart[], i: number): string | OAITextPart[] {
+  if (parts.length === 1 && parts[0]!.part.case === "text") return parts[0]!.part.value;
+  const out: OAITextPart[] = [];
+  for (let j = 0; j < parts.length; j++) {
+    const p = parts[j]!.part;
+    if (p.case === "text") out.push({ type: "text", text: p.value });
+    else if (p.case === "image") throw invalid(`messages[${i}].content[${j}]`, "images only in user messages");
+  }
+  return out.length === 0 ? "" : out;
+}
+
+const DETAILS: ReadonlySet<string> = new Set(["auto", "low", "high"]);
+
+function userContent(parts: ContentPart[], i: number, o: TranslateOptions): string | OAIContentPart[] {
+  if (parts.length === 1 && parts[0]!.part.case === "text") return parts[0]!.part.value;
+  const out: OAIContentPart[] = [];
+  for (let j = 0; j < parts.length; j++) {
+    const p = parts[j]!.part;
+    if (p.case === "text") {
+      out.push({ type: "text", text: p.value });
+    } else if (p.case === "image") {
+      if (!allowed("images", o)) continue;
+      const img = p.value;
+      let url: string;
+      if (img.source.case === "url") url = img.source.value;
+      else if (img.source.case === "data") {
+        if (img.mediaType === "") throw invalid(`messages[${i}].content[${j}].image.media_type`, "required with data");
+        const d = img.source.value;
+        url = `data:${img.mediaType};base64,${Buffer.from(d.buffer, d.byteOffset, d.byteLength).toString("base64")}`;
+      } else throw invalid(`messages[${i}].content[${j}].image`, "needs url or data");
+      if (img.detail === "") out.push({ type: "image_url", image_url: { url } });
+      else if (DETAILS.has(img.detail)) {
+        out.push({ type: "image_url", image_url: { url, detail: img.detail as OAIImageDetail } });
+      } else throw invalid(`messages[${i}].content[${j}].image.detail`, "must be auto, low or high");
+    }
+  }
+  return out.length === 1 && out[0]!.type === "text" ? out[0]!.text : out;
+}
+
+function message(m: Message, i: number, o: TranslateOptions): OAIMessage {
+  const name = m.name !== "" && allowed("message_name", o) ? m.name : undefined;
+  switch (m.role) {
+    case Role.SYSTEM:
+      return name === undefined
+        ? { role: "system", content: textOnly(m.content, i) }
+        : { role: "system", content: textOnly(m.content, i), name };
+    case Role.USER: {
+      const content = userContent(m.content, i, o);
+      return name === undefined ? { role: "user", content } : { role: "user", content, name };
+    }
+    case Role.ASSISTANT: {
+      const text = m.content.length === 0 ? null : textOnly(m.content, i);
+      const out: OAIMessage = { role: "assistant", content: text };
+      if (m.toolCalls.length > 0) {
+        out.tool_calls = m.toolCalls.map((c) => ({
+          id: c.id,
+          type: "function" as const,
+          function: { name: c.name, arguments: c.argumentsJson === "" ? "{}" : c.argumentsJson },
+        }));
+      } else if (text === null) out.content = "";
+      if (name !== undefined) out.name = name;
+      return out;
+    }
+    case Role.TOOL:
+      if (m.toolCallId === "") throw invalid(`messages[${i}].tool_call_id`, "required for tool messages");
+      return { role: "tool", content: textOnly(m.content, i), tool_call_id: m.toolCallId };
+    default:
+      throw invalid(`messages[${i}].role`, "must be system, user, assistant or tool");
+  }
+}
+
+function tools(req: ChatRequest): OAITool[] {
+  return req.tools.map((t, i) => {
+    const fn: OAITool["function"] = { name: t.name };
+    if (t.description !== "") fn.description = t.description;
+    if (t.parametersJson !== "") fn.parameters = parseJson(t.parametersJson, `tools[${i}].parameters_json`);
+    return { type: "function", function: fn };
+  });
+}
+
+function toolChoice(req: ChatRequest): OAIToolChoice | undefined {
+  const c = req.toolChoice?.choice;
+  if (c === undefined || c.case === undefined) return undefined;
+  if (c.case === "toolName") return { type: "function", function: { name: c.value } };
+  switch (c.value) {
+    case ToolChoice_Mode.AUTO:
+      return "auto";
+    case ToolChoice_Mode.NONE:
+      return "none";
+    case ToolChoice_Mode.REQUIRED:
+      return "required";
+    default:
+      return undefined;
+  }
+}
+
+function responseFormat(req: ChatRequest, o: TranslateOptions): OAIResponseFormat | undefined {
+  const f = req.responseFormat;
+  if (f === undefined) return undefined;
+  switch (f.type) {
+    case ResponseFormat_Type.JSON_OBJECT:
+      return allowed("response_format", o) ? { type: "json_object" } : undefined;
+    case ResponseFormat_Type.JSON_SCHEMA: {
+      if (!allowed("response_format", o) || !allowed("json_schema", o)) return undefined;
+      if (f.jsonSchema === "") throw invalid("response_format.json_schema", "required for TYPE_JSON_SCHEMA");
+      const schema = parseJson(f.jsonSchema, "response_format.json_schema");
+      return { type: "json_schema", json_schema: { name: f.schemaName || "response", schema, strict: f.strict } };
+    }
+    default:
+      return undefined; // text is every provider's default: sending it only risks a rejection
+  }
+}
+
+/** Builds the chat-completions body; `model` is the upstream name, `stream` adds stream_options. */
+export function toOpenAIChatRequest(
+  req: ChatRequest,
+  model: string,
+  stream: boolean,
+  o: TranslateOptions,
+): OAIChatRequest {
+  const out: OAIChatRequest = { model, messages: req.messages.map((m, i) => message(m, i, o)) };
+  const q = o.quirks;
+  if (req.temperature !== undefined && allowed("temperature", o)) out.temperature = req.temperature;
+  if (req.topP !== undefined && allowed("top_p", o)) out.top_p = req.topP;
+  if (req.maxTokens !== undefined && allowed("max_tokens", o)) out[q.maxTokensField] = req.maxTokens;
+  if (req.stop.length > 0 && allowed("stop", o)) out.stop = req.stop;
+  if (req.seed !== undefined && allowed("seed", o)) out[q.seedField] = Number(req.seed);
+  if (req.tools.length > 0 && allowed("tools", o)) out.tools = tools(req);
+  const choice = toolChoice(req);
+  if (choice !== undefined && allowed("tool_choice", o)) out.tool_choice = choice;
+  const format = responseFormat(req, o);
+  if (format !== undefined) out.response_format = format;
+  if (req.user !== "" && allowed("user", o)) out.user = req.user;
+  if (req.presencePenalty !== undefined && allowed("presence_penalty", o)) {
+    out.presence_penalty = req.presencePenalty;
+  }
+  if (req.frequencyPenalty !== undefined && allowed("frequency_penalty", o)) {
+    out.frequency_penalty = req.frequencyPenalty;
+  }
+  if (stream) {
+    out.stream = true;
+    if (q.supportsStreamOptions) out.stream_options = { include_usage: true };
+  }
+  return out;
+}
+
+/** Builds the embeddings body (base64 vectors where the host supports them). */
+export function toOpenAIEmbeddingsRequest(
+  req: EmbedRequest,
+  model: string,
+  o: TranslateOptions,
+): OAIEmbeddingsRequest {
+  const out: OAIEmbeddingsRequest = {
+    model,
+    input: req.inputs,
+    encoding_format: o.quirks.embeddingsBase64 ? "base64" : "float",
+  };
+  if (req.dimensions !== undefined) out.dimensions = req.dimensions;
+  if (req.user !== "" && allowed("user", o)) out.user = req.user;
+  return out;
+}
+
+/** Characters of the prompt, for a chars/4 usage estimate when the upstream reports none. */
+export function promptChars(req: ChatRequest): number {
+  let n = 0;
+  for (const m of req.messages) {
+    for (const c of m.content) if (c.part.case === "text") n += c.part.value.length;
+    for (const t of m.toolCalls) n += t.argumentsJson.length + t.name.length;
+  }
+  for (const t of req.tools) n += t.parametersJson.length + t.description.length + t.name.length;
+  return n;
+}

@@ -1,0 +1,479 @@
+// A real HTTP/1.1 server on loopback speaking OpenAI's wire (chat completions unary + SSE,
+// embeddings, models, error bodies), with faults chosen by the request's model string
+// (`gpt-4o-mini+status=429+retry_after=2`; see openai-faults.ts for the directives).
+import { randomBytes } from "node:crypto";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
+import {
+  badJsonBody,
+  type Directives,
+  embeddingInputs,
+  embeddingVector,
+  faultError,
+  field,
+  firstToolName,
+  float32Base64,
+  includeUsage,
+  invalidKeyBody,
+  invalidUrlBody,
+  lastUserText,
+  messagesOf,
+  missingKeyBody,
+  missingParamBody,
+  modelNotFoundBody,
+  type OpenAIErrorBody,
+  parseDirectives,
+  promptTokens,
+  withoutFailures,
+  wordCount,
+  words,
+} from "./openai-faults.js";
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  headers: Record<string, string | string[] | undefined>;
+  /** Parsed JSON body; the raw text when it was not JSON; undefined when empty. */
+  body: unknown;
+  /** The client closed the connection before the response finished. */
+  aborted: boolean;
+  /** The response was completely written. */
+  finished: boolean;
+}
+
+export interface OpenAIFake {
+  /** Base URL ending in /v1, e.g. http://127.0.0.1:PORT/v1. */
+  url: string;
+  port: number;
+  requests: RecordedRequest[];
+  close(): Promise<void>;
+  /** Clears `requests` and the per-model-string call counters (fail_times). */
+  reset(): void;
+  /** Resolves true once requests[index] is aborted by the client, false after timeoutMs. */
+  waitForAbort(index: number, timeoutMs: number): Promise<boolean>;
+}
+
+export const FAKE_MODELS = [
+  { id: "gpt-4o-mini", object: "model", created: 1721172741, owned_by: "system" },
+  { id: "gpt-4o", object: "model", created: 1715367049, owned_by: "system" },
+  { id: "text-embedding-3-small", object: "model", created: 1705948997, owned_by: "system" },
+] as const;
+
+const FINGERPRINT = "fp_fake0001";
+
+/** One request/response pair in flight. */
+interface Exchange {
+  req: IncomingMessage;
+  res: ServerResponse;
+  rec: RecordedRequest;
+  /** The socket closed (either side). */
+  closed: boolean;
+  /** We destroyed the socket on purpose (reset / drop): not a client abort. */
+  killed: boolean;
+}
+
+function baseHeaders(extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    "x-request-id": `req_${randomBytes(16).toString("hex")}`,
+    "openai-version": "2020-10-01",
+    "openai-organization": "user-fake",
+    "openai-processing-ms": "1",
+    ...extra,
+  };
+}
+
+function retryHeaders(d: Directives): Record<string, string> {
+  const h: Record<string, string> = {};
+  if (d.retryAfter !== undefined) h["retry-after"] = d.retryAfter;
+  if (d.retryAfterMs !== undefined) h["retry-after-ms"] = d.retryAfterMs;
+  if (d.shouldRetry !== undefined) h["x-should-retry"] = d.shouldRetry;
+  return h;
+}
+
+function sendJson(
+  ex: Exchange,
+  status: number,
+  payload: unknown,
+  headers: Record<string, string> = {},
+): void {
+  if (ex.closed) return;
+  const text = JSON.stringify(payload);
+  ex.res.writeHead(status, {
+    ...baseHeaders(headers),
+    "content-type": "application/json",
+    "content-length": String(Buffer.byteLength(text)),
+  });
+  ex.res.end(text);
+}
+
+function sendError(ex: Exchange, status: number, err: OpenAIErrorBody, headers: Record<string, string> = {}) {
+  sendJson(ex, status, err, headers);
+}
+
+/** Destroys the connection on purpose: RST for `reset`, a plain close for `drop`. */
+function kill(ex: Exchange, rst: boolean): void {
+  ex.killed = true;
+  if (rst) ex.req.socket.resetAndDestroy();
+  else ex.req.socket.destroy();
+}
+
+/** Kills (plain close) once everything written so far has left the socket's buffer. */
+function killAfterFlush(ex: Exchange): void {
+  setImmediate(() => {
+    const s = ex.req.socket;
+    if (ex.closed) return;
+    if (s.writableLength === 0) kill(ex, false);
+    else s.once("drain", () => kill(ex, false));
+  });
+}
+
+/** Waits ms; resolves false (early) if the connection closes meanwhile. */
+function pause(ex: Exchange, ms: number): Promise<boolean> {
+  if (ex.closed) return Promise.resolve(false);
+  if (ms <= 0) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const onClose = () => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    const timer = setTimeout(() => {
+      ex.res.off("close", onClose);
+      resolve(true);
+    }, ms);
+    ex.res.once("close", onClose);
+  });
+}
+
+function usageOf(prompt: number, completion: number) {
+  return {
+    prompt_tokens: prompt,
+    completion_tokens: completion,
+    total_tokens: prompt + completion,
+    prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
+    completion_tokens_details: {
+      reasoning_tokens: 0,
+      audio_tokens: 0,
+      accepted_prediction_tokens: 0,
+      rejected_prediction_tokens: 0,
+    },
+  };
+}
+
+const TOOL_ARGS = '{"city":"Paris"}';
+const TOOL_ARG_FRAGMENTS = ['{"', "city", '":"', "Paris", '"}'];
+
+interface Answer {
+  content: string | null;
+  tool?: { id: string; name: string };
+  finish: "stop" | "length" | "tool_calls";
+  promptTokens: number;
+  completionTokens: number;
+}
+
+function answerFor(d: Directives, reqBody: unknown, seq: number): Answer {
+  const messages = messagesOf(reqBody);
+  const finish = d.length ? "length" : d.tools ? "tool_calls" : "stop";
+  const prompt = promptTokens(messages);
+  if (d.tools) {
+    const tool = { id: `call_fake${seq}`, name: firstToolName(reqBody) };
+    return { content: null, tool, finish, promptTokens: prompt, completionTokens: TOOL_ARG_FRAGMENTS.length };
+  }
+  if (d.nullContent) return { content: null, finish, promptTokens: prompt, completionTokens: 0 };
+  const content = `echo: ${lastUserText(messages)}`;
+  return { content, finish, promptTokens: prompt, completionTokens: wordCount(content) };
+}
+
+function chatUnary(ex: Exchange, d: Directives, a: Answer, id: string, created: number): void {
+  const message: Record<string, unknown> = {
+    role: "assistant",
+    content: a.content,
+    refusal: null,
+    annotations: [],
+  };
+  if (a.tool) {
+    message["tool_calls"] = [
+      { id: a.tool.id, type: "function", function: { name: a.tool.name, arguments: TOOL_ARGS } },
+    ];
+  }
+  const payload: Record<string, unknown> = {
+    id,
+    object: "chat.completion",
+    created,
+    model: d.base,
+    choices: d.noChoices ? [] : [{ index: 0, message, logprobs: null, finish_reason: a.finish }],
+    service_tier: "default",
+    system_fingerprint: FINGERPRINT,
+  };
+  if (!d.noUsage) payload["usage"] = usageOf(a.promptTokens, a.completionTokens);
+  if (d.stall) return;
+  if (!d.malformed && d.drop === undefined) return sendJson(ex, 200, payload);
+  const text = d.malformed
+    ? `{"id":"${id}","object":"chat.completion","choices":[{"index":0,`
+    : JSON.stringify(payload);
+  ex.res.writeHead(200, {
+    ...baseHeaders(),
+    "content-type": "application/json",
+    "content-length": String(Buffer.byteLength(text)),
+  });
+  if (d.malformed) {
+    ex.res.end(text);
+    return;
+  }
+  ex.res.write(text.slice(0, Math.floor(text.length / 2)), () => kill(ex, false));
+}
+
+async function chatStream(
+  ex: Exchange,
+  d: Directives,
+  a: Answer,
+  reqBody: unknown,
+  id: string,
+  created: number,
+): Promise<void> {
+  const withUsage = includeUsage(reqBody);
+  const res = ex.res;
+  res.writeHead(200, {
+    ...baseHeaders(),
+    "content-type": "text/event-stream; charset=utf-8",
+    "cache-control": "no-cache",
+  });
+  const chunk = (choices: unknown[], extra: Record<string, unknown> = {}) => {
+    const c: Record<string, unknown> = {
+      id,
+      object: "chat.completion.chunk",
+      created,
+      model: d.base,
+      service_tier: "default",
+      system_fingerprint: FINGERPRINT,
+      choices,
+    };
+    if (withUsage) c["usage"] = null;
+    return { ...c, ...extra };
+  };
+  const choice = (delta: Record<string, unknown>, finish: string | null = null) => [
+    { index: 0, delta, logprobs: null, finish_reason: finish },
+  ];
+  const send = async (payload: unknown): Promise<boolean> => {
+    if (ex.closed) return false;
+    res.write(`data: ${JSON.stringify(payload)}\n\n`);
+    return pause(ex, d.chunkDelayMs ?? 0);
+  };
+
+  const pieces: Record<string, unknown>[] = [];
+  const first: Record<string, unknown> = {
+    role: "assistant",
+    content: a.content === null ? null : "",
+    refusal: null,
+  };
+  if (a.tool) {
+    first["tool_calls"] = [
+      { index: 0, id: a.tool.id, type: "function", function: { name: a.tool.name, arguments: "" } },
+    ];
+    for (const f of TOOL_ARG_FRAGMENTS)
+      pieces.push({ tool_calls: [{ index: 0, function: { arguments: f } }] });
+  } else if (a.content === null) {
+    pieces.push({ content: null }, { content: null });
+  } else {
+    for (const w of words(a.content)) pieces.push({ content: w });
+  }
+
+  if (!d.noChoices && !(await send(chunk(choice(first))))) return;
+  for (let i = 0; i < pieces.length && !d.noChoices; i++) {
+    if (d.drop !== undefined && i >= d.drop) {
+      return killAfterFlush(ex);
+    }
+    if (d.emptyChunks) {
+      if (!(await send(chunk([])))) return;
+      if (!(await send(chunk(choice({ content: "" }))))) return;
+    }
+    if (!(await send(chunk(choice(pieces[i] ?? {}))))) return;
+    if (d.stall) return;
+    if (d.malformed && i === 0)
+      res.write(`data: {"id":"${id}","object":"chat.completion.chunk","choices":[{\n\n`);
+  }
+  if (d.drop !== undefined) {
+    return killAfterFlush(ex);
+  }
+  if (!d.noChoices && !(await send(chunk(choice({}, a.finish))))) return;
+  if (withUsage && !d.noUsage) {
+    if (!(await send(chunk([], { usage: usageOf(a.promptTokens, a.completionTokens) })))) return;
+  }
+  if (!ex.closed) res.end("data: [DONE]\n\n");
+}
+
+function embeddings(ex: Exchange, d: Directives, reqBody: unknown): void {
+  const inputs = embeddingInputs(field(reqBody, "input"));
+  if (!inputs) return sendError(ex, 400, missingParamBody("input"));
+  const dimsField = field(reqBody, "dimensions");
+  const dims = typeof dimsField === "number" && Number.isInteger(dimsField) && dimsField > 0 ? dimsField : 8;
+  const base64 = field(reqBody, "encoding_format") === "base64";
+  const tokens = inputs.reduce((n, s) => n + Math.max(1, Math.ceil(s.length / 4)), 0);
+  sendJson(ex, 200, {
+    object: "list",
+    data: inputs.map((text, index) => {
+      const v = embeddingVector(text, dims);
+      return { object: "embedding", index, embedding: base64 ? float32Base64(v) : v };
+    }),
+    model: d.base,
+    usage: { prompt_tokens: tokens, total_tokens: tokens },
+  });
+}
+
+export async function startOpenAIFake(opts: { apiKey?: string } = {}): Promise<OpenAIFake> {
+  const requests: RecordedRequest[] = [];
+  const calls = new Map<string, number>();
+  const sockets = new Set<Socket>();
+  const abortWaiters = new Set<() => void>();
+  let seq = 0;
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? "/").split("?")[0] ?? "/";
+    const method = req.method ?? "GET";
+    const rec: RecordedRequest = {
+      method,
+      path,
+      headers: { ...req.headers },
+      body: undefined,
+      aborted: false,
+      finished: false,
+    };
+    requests.push(rec);
+    const ex: Exchange = { req, res, rec, closed: false, killed: false };
+    res.on("close", () => {
+      ex.closed = true;
+      rec.finished = res.writableFinished;
+      if (!res.writableFinished && !ex.killed) {
+        rec.aborted = true;
+        for (const w of abortWaiters) w();
+      }
+    });
+
+    const chunks: Buffer[] = [];
+    try {
+      for await (const c of req) chunks.push(c as Buffer);
+    } catch {
+      return; // the client went away mid-body; the close handler recorded it
+    }
+    const raw = Buffer.concat(chunks).toString("utf8");
+    let reqBody: unknown;
+    if (raw !== "") {
+      try {
+        reqBody = JSON.parse(raw);
+      } catch {
+        rec.body = raw;
+        return sendError(ex, 400, badJsonBody());
+      }
+    }
+    rec.body = reqBody;
+
+    if (opts.apiKey !== undefined) {
+      const auth = req.headers.authorization;
+      if (auth !== `Bearer ${opts.apiKey}`) {
+        const given = auth?.replace(/^Bearer\s+/i, "") ?? "";
+        return sendError(ex, 401, given === "" ? missingKeyBody() : invalidKeyBody(given));
+      }
+    }
+
+    if (method === "GET" && path === "/v1/models")
+      return sendJson(ex, 200, { object: "list", data: FAKE_MODELS });
+    if (method === "GET" && path.startsWith("/v1/models/")) {
+      const id = decodeURIComponent(path.slice("/v1/models/".length));
+      const m = FAKE_MODELS.find((x) => x.id === id);
+      return m ? sendJson(ex, 200, m) : sendError(ex, 404, modelNotFoundBody(id));
+    }
+    const isChat = method === "POST" && path === "/v1/chat/completions";
+    const isEmbed = method === "POST" && path === "/v1/embeddings";
+    if (!isChat && !isEmbed) return sendError(ex, 404, invalidUrlBody(method, path));
+
+    const model = field(reqBody, "model");
+    if (typeof model !== "string" || model === "") {
+      return sendError(ex, 400, {
+        error: {
+          message: "you must provide a model parameter",
+          type: "invalid_request_error",
+          param: null,
+          code: null,
+        },
+      });
+    }
+    const n = (calls.get(model) ?? 0) + 1;
+    calls.set(model, n);
+    let d = parseDirectives(model);
+    if (d.failTimes !== undefined && n > d.failTimes) d = withoutFailures(d);
+
+    if (d.delayMs !== undefined && !(await pause(ex, d.delayMs))) return;
+    if (ex.closed) return;
+    if (d.reset) return kill(ex, true);
+    const fault = faultError(d);
+    if (fault) return sendError(ex, fault.status, fault.body, retryHeaders(d));
+    if (isEmbed) return d.stall ? undefined : embeddings(ex, d, reqBody);
+
+    if (!Array.isArray(field(reqBody, "messages"))) return sendError(ex, 400, missingParamBody("messages"));
+    seq++;
+    const id = `chatcmpl-fake${seq}`;
+    const created = Math.floor(Date.now() / 1000);
+    const answer = answerFor(d, reqBody, seq);
+    if (field(reqBody, "stream") === true) return chatStream(ex, d, answer, reqBody, id, created);
+    return chatUnary(ex, d, answer, id, created);
+  }
+
+  const server = createServer({ keepAlive: true }, (req, res) => {
+    handle(req, res).catch(() => {
+      if (!res.headersSent && !res.destroyed) {
+        res.writeHead(500, { "content-type": "application/json" });
+        res.end(
+          JSON.stringify({
+            error: { message: "fake failed", type: "server_error", param: null, code: null },
+          }),
+        );
+      } else {
+        res.destroy();
+      }
+    });
+  });
+  server.on("connection", (s: Socket) => {
+    sockets.add(s);
+    s.on("close", () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+
+  return {
+    url: `http://127.0.0.1:${port}/v1`,
+    port,
+    requests,
+    reset() {
+      requests.length = 0;
+      calls.clear();
+    },
+    close() {
+      return new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const s of sockets) s.destroy();
+        server.closeAllConnections();
+      });
+    },
+    waitForAbort(index, timeoutMs) {
+      if (requests[index]?.aborted) return Promise.resolve(true);
+      return new Promise<boolean>((resolve) => {
+        const check = () => {
+          if (!requests[index]?.aborted) return;
+          done(true);
+        };
+        const done = (v: boolean) => {
+          clearTimeout(timer);
+          abortWaiters.delete(check);
+          resolve(v);
+        };
+        const timer = setTimeout(() => done(false), timeoutMs);
+        abortWaiters.add(check);
+      });
+    },
+  };
+}
