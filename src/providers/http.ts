@@ -268,7 +268,9 @@ export async function* parseSSE(
       if (cr >= 0 && cr < start) cr = buf.indexOf("\r", start);
       if (line === "") {
         if (data !== undefined) {
-          yield id === undefined ? { event: event || "message", data } : { event: event || "message", data, id };
+          yield id === undefined
+            ? { event: event || "message", data }
+            : { event: event || "message", data, id };
         }
         data = undefined;
         event = "";
@@ -325,9 +327,14 @@ export async function* parseNDJSON(
     try {
       value = JSON.parse(line);
     } catch (e: unknown) {
-      throw new UpstreamError("protocol", "upstream sent a line that is not JSON", opts.provider ?? "upstream", {
-        cause: e,
-      });
+      throw new UpstreamError(
+        "protocol",
+        "upstream sent a line that is not JSON",
+        opts.provider ?? "upstream",
+        {
+          cause: e,
+        },
+      );
     }
     yield value;
   }

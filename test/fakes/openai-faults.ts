@@ -1,6 +1,9 @@
 // Helpers for the OpenAI fake (openai.ts): the model-string directive parser, OpenAI's real error
-// bodies by status, and the deterministic content (echo text, token counts, embedding vectors).
-import { createHash } from "node:crypto";
+// bodies by status, the deterministic content (echo text, token counts, embedding vectors), and
+// the per-exchange primitives (send, pause, kill) the fault directives are built from.
+import { createHash, randomBytes } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { RecordedRequest } from "./openai.js";
 
 /** Behaviour requested through the model string: `base+key+key=value+...`. */
 export interface Directives {
@@ -370,4 +373,135 @@ export function embeddingVector(text: string, dims: number): number[] {
 
 export function float32Base64(vector: number[]): string {
   return Buffer.from(new Float32Array(vector).buffer).toString("base64");
+}
+
+// ---- exchange primitives and answers ----
+
+export const FINGERPRINT = "fp_fake0001";
+
+/** One request/response pair in flight. */
+export interface Exchange {
+  req: IncomingMessage;
+  res: ServerResponse;
+  rec: RecordedRequest;
+  /** The socket closed (either side). */
+  closed: boolean;
+  /** We destroyed the socket on purpose (reset / drop): not a client abort. */
+  killed: boolean;
+}
+
+export function baseHeaders(extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    "x-request-id": `req_${randomBytes(16).toString("hex")}`,
+    "openai-version": "2020-10-01",
+    "openai-organization": "user-fake",
+    "openai-processing-ms": "1",
+    ...extra,
+  };
+}
+
+export function retryHeaders(d: Directives): Record<string, string> {
+  const h: Record<string, string> = {};
+  if (d.retryAfter !== undefined) h["retry-after"] = d.retryAfter;
+  if (d.retryAfterMs !== undefined) h["retry-after-ms"] = d.retryAfterMs;
+  if (d.shouldRetry !== undefined) h["x-should-retry"] = d.shouldRetry;
+  return h;
+}
+
+export function sendJson(
+  ex: Exchange,
+  status: number,
+  payload: unknown,
+  headers: Record<string, string> = {},
+): void {
+  if (ex.closed) return;
+  const text = JSON.stringify(payload);
+  ex.res.writeHead(status, {
+    ...baseHeaders(headers),
+    "content-type": "application/json",
+    "content-length": String(Buffer.byteLength(text)),
+  });
+  ex.res.end(text);
+}
+
+export function sendError(
+  ex: Exchange,
+  status: number,
+  err: OpenAIErrorBody,
+  headers: Record<string, string> = {},
+) {
+  sendJson(ex, status, err, headers);
+}
+
+/** Destroys the connection on purpose: RST for `reset`, a plain close for `drop`. */
+export function kill(ex: Exchange, rst: boolean): void {
+  ex.killed = true;
+  if (rst) ex.req.socket.resetAndDestroy();
+  else ex.req.socket.destroy();
+}
+
+/** Kills (plain close) once everything written so far has left the socket's buffer. */
+export function killAfterFlush(ex: Exchange): void {
+  setImmediate(() => {
+    const s = ex.req.socket;
+    if (ex.closed) return;
+    if (s.writableLength === 0) kill(ex, false);
+    else s.once("drain", () => kill(ex, false));
+  });
+}
+
+/** Waits ms; resolves false (early) if the connection closes meanwhile. */
+export function pause(ex: Exchange, ms: number): Promise<boolean> {
+  if (ex.closed) return Promise.resolve(false);
+  if (ms <= 0) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const onClose = () => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    const timer = setTimeout(() => {
+      ex.res.off("close", onClose);
+      resolve(true);
+    }, ms);
+    ex.res.once("close", onClose);
+  });
+}
+
+export function usageOf(prompt: number, completion: number) {
+  return {
+    prompt_tokens: prompt,
+    completion_tokens: completion,
+    total_tokens: prompt + completion,
+    prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
+    completion_tokens_details: {
+      reasoning_tokens: 0,
+      audio_tokens: 0,
+      accepted_prediction_tokens: 0,
+      rejected_prediction_tokens: 0,
+    },
+  };
+}
+
+export const TOOL_ARGS = '{"city":"Paris"}';
+export const TOOL_ARG_FRAGMENTS = ['{"', "city", '":"', "Paris", '"}'];
+
+export interface Answer {
+  content: string | null;
+  tool?: { id: string; name: string };
+  finish: "stop" | "length" | "tool_calls";
+  promptTokens: number;
+  completionTokens: number;
+}
+
+export function answerFor(d: Directives, reqBody: unknown, seq: number): Answer {
+  const messages = messagesOf(reqBody);
+  const finish = d.length ? "length" : d.tools ? "tool_calls" : "stop";
+  const prompt = promptTokens(messages);
+  if (d.tools) {
+    const tool = { id: `call_fake${seq}`, name: firstToolName(reqBody) };
+    return { content: null, tool, finish, promptTokens: prompt, completionTokens: TOOL_ARG_FRAGMENTS.length };
+  }
+  if (d.nullContent) return { content: null, finish, promptTokens: prompt, completionTokens: 0 };
+  const content = `echo: ${lastUserText(messages)}`;
+  return { content, finish, promptTokens: prompt, completionTokens: wordCount(content) };
 }

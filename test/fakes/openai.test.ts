@@ -412,4 +412,28 @@ describe("openai fake: retries and aborts", () => {
     expect(await fake.waitForAbort(1, 100)).toBe(false);
     expect(fake.requests[1]?.finished).toBe(true);
   });
+
+  it("close() does not hang on stalled calls and open keep-alive sockets", async () => {
+    const other = await startOpenAIFake();
+    const c = new OpenAI({ baseURL: other.url, apiKey: "sk-any", maxRetries: 0 });
+    await c.models.list();
+    const stalled = caught(c.chat.completions.create({ model: "gpt-4o-mini+stall", messages: hello }));
+    const streaming = caught(
+      (async () => {
+        const s = await c.chat.completions.create({
+          model: "gpt-4o-mini+stall",
+          messages: hello,
+          stream: true,
+        });
+        for await (const _ of s) {
+          // the stall sends one content chunk, then nothing until close() cuts the connection
+        }
+      })(),
+    );
+    while (other.requests.length < 3) await new Promise((r) => setTimeout(r, 5));
+    await other.close();
+    expect(await stalled).toBeInstanceOf(APIConnectionError);
+    expect(other.requests[1]?.finished).toBe(false);
+    expect(await streaming).toBeInstanceOf(Error);
+  });
 });

@@ -1,31 +1,38 @@
 // A real HTTP/1.1 server on loopback speaking OpenAI's wire (chat completions unary + SSE,
 // embeddings, models, error bodies), with faults chosen by the request's model string
 // (`gpt-4o-mini+status=429+retry_after=2`; see openai-faults.ts for the directives).
-import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import {
+  type Answer,
+  answerFor,
   badJsonBody,
+  baseHeaders,
   type Directives,
+  type Exchange,
   embeddingInputs,
   embeddingVector,
+  FINGERPRINT,
   faultError,
   field,
-  firstToolName,
   float32Base64,
   includeUsage,
   invalidKeyBody,
   invalidUrlBody,
-  lastUserText,
-  messagesOf,
+  kill,
+  killAfterFlush,
   missingKeyBody,
   missingParamBody,
   modelNotFoundBody,
-  type OpenAIErrorBody,
   parseDirectives,
-  promptTokens,
+  pause,
+  retryHeaders,
+  sendError,
+  sendJson,
+  TOOL_ARG_FRAGMENTS,
+  TOOL_ARGS,
+  usageOf,
   withoutFailures,
-  wordCount,
   words,
 } from "./openai-faults.js";
 
@@ -59,130 +66,6 @@ export const FAKE_MODELS = [
   { id: "text-embedding-3-small", object: "model", created: 1705948997, owned_by: "system" },
 ] as const;
 
-const FINGERPRINT = "fp_fake0001";
-
-/** One request/response pair in flight. */
-interface Exchange {
-  req: IncomingMessage;
-  res: ServerResponse;
-  rec: RecordedRequest;
-  /** The socket closed (either side). */
-  closed: boolean;
-  /** We destroyed the socket on purpose (reset / drop): not a client abort. */
-  killed: boolean;
-}
-
-function baseHeaders(extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    "x-request-id": `req_${randomBytes(16).toString("hex")}`,
-    "openai-version": "2020-10-01",
-    "openai-organization": "user-fake",
-    "openai-processing-ms": "1",
-    ...extra,
-  };
-}
-
-function retryHeaders(d: Directives): Record<string, string> {
-  const h: Record<string, string> = {};
-  if (d.retryAfter !== undefined) h["retry-after"] = d.retryAfter;
-  if (d.retryAfterMs !== undefined) h["retry-after-ms"] = d.retryAfterMs;
-  if (d.shouldRetry !== undefined) h["x-should-retry"] = d.shouldRetry;
-  return h;
-}
-
-function sendJson(
-  ex: Exchange,
-  status: number,
-  payload: unknown,
-  headers: Record<string, string> = {},
-): void {
-  if (ex.closed) return;
-  const text = JSON.stringify(payload);
-  ex.res.writeHead(status, {
-    ...baseHeaders(headers),
-    "content-type": "application/json",
-    "content-length": String(Buffer.byteLength(text)),
-  });
-  ex.res.end(text);
-}
-
-function sendError(ex: Exchange, status: number, err: OpenAIErrorBody, headers: Record<string, string> = {}) {
-  sendJson(ex, status, err, headers);
-}
-
-/** Destroys the connection on purpose: RST for `reset`, a plain close for `drop`. */
-function kill(ex: Exchange, rst: boolean): void {
-  ex.killed = true;
-  if (rst) ex.req.socket.resetAndDestroy();
-  else ex.req.socket.destroy();
-}
-
-/** Kills (plain close) once everything written so far has left the socket's buffer. */
-function killAfterFlush(ex: Exchange): void {
-  setImmediate(() => {
-    const s = ex.req.socket;
-    if (ex.closed) return;
-    if (s.writableLength === 0) kill(ex, false);
-    else s.once("drain", () => kill(ex, false));
-  });
-}
-
-/** Waits ms; resolves false (early) if the connection closes meanwhile. */
-function pause(ex: Exchange, ms: number): Promise<boolean> {
-  if (ex.closed) return Promise.resolve(false);
-  if (ms <= 0) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const onClose = () => {
-      clearTimeout(timer);
-      resolve(false);
-    };
-    const timer = setTimeout(() => {
-      ex.res.off("close", onClose);
-      resolve(true);
-    }, ms);
-    ex.res.once("close", onClose);
-  });
-}
-
-function usageOf(prompt: number, completion: number) {
-  return {
-    prompt_tokens: prompt,
-    completion_tokens: completion,
-    total_tokens: prompt + completion,
-    prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
-    completion_tokens_details: {
-      reasoning_tokens: 0,
-      audio_tokens: 0,
-      accepted_prediction_tokens: 0,
-      rejected_prediction_tokens: 0,
-    },
-  };
-}
-
-const TOOL_ARGS = '{"city":"Paris"}';
-const TOOL_ARG_FRAGMENTS = ['{"', "city", '":"', "Paris", '"}'];
-
-interface Answer {
-  content: string | null;
-  tool?: { id: string; name: string };
-  finish: "stop" | "length" | "tool_calls";
-  promptTokens: number;
-  completionTokens: number;
-}
-
-function answerFor(d: Directives, reqBody: unknown, seq: number): Answer {
-  const messages = messagesOf(reqBody);
-  const finish = d.length ? "length" : d.tools ? "tool_calls" : "stop";
-  const prompt = promptTokens(messages);
-  if (d.tools) {
-    const tool = { id: `call_fake${seq}`, name: firstToolName(reqBody) };
-    return { content: null, tool, finish, promptTokens: prompt, completionTokens: TOOL_ARG_FRAGMENTS.length };
-  }
-  if (d.nullContent) return { content: null, finish, promptTokens: prompt, completionTokens: 0 };
-  const content = `echo: ${lastUserText(messages)}`;
-  return { content, finish, promptTokens: prompt, completionTokens: wordCount(content) };
-}
-
 function chatUnary(ex: Exchange, d: Directives, a: Answer, id: string, created: number): void {
   const message: Record<string, unknown> = {
     role: "assistant",
@@ -206,7 +89,10 @@ function chatUnary(ex: Exchange, d: Directives, a: Answer, id: string, created: 
   };
   if (!d.noUsage) payload["usage"] = usageOf(a.promptTokens, a.completionTokens);
   if (d.stall) return;
-  if (!d.malformed && d.drop === undefined) return sendJson(ex, 200, payload);
+  if (!d.malformed && d.drop === undefined) {
+    sendJson(ex, 200, payload);
+    return;
+  }
   const text = d.malformed
     ? `{"id":"${id}","object":"chat.completion","choices":[{"index":0,`
     : JSON.stringify(payload);
@@ -303,7 +189,10 @@ async function chatStream(
 
 function embeddings(ex: Exchange, d: Directives, reqBody: unknown): void {
   const inputs = embeddingInputs(field(reqBody, "input"));
-  if (!inputs) return sendError(ex, 400, missingParamBody("input"));
+  if (!inputs) {
+    sendError(ex, 400, missingParamBody("input"));
+    return;
+  }
   const dimsField = field(reqBody, "dimensions");
   const dims = typeof dimsField === "number" && Number.isInteger(dimsField) && dimsField > 0 ? dimsField : 8;
   const base64 = field(reqBody, "encoding_format") === "base64";

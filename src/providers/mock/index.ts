@@ -2,6 +2,7 @@
 // model name (echo, slow-<ms>, error-<status>, flaky-<n>, stall, cut, embed). No network.
 import { create } from "@bufbuild/protobuf";
 import {
+  Capability,
   type ChatRequest,
   type ChatResponse,
   ChatResponseSchema,
@@ -11,7 +12,6 @@ import {
   type EmbedResponse,
   EmbedResponseSchema,
   FinishReason,
-  Capability,
   type ModelInfo,
   ModelInfoSchema,
   Role,
@@ -39,7 +39,8 @@ function lastUserText(req: ChatRequest): string {
 
 function promptChars(req: ChatRequest): number {
   let n = 0;
-  for (const m of req.messages) for (const p of m.content) if (p.part.case === "text") n += p.part.value.length;
+  for (const m of req.messages)
+    for (const p of m.content) if (p.part.case === "text") n += p.part.value.length;
   return n;
 }
 
@@ -89,13 +90,22 @@ async function prelude(model: string, opts: CallOptions): Promise<"echo" | "stal
     if (kind === "flaky") {
       const n = flakyCounts.get(model) ?? 0;
       flakyCounts.set(model, n + 1);
-      if (n < arg) throw new UpstreamError("unavailable", "mock upstream answered HTTP 503", "mock", { status: 503, model });
+      if (n < arg)
+        throw new UpstreamError("unavailable", "mock upstream answered HTTP 503", "mock", {
+          status: 503,
+          model,
+        });
       return "echo";
     }
   }
-  throw new GatewayError("NOT_FOUND", "MODEL_NOT_FOUND", `mock has no model "${model}"; it has ${MOCK_MODELS.join(", ")}`, {
-    metadata: { provider: "mock", model },
-  });
+  throw new GatewayError(
+    "NOT_FOUND",
+    "MODEL_NOT_FOUND",
+    `mock has no model "${model}"; it has ${MOCK_MODELS.join(", ")}`,
+    {
+      metadata: { provider: "mock", model },
+    },
+  );
 }
 
 function usage(req: ChatRequest, answer: string) {
@@ -147,7 +157,9 @@ export function createMockProvider(): Provider {
       const mode = await prelude(opts.model, opts);
       if (mode === "stall") await sleep(2 ** 31 - 1, opts.signal);
       if (mode === "cut") {
-        throw new UpstreamError("network", "mock upstream closed the connection mid-answer", "mock", { model: opts.model });
+        throw new UpstreamError("network", "mock upstream closed the connection mid-answer", "mock", {
+          model: opts.model,
+        });
       }
       const answer = `echo: ${lastUserText(req)}`;
       return create(ChatResponseSchema, {
@@ -177,7 +189,12 @@ export function createMockProvider(): Provider {
     async listModels(): Promise<ModelInfo[]> {
       const chat = [Capability.CHAT, Capability.STREAM];
       return [
-        create(ModelInfoSchema, { id: "mock/echo", provider: "mock", upstreamModel: "echo", capabilities: chat }),
+        create(ModelInfoSchema, {
+          id: "mock/echo",
+          provider: "mock",
+          upstreamModel: "echo",
+          capabilities: chat,
+        }),
         create(ModelInfoSchema, {
           id: "mock/embed",
           provider: "mock",

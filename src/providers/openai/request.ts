@@ -66,7 +66,8 @@ function textOnly(parts: ContentPart[], i: number): string | OAITextPart[] {
   for (let j = 0; j < parts.length; j++) {
     const p = parts[j]!.part;
     if (p.case === "text") out.push({ type: "text", text: p.value });
-    else if (p.case === "image") throw invalid(`messages[${i}].content[${j}]`, "images only in user messages");
+    else if (p.case === "image")
+      throw invalid(`messages[${i}].content[${j}]`, "images only in user messages");
   }
   return out.length === 0 ? "" : out;
 }
@@ -86,7 +87,8 @@ function userContent(parts: ContentPart[], i: number, o: TranslateOptions): stri
       let url: string;
       if (img.source.case === "url") url = img.source.value;
       else if (img.source.case === "data") {
-        if (img.mediaType === "") throw invalid(`messages[${i}].content[${j}].image.media_type`, "required with data");
+        if (img.mediaType === "")
+          throw invalid(`messages[${i}].content[${j}].image.media_type`, "required with data");
         const d = img.source.value;
         url = `data:${img.mediaType};base64,${Buffer.from(d.buffer, d.byteOffset, d.byteLength).toString("base64")}`;
       } else throw invalid(`messages[${i}].content[${j}].image`, "needs url or data");
@@ -166,7 +168,10 @@ function responseFormat(req: ChatRequest, o: TranslateOptions): OAIResponseForma
       if (!allowed("response_format", o) || !allowed("json_schema", o)) return undefined;
       if (f.jsonSchema === "") throw invalid("response_format.json_schema", "required for TYPE_JSON_SCHEMA");
       const schema = parseJson(f.jsonSchema, "response_format.json_schema");
-      return { type: "json_schema", json_schema: { name: f.schemaName || "response", schema, strict: f.strict } };
+      return {
+        type: "json_schema",
+        json_schema: { name: f.schemaName || "response", schema, strict: f.strict },
+      };
     }
     default:
       return undefined; // text is every provider's default: sending it only risks a rejection

@@ -1,0 +1,41 @@
+// Entry point: config -> app -> listen -> graceful shutdown on SIGTERM / SIGINT.
+import { ConfigError, loadConfig } from "./config/index.js";
+import { implementedTypes, presetInfo } from "./providers/index.js";
+import { startApp } from "./server/app.js";
+import { createLogger } from "./telemetry/logger.js";
+
+async function main(): Promise<void> {
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig({ argv: process.argv.slice(2), env: process.env, presets: presetInfo, implementedTypes });
+  } catch (e: unknown) {
+    if (e instanceof ConfigError) {
+      console.error(`llm-gateway: ${e.message}`);
+      process.exit(2);
+    }
+    throw e;
+  }
+  const log = createLogger(config.logging.level);
+  const app = await startApp(config, log);
+  const stop = (signal: string) => {
+    log.info({ signal }, "signal received");
+    app.shutdown().then(
+      () => {
+        log.flush();
+        process.exit(0);
+      },
+      (e: unknown) => {
+        log.error({ err: e instanceof Error ? e.message : String(e) }, "shutdown failed");
+        log.flush();
+        process.exit(1);
+      },
+    );
+  };
+  process.once("SIGTERM", () => stop("SIGTERM"));
+  process.once("SIGINT", () => stop("SIGINT"));
+}
+
+main().catch((e: unknown) => {
+  console.error("llm-gateway: failed to start:", e);
+  process.exit(1);
+});

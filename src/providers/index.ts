@@ -1,0 +1,57 @@
+// The provider registry: one factory per wire format, exhaustive by type, and the presets the
+// config loader needs to know (key and base-URL env vars).
+import type { ProviderConfig } from "../config/index.js";
+import type { PresetInfo } from "../config/load.js";
+import { createMockProvider } from "./mock/index.js";
+import { createOpenAIProvider } from "./openai/index.js";
+import { compatibleQuirks, isOpenAIPresetName, openaiPresets } from "./openai/presets.js";
+import type { Provider } from "./types.js";
+
+export { closeAll as closeHttpPools } from "./http.js";
+export type { CallOptions, Provider, ProviderStream } from "./types.js";
+
+/** Wire formats this build speaks. */
+export type ProviderType = "mock" | "openai";
+
+/** Options every factory receives beside the provider's config. */
+export interface FactoryOptions {
+  unsupportedParams: "reject" | "warn";
+  warn: (msg: string) => void;
+}
+
+type Factory = (cfg: ProviderConfig, opts: FactoryOptions) => Provider;
+
+/** One factory per wire format; `satisfies` keeps it exhaustive over ProviderType. */
+export const factories = {
+  mock: () => createMockProvider(),
+  openai: (cfg, opts) =>
+    createOpenAIProvider({
+      name: cfg.name,
+      baseUrl: cfg.baseUrl,
+      apiKey: cfg.apiKey,
+      quirks: isOpenAIPresetName(cfg.name) ? openaiPresets[cfg.name].quirks : compatibleQuirks,
+      extraHeaders: cfg.headers,
+      unsupportedParams: opts.unsupportedParams,
+      warn: opts.warn,
+    }),
+} satisfies Record<ProviderType, Factory>;
+
+/** Types the config loader may enable. */
+export const implementedTypes: ReadonlySet<string> = new Set(Object.keys(factories));
+
+/** Preset names -> env vars and default endpoint, for zero-config and the loader. */
+export const presetInfo: Readonly<Record<string, PresetInfo>> = openaiPresets;
+
+/** Builds the enabled providers of a config, keyed by name. */
+export function createProviders(
+  configs: readonly ProviderConfig[],
+  opts: FactoryOptions,
+): Map<string, Provider> {
+  const out = new Map<string, Provider>();
+  for (const cfg of configs) {
+    const factory = factories[cfg.type as ProviderType] as Factory | undefined;
+    if (!factory) throw new Error(`no provider factory for type ${cfg.type}`);
+    out.set(cfg.name, factory(cfg, opts));
+  }
+  return out;
+}

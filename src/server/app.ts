@@ -1,0 +1,73 @@
+// Assembles a running gateway from a config: providers, pipeline, Connect routes on one port,
+// health, and graceful shutdown (NOT_SERVING, refuse new calls, drain, then close).
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import type { GatewayConfig } from "../config/index.js";
+import { Gateway } from "../gateway/gateway.js";
+import { ModelDirectory } from "../gateway/models.js";
+import { closeHttpPools, createProviders } from "../providers/index.js";
+import type { Logger } from "../telemetry/logger.js";
+import { createHealthState } from "./grpc-health.js";
+import { listenOnePort, type OnePort } from "./listen.js";
+import { routes } from "./routes.js";
+
+/** A running gateway. */
+export interface App {
+  gateway: Gateway;
+  port: number;
+  url: string;
+  /** Graceful stop: NOT_SERVING, refuse new calls, let in-flight ones finish within the grace period. */
+  shutdown(graceMs?: number): Promise<void>;
+}
+
+/** Starts the gateway described by `config`. */
+export async function startApp(config: GatewayConfig, log: Logger): Promise<App> {
+  for (const w of config.warnings) log.warn(w);
+  const providers = createProviders(config.providers, {
+    unsupportedParams: config.defaults.unsupportedParams,
+    warn: (msg) => log.warn(msg),
+  });
+  const gateway = new Gateway(config, providers, log);
+  const models = new ModelDirectory(gateway, log);
+  const health = createHealthState(["llmgateway.v1.LLMService"]);
+  const shutdownController = new AbortController();
+
+  const handler = connectNodeAdapter({
+    routes: (router) => routes(router, { gateway: () => gateway, models: () => models, health }),
+    readMaxBytes: config.server.maxRequestBytes,
+    jsonOptions: { ignoreUnknownFields: false },
+    shutdownSignal: shutdownController.signal,
+    fallback: (_req, res) => {
+      res.writeHead(404, { "content-type": "application/json" });
+      res.end(JSON.stringify({ error: { message: "not found", type: "invalid_request_error", code: "not_found" } }));
+    },
+  });
+  const server: OnePort = await listenOnePort(handler, config.server.host, config.server.port);
+  const port = server.port();
+  log.info(
+    { host: config.server.host, port, providers: [...providers.keys()], config: config.configPath || undefined },
+    "listening",
+  );
+
+  let stopping: Promise<void> | undefined;
+  const shutdown = (graceMs = config.server.shutdownGraceMs): Promise<void> => {
+    stopping ??= (async () => {
+      log.info({ inflight: gateway.inFlight, grace_ms: graceMs }, "shutting down");
+      health.setAll("NOT_SERVING");
+      const drained = gateway.drain();
+      await server.stopAccepting().catch(() => {});
+      const timedOut = await Promise.race([
+        drained.then(() => false),
+        new Promise<boolean>((r) => setTimeout(() => r(true), graceMs).unref()),
+      ]);
+      if (timedOut) log.warn({ inflight: gateway.inFlight }, "grace period over: aborting remaining calls");
+      shutdownController.abort();
+      server.http1.closeIdleConnections();
+      server.destroyAll();
+      await Promise.all([...providers.values()].map((p) => p.close()));
+      await closeHttpPools();
+      log.info("stopped");
+    })();
+    return stopping;
+  };
+  return { gateway, port, url: `http://${config.server.host}:${port}`, shutdown };
+}

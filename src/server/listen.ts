@@ -1,0 +1,75 @@
+// One port for HTTP/1.1 and cleartext HTTP/2: a net.Server peeks at the first bytes of each
+// connection and hands the socket to the http2 server (the "PRI * HTTP/2.0" preface) or the http1 one.
+import http from "node:http";
+import http2 from "node:http2";
+import net from "node:net";
+
+type Handler = (
+  req: http.IncomingMessage | http2.Http2ServerRequest,
+  res: http.ServerResponse | http2.Http2ServerResponse,
+) => void;
+
+/** The listening servers and what closing them takes. */
+export interface OnePort {
+  server: net.Server;
+  http1: http.Server;
+  http2: http2.Http2Server;
+  /** The bound port (useful with port 0). */
+  port(): number;
+  /** Stops accepting connections; resolves when the listener is closed (existing sockets live on). */
+  stopAccepting(): Promise<void>;
+  /** Destroys every open connection and session. */
+  destroyAll(): void;
+}
+
+const PREFACE = Buffer.from("PRI * HTTP/2.0");
+
+/** Serves `handler` on host:port for both protocols. */
+export function listenOnePort(handler: Handler, host: string, port: number): Promise<OnePort> {
+  const http1 = http.createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, handler);
+  const h2 = http2.createServer({ settings: { maxConcurrentStreams: 1000 } }, handler);
+  const sockets = new Set<net.Socket>();
+  const sessions = new Set<http2.ServerHttp2Session>();
+  h2.on("session", (s) => {
+    sessions.add(s);
+    s.once("close", () => sessions.delete(s));
+  });
+
+  const server = net.createServer({ noDelay: true }, (socket) => {
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+    socket.once("error", () => socket.destroy());
+    // Read the first bytes (a short preface may arrive in pieces), then hand the socket over.
+    let head: Buffer = Buffer.alloc(0);
+    const onData = (chunk: Buffer) => {
+      head = head.length ? Buffer.concat([head, chunk]) : chunk;
+      const n = Math.min(head.length, PREFACE.length);
+      const isH2 = head.subarray(0, n).equals(PREFACE.subarray(0, n));
+      if (isH2 && head.length < PREFACE.length) return; // undecided: wait for more
+      socket.off("data", onData);
+      socket.pause();
+      socket.unshift(head);
+      (isH2 ? h2 : http1).emit("connection", socket);
+      socket.resume();
+    };
+    socket.on("data", onData);
+  });
+
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve({
+        server,
+        http1,
+        http2: h2,
+        port: () => (server.address() as net.AddressInfo).port,
+        stopAccepting: () => new Promise((r) => server.close(() => r())),
+        destroyAll: () => {
+          for (const s of sessions) s.destroy();
+          for (const s of sockets) s.destroy();
+        },
+      });
+    });
+  });
+}
