@@ -41,18 +41,22 @@ export function listenOnePort(handler: Handler, host: string, port: number): Pro
     socket.once("error", () => socket.destroy());
     // Read the first bytes (a short preface may arrive in pieces), then hand the socket over.
     let head: Buffer = Buffer.alloc(0);
-    const onData = (chunk: Buffer) => {
-      head = head.length ? Buffer.concat([head, chunk]) : chunk;
-      const n = Math.min(head.length, PREFACE.length);
-      const isH2 = head.subarray(0, n).equals(PREFACE.subarray(0, n));
-      if (isH2 && head.length < PREFACE.length) return; // undecided: wait for more
-      socket.off("data", onData);
-      socket.pause();
-      socket.unshift(head);
-      (isH2 ? h2 : http1).emit("connection", socket);
-      socket.resume();
+    const onReadable = () => {
+      for (;;) {
+        const chunk: Buffer | null = socket.read();
+        if (chunk === null) return; // wait for more
+        head = head.length ? Buffer.concat([head, chunk]) : chunk;
+        const n = Math.min(head.length, PREFACE.length);
+        const isH2 = head.subarray(0, n).equals(PREFACE.subarray(0, n));
+        if (isH2 && head.length < PREFACE.length) continue; // undecided: keep reading
+        // Paused mode (no 'data' listener): put the bytes back for whichever server takes the socket.
+        socket.off("readable", onReadable);
+        socket.unshift(head);
+        (isH2 ? h2 : http1).emit("connection", socket);
+        return;
+      }
     };
-    socket.on("data", onData);
+    socket.on("readable", onReadable);
   });
 
   return new Promise((resolve, reject) => {
