@@ -7,7 +7,12 @@ import { createLogger } from "./telemetry/logger.js";
 async function main(): Promise<void> {
   let config: ReturnType<typeof loadConfig>;
   try {
-    config = loadConfig({ argv: process.argv.slice(2), env: process.env, presets: presetInfo, implementedTypes });
+    config = loadConfig({
+      argv: process.argv.slice(2),
+      env: process.env,
+      presets: presetInfo,
+      implementedTypes,
+    });
   } catch (e: unknown) {
     if (e instanceof ConfigError) {
       console.error(`llm-gateway: ${e.message}`);

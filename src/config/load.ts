@@ -30,7 +30,13 @@ export interface LoadInput {
 }
 
 const DEFAULT_POLICY: ModelPolicy = {
-  timeouts: { requestMs: 120_000, attemptMs: 60_000, firstTokenMs: 20_000, idleMs: 30_000, maxStreamMs: 900_000 },
+  timeouts: {
+    requestMs: 120_000,
+    attemptMs: 60_000,
+    firstTokenMs: 20_000,
+    idleMs: 30_000,
+    maxStreamMs: 900_000,
+  },
   retries: { maxAttempts: 3, baseMs: 200, maxMs: 5_000, budgetPct: 20 },
   breaker: { errorThresholdPct: 50, minCalls: 10, windowMs: 10_000, resetMs: 30_000 },
   cache: { enabled: false, ttlS: 600 },
@@ -137,7 +143,8 @@ function mergePolicy(base: ModelPolicy, over: NonNullable<FileConfig["defaults"]
 function intFrom(value: string | undefined, what: string): number | undefined {
   if (value === undefined || value === "") return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new ConfigError(`${what}: "${value}" is not a port number`);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new ConfigError(`${what}: "${value}" is not a port number`);
   return n;
 }
 
@@ -148,8 +155,10 @@ function resolveProviders(file: FileConfig, input: LoadInput, warnings: string[]
   for (const [name, spec] of Object.entries(declared)) {
     if (name === "mock") continue;
     const preset = presets[name];
-    const type = spec?.type ?? (preset ? "openai" : (NATIVE_TYPES as readonly string[]).includes(name) ? name : "");
-    if (!type) throw new ConfigError(`providers.${name}.type: required for a provider that is not a known preset`);
+    const type =
+      spec?.type ?? (preset ? "openai" : (NATIVE_TYPES as readonly string[]).includes(name) ? name : "");
+    if (!type)
+      throw new ConfigError(`providers.${name}.type: required for a provider that is not a known preset`);
     if (spec?.enabled === false) continue;
     if (!input.implementedTypes.has(type)) {
       warnings.push(`provider ${name} disabled: wire format "${type}" is not available in this build`);
@@ -168,7 +177,13 @@ function resolveProviders(file: FileConfig, input: LoadInput, warnings: string[]
     if (name in declared) continue;
     const apiKey = env[preset.keyEnv];
     if (!apiKey) continue;
-    out.push({ name, type: "openai", baseUrl: env[preset.baseUrlEnv] || preset.baseUrl, apiKey, headers: {} });
+    out.push({
+      name,
+      type: "openai",
+      baseUrl: env[preset.baseUrlEnv] || preset.baseUrl,
+      apiKey,
+      headers: {},
+    });
   }
   return out;
 }
@@ -194,18 +209,22 @@ export function loadConfig(input: LoadInput): GatewayConfig {
   }
   const level = flags.get("log-level") ?? env["LLMGW_LOG_LEVEL"] ?? file.logging?.level ?? "info";
   const levels = ["trace", "debug", "info", "warn", "error", "fatal", "silent"];
-  if (!levels.includes(level)) throw new ConfigError(`logging.level: "${level}" is not one of ${levels.join(", ")}`);
+  if (!levels.includes(level))
+    throw new ConfigError(`logging.level: "${level}" is not one of ${levels.join(", ")}`);
   const s = file.server ?? {};
   return {
     configPath: path ?? "",
     server: {
       host: flags.get("host") ?? (env["LLMGW_HOST"] || undefined) ?? s.host ?? "127.0.0.1",
-      port: intFrom(flags.get("port"), "--port") ?? intFrom(env["LLMGW_PORT"], "LLMGW_PORT") ?? s.port ?? 8080,
+      port:
+        intFrom(flags.get("port"), "--port") ?? intFrom(env["LLMGW_PORT"], "LLMGW_PORT") ?? s.port ?? 8080,
       maxRequestBytes: s.max_request_bytes ?? 32 * 1024 * 1024,
       maxInflight: s.max_inflight ?? 2000,
       maxStreams: s.max_streams ?? 10_000,
       shutdownGraceMs:
-        intFromAny(flags.get("shutdown-grace-ms") ?? env["LLMGW_SHUTDOWN_GRACE_MS"]) ?? s.shutdown_grace_ms ?? 10_000,
+        intFromAny(flags.get("shutdown-grace-ms") ?? env["LLMGW_SHUTDOWN_GRACE_MS"]) ??
+        s.shutdown_grace_ms ??
+        10_000,
       trustedProxies: s.trusted_proxies ?? [],
     },
     providers,
@@ -220,6 +239,7 @@ export function loadConfig(input: LoadInput): GatewayConfig {
 function intFromAny(v: string | undefined): number | undefined {
   if (v === undefined || v === "") return undefined;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new ConfigError(`shutdown grace: "${v}" is not a whole number of ms`);
+  if (!Number.isInteger(n) || n < 0)
+    throw new ConfigError(`shutdown grace: "${v}" is not a whole number of ms`);
   return n;
 }

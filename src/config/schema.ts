@@ -111,7 +111,9 @@ export const fileSchema = z.strictObject({
         sha256: z.string().regex(/^[0-9a-f]{64}$/, "a lower-case hex SHA-256 digest"),
         models: z.array(z.string()).optional(),
         limits: limitSpec.optional(),
-        budget: z.strictObject({ usd: z.number().positive(), period: z.enum(["day", "week", "month"]) }).optional(),
+        budget: z
+          .strictObject({ usd: z.number().positive(), period: z.enum(["day", "week", "month"]) })
+          .optional(),
       }),
     )
     .optional(),

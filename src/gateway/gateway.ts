@@ -19,7 +19,7 @@ import { outcomeFor } from "../resilience/outcome.js";
 import { type Deployment, Router } from "../routing/index.js";
 import type { Logger } from "../telemetry/logger.js";
 import type { CallContext } from "./context.js";
-import { GatewayError, UpstreamError, fromUpstream } from "./errors.js";
+import { fromUpstream, GatewayError, UpstreamError } from "./errors.js";
 import { AttemptScope, CallScope } from "./scope.js";
 import { validateChat, validateEmbed } from "./validate.js";
 
@@ -104,9 +104,14 @@ export class Gateway {
     if (this.draining) throw new GatewayError("UNAVAILABLE", "SHUTTING_DOWN", "the gateway is shutting down");
     const { maxInflight, maxStreams } = this.config.server;
     if (this.inflight >= maxInflight || (stream && this.streams >= maxStreams)) {
-      throw new GatewayError("RESOURCE_EXHAUSTED", "OVERLOADED", "the gateway is at capacity; retry shortly", {
-        retryAfterMs: 1000,
-      });
+      throw new GatewayError(
+        "RESOURCE_EXHAUSTED",
+        "OVERLOADED",
+        "the gateway is at capacity; retry shortly",
+        {
+          retryAfterMs: 1000,
+        },
+      );
     }
     this.inflight++;
     if (stream) this.streams++;
@@ -189,8 +194,12 @@ export class Gateway {
       const plan = this.router.plan(req.model, req.fallbackModels);
       const scope = this.scope(ctx, plan.policy.timeouts.requestMs);
       try {
-        const res = await this.attempt(call, scope, plan.deployments, plan.policy.timeouts.attemptMs, (d, a) =>
-          d.provider.chat(req, { signal: a.signal, model: d.model, requestId: ctx.requestId }),
+        const res = await this.attempt(
+          call,
+          scope,
+          plan.deployments,
+          plan.policy.timeouts.attemptMs,
+          (d, a) => d.provider.chat(req, { signal: a.signal, model: d.model, requestId: ctx.requestId }),
         );
         res.model = `${call.provider}/${res.model || call.model.slice(call.provider.length + 1)}`;
         res.provider = call.provider;
@@ -222,8 +231,12 @@ export class Gateway {
       const plan = this.router.plan(req.model);
       const scope = this.scope(ctx, plan.policy.timeouts.requestMs);
       try {
-        const res = await this.attempt(call, scope, plan.deployments, plan.policy.timeouts.attemptMs, (d, a) =>
-          d.provider.embed(req, { signal: a.signal, model: d.model, requestId: ctx.requestId }),
+        const res = await this.attempt(
+          call,
+          scope,
+          plan.deployments,
+          plan.policy.timeouts.attemptMs,
+          (d, a) => d.provider.embed(req, { signal: a.signal, model: d.model, requestId: ctx.requestId }),
         );
         res.model = `${call.provider}/${res.model || call.model.slice(call.provider.length + 1)}`;
         res.provider = call.provider;
@@ -262,13 +275,18 @@ export class Gateway {
       // Before the commit point: open the stream and read up to the first content on each deployment.
       const first = await this.attempt(call, s, plan.deployments, t.firstTokenMs, async (d, a) => {
         attempt = a;
-        const iter = d.provider.chatStream(req, { signal: a.signal, model: d.model, requestId: ctx.requestId })[
-          Symbol.asyncIterator
-        ]();
+        const iter = d.provider
+          .chatStream(req, { signal: a.signal, model: d.model, requestId: ctx.requestId })
+          [Symbol.asyncIterator]();
         let start: StreamStart | undefined;
         for (;;) {
           const r = await iter.next();
-          if (r.done) throw new UpstreamError("stream_interrupted", "the stream ended before any content", d.provider.name);
+          if (r.done)
+            throw new UpstreamError(
+              "stream_interrupted",
+              "the stream ended before any content",
+              d.provider.name,
+            );
           const ev = r.value.event;
           if (ev.case === "start") start = ev.value;
           else {
@@ -318,15 +336,25 @@ export class Gateway {
           const why = live.explain(e);
           if (why instanceof GatewayError) throw why;
           const msg = why instanceof Error ? why.message : "upstream failed";
-          throw new GatewayError("UNAVAILABLE", "UPSTREAM_STREAM_INTERRUPTED", `the stream broke after it started: ${msg}`, {
-            metadata: { provider: call.provider, model: call.model },
-            cause: why,
-          });
+          throw new GatewayError(
+            "UNAVAILABLE",
+            "UPSTREAM_STREAM_INTERRUPTED",
+            `the stream broke after it started: ${msg}`,
+            {
+              metadata: { provider: call.provider, model: call.model },
+              cause: why,
+            },
+          );
         }
         if (r.done) {
-          throw new GatewayError("UNAVAILABLE", "UPSTREAM_STREAM_INTERRUPTED", "the upstream stream ended without finishing", {
-            metadata: { provider: call.provider, model: call.model },
-          });
+          throw new GatewayError(
+            "UNAVAILABLE",
+            "UPSTREAM_STREAM_INTERRUPTED",
+            "the upstream stream ended without finishing",
+            {
+              metadata: { provider: call.provider, model: call.model },
+            },
+          );
         }
         ev = r.value;
       }

@@ -98,7 +98,9 @@ export class ModelDirectory {
       const found = list.find((m) => m.id === id);
       if (found) return create(GetModelResponseSchema, { model: found });
     }
-    throw new GatewayError("NOT_FOUND", "MODEL_NOT_FOUND", `unknown model "${id}"`, { metadata: { model: id } });
+    throw new GatewayError("NOT_FOUND", "MODEL_NOT_FOUND", `unknown model "${id}"`, {
+      metadata: { model: id },
+    });
   }
 
   /** CountTokens: the gateway's estimate (exact tokenizers come with the model catalog). */
@@ -119,7 +121,11 @@ export class ModelDirectory {
       status: serving,
       version: VERSION,
       uptimeS: Math.floor((Date.now() - startedAt) / 1000),
-      providers: [...this.gateway.providers.values()].map((p) => ({ name: p.name, type: p.type, status: serving })),
+      providers: [...this.gateway.providers.values()].map((p) => ({
+        name: p.name,
+        type: p.type,
+        status: serving,
+      })),
     });
   }
 }

@@ -20,7 +20,11 @@ export class CallScope {
     this.timer = setTimeout(
       () =>
         this.controller.abort(
-          new GatewayError("DEADLINE_EXCEEDED", "DEADLINE_EXCEEDED", `the call's deadline of ${timeoutMs} ms passed`),
+          new GatewayError(
+            "DEADLINE_EXCEEDED",
+            "DEADLINE_EXCEEDED",
+            `the call's deadline of ${timeoutMs} ms passed`,
+          ),
         ),
       timeoutMs,
     );

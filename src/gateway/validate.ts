@@ -8,14 +8,20 @@ const ROLES = new Set<number>([Role.SYSTEM, Role.USER, Role.ASSISTANT, Role.TOOL
 
 function fail(violations: FieldViolation[]): never {
   const first = violations[0];
-  const summary = violations.length === 1 && first ? `${first.field}: ${first.description}` : `${violations.length} invalid fields`;
-  throw new GatewayError("INVALID_ARGUMENT", "INVALID_REQUEST", `invalid request: ${summary}`, { violations });
+  const summary =
+    violations.length === 1 && first
+      ? `${first.field}: ${first.description}`
+      : `${violations.length} invalid fields`;
+  throw new GatewayError("INVALID_ARGUMENT", "INVALID_REQUEST", `invalid request: ${summary}`, {
+    violations,
+  });
 }
 
 function checkJson(text: string, field: string, out: FieldViolation[]): void {
   try {
     const v: unknown = JSON.parse(text);
-    if (v === null || typeof v !== "object" || Array.isArray(v)) out.push({ field, description: "must be a JSON object" });
+    if (v === null || typeof v !== "object" || Array.isArray(v))
+      out.push({ field, description: "must be a JSON object" });
   } catch {
     out.push({ field, description: "is not valid JSON" });
   }
@@ -24,14 +30,18 @@ function checkJson(text: string, field: string, out: FieldViolation[]): void {
 function checkMessage(m: Message, i: number, out: FieldViolation[]): void {
   const f = `messages[${i}]`;
   if (!ROLES.has(m.role)) {
-    out.push({ field: `${f}.role`, description: m.role === Role.UNSPECIFIED ? "is required" : `unknown role ${m.role}` });
+    out.push({
+      field: `${f}.role`,
+      description: m.role === Role.UNSPECIFIED ? "is required" : `unknown role ${m.role}`,
+    });
   }
   if (m.content.length === 0 && m.toolCalls.length === 0 && m.role !== Role.ASSISTANT) {
     out.push({ field: `${f}.content`, description: "must not be empty" });
   }
   for (let j = 0; j < m.content.length; j++) {
     const part = m.content[j]?.part;
-    if (part?.case === undefined) out.push({ field: `${f}.content[${j}]`, description: "must set text or image" });
+    if (part?.case === undefined)
+      out.push({ field: `${f}.content[${j}]`, description: "must set text or image" });
     else if (part.case === "image") {
       const img = part.value;
       if (img.source.case === undefined) {
@@ -54,21 +64,26 @@ function checkMessage(m: Message, i: number, out: FieldViolation[]): void {
 export function validateChat(req: ChatRequest): void {
   const out: FieldViolation[] = [];
   if (!req.model) out.push({ field: "model", description: "is required" });
-  if (req.messages.length === 0) out.push({ field: "messages", description: "at least one message is required" });
+  if (req.messages.length === 0)
+    out.push({ field: "messages", description: "at least one message is required" });
   for (let i = 0; i < req.messages.length; i++) {
     const m = req.messages[i];
     if (m) checkMessage(m, i, out);
   }
   const t = req.temperature;
-  if (t !== undefined && !(t >= 0 && t <= 2)) out.push({ field: "temperature", description: "must be between 0 and 2" });
+  if (t !== undefined && !(t >= 0 && t <= 2))
+    out.push({ field: "temperature", description: "must be between 0 and 2" });
   const p = req.topP;
-  if (p !== undefined && !(p >= 0 && p <= 1)) out.push({ field: "top_p", description: "must be between 0 and 1" });
-  if (req.maxTokens !== undefined && req.maxTokens <= 0) out.push({ field: "max_tokens", description: "must be > 0" });
+  if (p !== undefined && !(p >= 0 && p <= 1))
+    out.push({ field: "top_p", description: "must be between 0 and 1" });
+  if (req.maxTokens !== undefined && req.maxTokens <= 0)
+    out.push({ field: "max_tokens", description: "must be > 0" });
   for (const [name, v] of [
     ["presence_penalty", req.presencePenalty],
     ["frequency_penalty", req.frequencyPenalty],
   ] as const) {
-    if (v !== undefined && !(v >= -2 && v <= 2)) out.push({ field: name, description: "must be between -2 and 2" });
+    if (v !== undefined && !(v >= -2 && v <= 2))
+      out.push({ field: name, description: "must be between -2 and 2" });
   }
   if (req.stop.length > 4) out.push({ field: "stop", description: "at most 4 stop sequences" });
   for (let i = 0; i < req.tools.length; i++) {
@@ -85,11 +100,13 @@ export function validateChat(req: ChatRequest): void {
   }
   const rf = req.responseFormat;
   if (rf?.type === ResponseFormat_Type.JSON_SCHEMA) {
-    if (!rf.jsonSchema) out.push({ field: "response_format.json_schema", description: "is required for TYPE_JSON_SCHEMA" });
+    if (!rf.jsonSchema)
+      out.push({ field: "response_format.json_schema", description: "is required for TYPE_JSON_SCHEMA" });
     else checkJson(rf.jsonSchema, "response_format.json_schema", out);
   }
   for (let i = 0; i < req.fallbackModels.length; i++) {
-    if (!req.fallbackModels[i]) out.push({ field: `fallback_models[${i}]`, description: "must not be empty" });
+    if (!req.fallbackModels[i])
+      out.push({ field: `fallback_models[${i}]`, description: "must not be empty" });
   }
   const ttl = req.cache?.ttlS;
   if (ttl !== undefined && ttl <= 0) out.push({ field: "cache.ttl_s", description: "must be > 0" });
@@ -101,6 +118,7 @@ export function validateEmbed(req: EmbedRequest): void {
   const out: FieldViolation[] = [];
   if (!req.model) out.push({ field: "model", description: "is required" });
   if (req.inputs.length === 0) out.push({ field: "inputs", description: "at least one input is required" });
-  if (req.dimensions !== undefined && req.dimensions <= 0) out.push({ field: "dimensions", description: "must be > 0" });
+  if (req.dimensions !== undefined && req.dimensions <= 0)
+    out.push({ field: "dimensions", description: "must be > 0" });
   if (out.length) fail(out);
 }

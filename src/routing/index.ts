@@ -67,7 +67,8 @@ export class Router {
   plan(model: string, fallbacks: readonly string[] = []): Plan {
     const deployments: Deployment[] = [];
     const policy = this.expand(model, "model", deployments);
-    for (let i = 0; i < fallbacks.length; i++) this.expand(fallbacks[i] ?? "", `fallback_models[${i}]`, deployments);
+    for (let i = 0; i < fallbacks.length; i++)
+      this.expand(fallbacks[i] ?? "", `fallback_models[${i}]`, deployments);
     return { deployments, policy };
   }
 }

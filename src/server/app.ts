@@ -38,13 +38,20 @@ export async function startApp(config: GatewayConfig, log: Logger): Promise<App>
     shutdownSignal: shutdownController.signal,
     fallback: (_req, res) => {
       res.writeHead(404, { "content-type": "application/json" });
-      res.end(JSON.stringify({ error: { message: "not found", type: "invalid_request_error", code: "not_found" } }));
+      res.end(
+        JSON.stringify({ error: { message: "not found", type: "invalid_request_error", code: "not_found" } }),
+      );
     },
   });
   const server: OnePort = await listenOnePort(handler, config.server.host, config.server.port);
   const port = server.port();
   log.info(
-    { host: config.server.host, port, providers: [...providers.keys()], config: config.configPath || undefined },
+    {
+      host: config.server.host,
+      port,
+      providers: [...providers.keys()],
+      config: config.configPath || undefined,
+    },
     "listening",
   );
 

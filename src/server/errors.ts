@@ -31,7 +31,11 @@ export function toConnectError(e: unknown): ConnectError {
   const details: ConstructorParameters<typeof ConnectError>[3] = [
     {
       desc: ErrorInfoSchema,
-      value: create(ErrorInfoSchema, { reason: e.reason, domain: ERROR_DOMAIN, metadata: e.details.metadata ?? {} }),
+      value: create(ErrorInfoSchema, {
+        reason: e.reason,
+        domain: ERROR_DOMAIN,
+        metadata: e.details.metadata ?? {},
+      }),
     },
   ];
   if (e.details.retryAfterMs !== undefined) {

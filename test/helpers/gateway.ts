@@ -20,7 +20,9 @@ export interface TestGateway {
 }
 
 /** Starts a gateway. `yaml` becomes a config file; `env` replaces the process environment. */
-export async function startGateway(opts: { env?: Record<string, string>; yaml?: string; argv?: string[] } = {}): Promise<TestGateway> {
+export async function startGateway(
+  opts: { env?: Record<string, string>; yaml?: string; argv?: string[] } = {},
+): Promise<TestGateway> {
   const argv = ["--port", "0", ...(opts.argv ?? [])];
   if (opts.yaml !== undefined) {
     const dir = mkdtempSync(join(tmpdir(), "llmgw-"));
