@@ -226,6 +226,7 @@ export function loadConfig(input: LoadInput): GatewayConfig {
         s.shutdown_grace_ms ??
         10_000,
       trustedProxies: s.trusted_proxies ?? [],
+      corsOrigins: s.cors_origins ?? [],
     },
     providers,
     models,

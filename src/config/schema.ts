@@ -62,6 +62,7 @@ export const fileSchema = z.strictObject({
       max_streams: positiveInt.optional(),
       shutdown_grace_ms: nonNegInt.optional(),
       trusted_proxies: z.array(z.string()).optional(),
+      cors_origins: z.array(z.string()).optional(),
     })
     .optional(),
   redis: z

@@ -49,6 +49,7 @@ export interface GatewayConfig {
     maxStreams: number;
     shutdownGraceMs: number;
     trustedProxies: string[];
+    corsOrigins: string[];
   };
   providers: ProviderConfig[];
   models: Map<string, ModelConfig>;
