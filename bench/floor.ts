@@ -72,7 +72,10 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
       totalTokens: u.usage?.total_tokens ?? 0,
     },
   });
-  res.writeHead(up.statusCode, { "content-type": "application/json", "content-length": Buffer.byteLength(out) });
+  res.writeHead(up.statusCode, {
+    "content-type": "application/json",
+    "content-length": Buffer.byteLength(out),
+  });
   res.end(out);
 }
 

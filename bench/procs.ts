@@ -77,7 +77,11 @@ export function startPinned(
 }
 
 /** Polls `probe` until it resolves true (or the child dies, or `timeoutMs` passes). */
-export async function waitReady(child: Child, probe: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+export async function waitReady(
+  child: Child,
+  probe: () => Promise<boolean>,
+  timeoutMs = 30_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   const poll = async (): Promise<void> => {
     while (Date.now() < deadline) {

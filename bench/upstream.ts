@@ -24,7 +24,12 @@ const UNARY = Buffer.from(
 );
 
 function chunk(delta: object, finish: string | null): object {
-  const base = { id: "chatcmpl-bench", object: "chat.completion.chunk", created: 1694268190, model: "gpt-4o-mini" };
+  const base = {
+    id: "chatcmpl-bench",
+    object: "chat.completion.chunk",
+    created: 1694268190,
+    model: "gpt-4o-mini",
+  };
   return { ...base, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }], usage: null };
 }
 

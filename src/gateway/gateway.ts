@@ -155,8 +155,10 @@ export class Gateway {
     deployments: Deployment[],
     attemptMs: number,
     fn: (d: Deployment, a: AttemptScope) => Promise<T>,
+    keep?: (a: AttemptScope) => void,
   ): Promise<T> {
     let last: unknown;
+    let kept = false;
     for (let i = 0; i < deployments.length; i++) {
       const d = deployments[i] as Deployment;
       const a = new AttemptScope(scope, d.provider.name);
@@ -169,16 +171,21 @@ export class Gateway {
         call.trail.push({ deployment: d.target, outcome: "ok", durationMs: Math.round(ms) });
         call.provider = d.provider.name;
         call.model = d.target;
+        if (keep) {
+          keep(a); // the caller now owns the scope (a stream goes on reading on it)
+          kept = true;
+        }
         return out;
       } catch (e: unknown) {
         const err = a.explain(e);
+        a.controller.abort(); // whatever failed, nothing of this attempt may linger upstream
         const ms = performance.now() - ta;
         call.upstreamMs += ms;
         call.trail.push({ deployment: d.target, outcome: outcomeName(err), durationMs: Math.round(ms) });
         last = err;
         if (!(err instanceof UpstreamError) || outcomeFor(err.kind) === "return") break;
       } finally {
-        a.dispose();
+        if (!kept) a.dispose();
       }
     }
     throw toGatewayError(last, call.trail.at(-1)?.deployment ?? call.requested);
@@ -273,35 +280,38 @@ export class Gateway {
       scope = this.scope(ctx, t.maxStreamMs);
       const s = scope;
       // Before the commit point: open the stream and read up to the first content on each deployment.
-      const first = await this.attempt(call, s, plan.deployments, t.firstTokenMs, async (d, a) => {
-        attempt = a;
-        const iter = d.provider
-          .chatStream(req, { signal: a.signal, model: d.model, requestId: ctx.requestId })
-          [Symbol.asyncIterator]();
-        let start: StreamStart | undefined;
-        for (;;) {
-          const r = await iter.next();
-          if (r.done)
-            throw new UpstreamError(
-              "stream_interrupted",
-              "the stream ended before any content",
-              d.provider.name,
-            );
-          const ev = r.value.event;
-          if (ev.case === "start") start = ev.value;
-          else {
-            it = iter;
-            // Keep this attempt's scope alive past `attempt()` (which disposes it): re-link below.
-            return { start, event: r.value, deployment: d };
+      const first = await this.attempt(
+        call,
+        s,
+        plan.deployments,
+        t.firstTokenMs,
+        async (d, a) => {
+          const iter = d.provider
+            .chatStream(req, { signal: a.signal, model: d.model, requestId: ctx.requestId })
+            [Symbol.asyncIterator]();
+          it = iter;
+          let start: StreamStart | undefined;
+          for (;;) {
+            const r = await this.nextOrAbort(iter, a.signal);
+            if (r.done) {
+              throw new UpstreamError(
+                "stream_interrupted",
+                "the stream ended before any content",
+                d.provider.name,
+              );
+            }
+            const ev = r.value.event;
+            if (ev.case === "start") start = ev.value;
+            else return { start, event: r.value, deployment: d };
           }
-        }
-      });
-      // `attempt()` disposed the winning attempt scope; streaming continues on a fresh one.
-      const live = new AttemptScope(s, first.deployment.provider.name);
-      attempt = live;
+        },
+        (a) => {
+          attempt = a;
+        },
+      );
+      // The winning attempt's scope stays linked to the call: a cancel or deadline aborts the upstream.
+      const live = attempt as unknown as AttemptScope;
       const stream = it as unknown as AsyncIterator<ChatStreamResponse>;
-      // The winning attempt's controller was unlinked from the call; abort it when the call aborts.
-      live.signal.addEventListener("abort", () => void stream.return?.(), { once: true });
       const startMsg = create(ChatStreamResponseSchema, {
         event: {
           case: "start",

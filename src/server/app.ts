@@ -6,8 +6,8 @@ import { Gateway } from "../gateway/gateway.js";
 import { ModelDirectory } from "../gateway/models.js";
 import { closeHttpPools, createProviders } from "../providers/index.js";
 import type { Logger } from "../telemetry/logger.js";
-import { createHealthState } from "./grpc-health.js";
 import { withCors } from "./cors.js";
+import { createHealthState } from "./grpc-health.js";
 import { listenOnePort, type OnePort } from "./listen.js";
 import { routes } from "./routes.js";
 
@@ -44,7 +44,11 @@ export async function startApp(config: GatewayConfig, log: Logger): Promise<App>
       );
     },
   });
-  const server: OnePort = await listenOnePort(withCors(handler, config.server.corsOrigins), config.server.host, config.server.port);
+  const server: OnePort = await listenOnePort(
+    withCors(handler, config.server.corsOrigins),
+    config.server.host,
+    config.server.port,
+  );
   const port = server.port();
   log.info(
     {

@@ -3,6 +3,7 @@
 import http from "node:http";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { Http2SessionManager } from "@connectrpc/connect-node";
 import { create, fromBinary, type MessageInitShape } from "@bufbuild/protobuf";
 import { anyUnpack } from "@bufbuild/protobuf/wkt";
 import {
@@ -54,7 +55,12 @@ export function post(
   return new Promise((resolve, reject) => {
     const req = http.request(
       new URL(urlPath, baseUrl),
-      { method: "POST", headers: { ...headers, "content-length": String(Buffer.byteLength(body)) }, timeout: 10_000 },
+      {
+        method: "POST",
+        headers: { ...headers, "content-length": String(Buffer.byteLength(body)) },
+        timeout: 10_000,
+        agent: false, // one connection per request, closed after it: nothing lingers past the test
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on("data", (c: Buffer) => chunks.push(c));
@@ -144,4 +150,32 @@ export function deltaText(events: readonly ChatStreamResponse[]): string {
   let s = "";
   for (const ev of events) if (ev.event.case === "delta") s += ev.event.value.text;
   return s;
+}
+
+/**
+ * Client-side connections opened against one gateway: HTTP/1.1 agents and HTTP/2 session
+ * managers, closed before the gateway so its shutdown never waits on an idle client connection.
+ */
+export class ClientConnections {
+  private readonly agents: http.Agent[] = [];
+  private readonly managers: Http2SessionManager[] = [];
+
+  /** A keep-alive HTTP/1.1 agent for `nodeOptions: { agent }`. */
+  agent(): http.Agent {
+    const a = new http.Agent({ keepAlive: true });
+    this.agents.push(a);
+    return a;
+  }
+
+  /** An HTTP/2 session manager for `sessionManager`. */
+  h2(url: string): Http2SessionManager {
+    const m = new Http2SessionManager(url);
+    this.managers.push(m);
+    return m;
+  }
+
+  close(): void {
+    for (const m of this.managers.splice(0)) m.abort();
+    for (const a of this.agents.splice(0)) a.destroy();
+  }
 }

@@ -6,7 +6,6 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { Code, ConnectError, type Transport, createClient } from "@connectrpc/connect";
 import {
-  Http2SessionManager,
   createConnectTransport,
   createGrpcTransport,
   createGrpcWebTransport,
@@ -24,6 +23,7 @@ import {
 } from "../../gen/llmgateway/v1/llm_pb.js";
 import { type TestGateway, startGateway } from "../helpers/gateway.js";
 import {
+  ClientConnections,
   ROOT,
   chatReq,
   collect,
@@ -38,29 +38,32 @@ const run = promisify(execFile);
 const CHAT_PATH = "/llmgateway.v1.LLMService/Chat";
 
 let gw: TestGateway;
-const managers: Http2SessionManager[] = [];
+const conns = new ClientConnections();
+const h2 = (url: string) => conns.h2(url);
 
 beforeAll(async () => {
   gw = await startGateway();
 });
 
 afterAll(async () => {
-  for (const m of managers) m.abort();
+  conns.close();
   await gw?.close();
 });
 
-/** An HTTP/2 session manager we can close in afterAll. */
-function h2(url: string): Http2SessionManager {
-  const m = new Http2SessionManager(url);
-  managers.push(m);
-  return m;
-}
-
 const transports: { name: string; make: (url: string) => Transport }[] = [
-  { name: "Connect JSON / HTTP/1.1", make: (baseUrl) => createConnectTransport({ baseUrl, httpVersion: "1.1" }) },
+  {
+    name: "Connect JSON / HTTP/1.1",
+    make: (baseUrl) => createConnectTransport({ baseUrl, httpVersion: "1.1", nodeOptions: { agent: conns.agent() } }),
+  },
   {
     name: "Connect binary / HTTP/1.1",
-    make: (baseUrl) => createConnectTransport({ baseUrl, httpVersion: "1.1", useBinaryFormat: true }),
+    make: (baseUrl) =>
+      createConnectTransport({
+        baseUrl,
+        httpVersion: "1.1",
+        useBinaryFormat: true,
+        nodeOptions: { agent: conns.agent() },
+      }),
   },
   {
     name: "Connect JSON / HTTP/2",
@@ -75,7 +78,10 @@ const transports: { name: string; make: (url: string) => Transport }[] = [
     name: "gRPC / HTTP/2",
     make: (baseUrl) => createGrpcTransport({ baseUrl, sessionManager: h2(baseUrl) }),
   },
-  { name: "gRPC-Web / HTTP/1.1", make: (baseUrl) => createGrpcWebTransport({ baseUrl, httpVersion: "1.1" }) },
+  {
+    name: "gRPC-Web / HTTP/1.1",
+    make: (baseUrl) => createGrpcWebTransport({ baseUrl, httpVersion: "1.1", nodeOptions: { agent: conns.agent() } }),
+  },
   {
     name: "gRPC-Web / HTTP/2",
     make: (baseUrl) => createGrpcWebTransport({ baseUrl, httpVersion: "2", sessionManager: h2(baseUrl) }),
@@ -463,17 +469,24 @@ describe("plain JSON POST (node:http)", () => {
 
 describe("request larger than server.max_request_bytes", () => {
   let small: TestGateway;
+  const smallConns = new ClientConnections();
   let connect: ReturnType<typeof createClient<typeof LLMService>>;
   let grpcClient: ReturnType<typeof createClient<typeof LLMService>>;
 
   beforeAll(async () => {
     small = await startGateway({ yaml: "server:\n  max_request_bytes: 1024\n" });
-    connect = createClient(LLMService, createConnectTransport({ baseUrl: small.url, httpVersion: "1.1" }));
-    const sm = h2(small.url);
-    grpcClient = createClient(LLMService, createGrpcTransport({ baseUrl: small.url, sessionManager: sm }));
+    connect = createClient(
+      LLMService,
+      createConnectTransport({ baseUrl: small.url, httpVersion: "1.1", nodeOptions: { agent: smallConns.agent() } }),
+    );
+    grpcClient = createClient(
+      LLMService,
+      createGrpcTransport({ baseUrl: small.url, sessionManager: smallConns.h2(small.url) }),
+    );
   });
 
   afterAll(async () => {
+    smallConns.close();
     await small?.close();
   });
 
