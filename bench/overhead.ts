@@ -100,19 +100,21 @@ async function main(): Promise<void> {
   // Sequential clients: one keep-alive connection (or one HTTP/2 session) per target.
   const pool = (port: number, connections: number) => new Pool(url(port), { connections, pipelining: 1 });
   const [upPool, floorPool, gwPool] = [pool(upPort, 1), pool(floorPort, 1), pool(gwPort, 1)];
-  const session = http2.connect(url(gwPort));
-  session.on("error", (e) => log(`http2 session error: ${e.message}`));
-
-  const unary = {
+  const h1 = {
     direct: h1Unary(upPool, "/v1/chat/completions", "application/json", DIRECT_UNARY),
     floor_http1_json: h1Unary(floorPool, `${SVC}/Chat`, "application/json", CONNECT_JSON),
     gateway_connect_json_http1: h1Unary(gwPool, `${SVC}/Chat`, "application/json", CONNECT_JSON),
+  };
+  await waitReady(upstream, answers(h1.direct));
+  await waitReady(floor, answers(h1.floor_http1_json));
+  await waitReady(gateway, answers(h1.gateway_connect_json_http1));
+  const session = http2.connect(url(gwPort));
+  session.on("error", (e) => log(`http2 session error: ${e.message}`));
+  const unary = {
+    ...h1,
     gateway_connect_binary_h2: h2Unary(session, `${SVC}/Chat`, "application/proto", BINARY),
     gateway_grpc_h2: h2Unary(session, `${SVC}/Chat`, "application/grpc+proto", envelope(BINARY)),
   };
-  await waitReady(upstream, answers(unary.direct));
-  await waitReady(floor, answers(unary.floor_http1_json));
-  await waitReady(gateway, answers(unary.gateway_connect_json_http1));
   for (const [name, call] of Object.entries(unary)) {
     if (!(await answers(call)())) throw new Error(`${name}: unexpected answer`);
   }

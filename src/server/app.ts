@@ -1,11 +1,11 @@
 // Assembles a running gateway from a config: providers, pipeline, Connect routes on one port,
 // health, and graceful shutdown (NOT_SERVING, refuse new calls, drain, then close).
-import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { GatewayConfig } from "../config/index.js";
 import { Gateway } from "../gateway/gateway.js";
 import { ModelDirectory } from "../gateway/models.js";
 import { closeHttpPools, createProviders } from "../providers/index.js";
 import type { Logger } from "../telemetry/logger.js";
+import { createConnectHandler } from "./adapter.js";
 import { withCors } from "./cors.js";
 import { createHealthState } from "./grpc-health.js";
 import { listenOnePort, type OnePort } from "./listen.js";
@@ -32,11 +32,11 @@ export async function startApp(config: GatewayConfig, log: Logger): Promise<App>
   const health = createHealthState(["llmgateway.v1.LLMService"]);
   const shutdownController = new AbortController();
 
-  const handler = connectNodeAdapter({
+  const handler = createConnectHandler({
     routes: (router) => routes(router, { gateway: () => gateway, models: () => models, health }),
-    readMaxBytes: config.server.maxRequestBytes,
-    jsonOptions: { ignoreUnknownFields: false },
+    maxRequestBytes: config.server.maxRequestBytes,
     shutdownSignal: shutdownController.signal,
+    log,
     fallback: (_req, res) => {
       res.writeHead(404, { "content-type": "application/json" });
       res.end(

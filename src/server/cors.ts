@@ -1,8 +1,8 @@
 // CORS for browsers (Connect-Web, gRPC-Web): answers preflights and exposes the headers Connect and
 // gRPC-Web clients read. Only origins listed in `server.cors_origins` ("*" = any) are allowed.
-import type { connectNodeAdapter } from "@connectrpc/connect-node";
+import type { createConnectHandler } from "./adapter.js";
 
-type NodeHandlerFn = ReturnType<typeof connectNodeAdapter>;
+type NodeHandlerFn = ReturnType<typeof createConnectHandler>;
 
 const ALLOW_HEADERS = [
   "content-type",

@@ -3,9 +3,9 @@
 import http from "node:http";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { Http2SessionManager } from "@connectrpc/connect-node";
 import { create, fromBinary, type MessageInitShape } from "@bufbuild/protobuf";
 import { anyUnpack } from "@bufbuild/protobuf/wkt";
+import { Http2SessionManager } from "@connectrpc/connect-node";
 import {
   type BadRequest,
   BadRequestSchema,
@@ -33,7 +33,9 @@ export function chatReq(
 ): MessageInitShape<typeof ChatRequestSchema> {
   return {
     model,
-    messages: [{ role: Role.USER, content: [create(ContentPartSchema, { part: { case: "text", value: text } })] }],
+    messages: [
+      { role: Role.USER, content: [create(ContentPartSchema, { part: { case: "text", value: text } })] },
+    ],
     ...extra,
   };
 }
@@ -65,7 +67,11 @@ export function post(
         const chunks: Buffer[] = [];
         res.on("data", (c: Buffer) => chunks.push(c));
         res.on("end", () =>
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString("utf8") }),
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: Buffer.concat(chunks).toString("utf8"),
+          }),
         );
         res.on("error", reject);
       },
@@ -139,9 +145,12 @@ export async function collect(stream: AsyncIterable<ChatStreamResponse>): Promis
 }
 
 /** The text of a chat answer's message. */
-export function textOf(parts: readonly { part: { case: string | undefined; value?: unknown } }[] | undefined): string {
+export function textOf(
+  parts: readonly { part: { case: string | undefined; value?: unknown } }[] | undefined,
+): string {
   let s = "";
-  for (const p of parts ?? []) if (p.part.case === "text" && typeof p.part.value === "string") s += p.part.value;
+  for (const p of parts ?? [])
+    if (p.part.case === "text" && typeof p.part.value === "string") s += p.part.value;
   return s;
 }
 

@@ -4,7 +4,7 @@
 import { execFile } from "node:child_process";
 import path from "node:path";
 import { promisify } from "node:util";
-import { Code, ConnectError, type Transport, createClient } from "@connectrpc/connect";
+import { Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
 import {
   createConnectTransport,
   createGrpcTransport,
@@ -14,23 +14,17 @@ import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ErrorInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
-import {
-  Capability,
-  FinishReason,
-  LLMService,
-  Role,
-  ServingStatus,
-} from "../../gen/llmgateway/v1/llm_pb.js";
-import { type TestGateway, startGateway } from "../helpers/gateway.js";
+import { Capability, FinishReason, LLMService, Role, ServingStatus } from "../../gen/llmgateway/v1/llm_pb.js";
+import { startGateway, type TestGateway } from "../helpers/gateway.js";
 import {
   ClientConnections,
-  ROOT,
   chatReq,
   collect,
   connectJsonError,
   deltaText,
   grpcStatusDetails,
   post,
+  ROOT,
   textOf,
 } from "./helpers.js";
 
@@ -53,7 +47,8 @@ afterAll(async () => {
 const transports: { name: string; make: (url: string) => Transport }[] = [
   {
     name: "Connect JSON / HTTP/1.1",
-    make: (baseUrl) => createConnectTransport({ baseUrl, httpVersion: "1.1", nodeOptions: { agent: conns.agent() } }),
+    make: (baseUrl) =>
+      createConnectTransport({ baseUrl, httpVersion: "1.1", nodeOptions: { agent: conns.agent() } }),
   },
   {
     name: "Connect binary / HTTP/1.1",
@@ -72,7 +67,12 @@ const transports: { name: string; make: (url: string) => Transport }[] = [
   {
     name: "Connect binary / HTTP/2",
     make: (baseUrl) =>
-      createConnectTransport({ baseUrl, httpVersion: "2", useBinaryFormat: true, sessionManager: h2(baseUrl) }),
+      createConnectTransport({
+        baseUrl,
+        httpVersion: "2",
+        useBinaryFormat: true,
+        sessionManager: h2(baseUrl),
+      }),
   },
   {
     name: "gRPC / HTTP/2",
@@ -80,7 +80,8 @@ const transports: { name: string; make: (url: string) => Transport }[] = [
   },
   {
     name: "gRPC-Web / HTTP/1.1",
-    make: (baseUrl) => createGrpcWebTransport({ baseUrl, httpVersion: "1.1", nodeOptions: { agent: conns.agent() } }),
+    make: (baseUrl) =>
+      createGrpcWebTransport({ baseUrl, httpVersion: "1.1", nodeOptions: { agent: conns.agent() } }),
   },
   {
     name: "gRPC-Web / HTTP/2",
@@ -89,7 +90,10 @@ const transports: { name: string; make: (url: string) => Transport }[] = [
 ];
 
 /** Texts that must come back byte for byte. */
-const LONG_TEXT = Array.from({ length: 100 }, (_, i) => `${String(i).padStart(3, "0")}${"x".repeat(1020)}`).join(" ");
+const LONG_TEXT = Array.from(
+  { length: 100 },
+  (_, i) => `${String(i).padStart(3, "0")}${"x".repeat(1020)}`,
+).join(" ");
 const EDGE_TEXTS: [string, string][] = [
   ["100 KB text", LONG_TEXT],
   ["unicode / emoji / RTL", "שלום 👋🏽 مرحبا"],
@@ -168,7 +172,10 @@ describe.each(transports)("$name", ({ make }) => {
       (e: unknown) => ConnectError.from(e),
     );
     expect(err?.code).toBe(Code.NotFound);
-    expect(err?.findDetails(ErrorInfoSchema)[0]).toMatchObject({ reason: "MODEL_NOT_FOUND", domain: "llmgateway" });
+    expect(err?.findDetails(ErrorInfoSchema)[0]).toMatchObject({
+      reason: "MODEL_NOT_FOUND",
+      domain: "llmgateway",
+    });
   });
 
   it("Health: SERVING with the mock provider", async () => {
@@ -176,12 +183,17 @@ describe.each(transports)("$name", ({ make }) => {
     expect(h.status).toBe(ServingStatus.SERVING);
     expect(h.version).not.toBe("");
     expect(h.providers).toEqual(
-      expect.arrayContaining([expect.objectContaining({ name: "mock", type: "mock", status: ServingStatus.SERVING })]),
+      expect.arrayContaining([
+        expect.objectContaining({ name: "mock", type: "mock", status: ServingStatus.SERVING }),
+      ]),
     );
   });
 
   it("CountTokens: the documented estimate", async () => {
-    const res = await client.countTokens({ model: "mock/echo", messages: chatReq("mock/echo", "hello world").messages });
+    const res = await client.countTokens({
+      model: "mock/echo",
+      messages: chatReq("mock/echo", "hello world").messages,
+    });
     // ceil(11 chars / 4) + 4 per message
     expect(res.inputTokens).toBe(7);
     expect(res.exact).toBe(false);
@@ -267,7 +279,11 @@ interface LlmGrpcClient extends grpc.Client {
     opts: grpc.CallOptions,
     cb: UnaryCallback<WireChatResponse>,
   ): grpc.ClientUnaryCall;
-  ChatStream(req: WireChatRequest, md: grpc.Metadata, opts: grpc.CallOptions): grpc.ClientReadableStream<WireStreamEvent>;
+  ChatStream(
+    req: WireChatRequest,
+    md: grpc.Metadata,
+    opts: grpc.CallOptions,
+  ): grpc.ClientReadableStream<WireStreamEvent>;
 }
 type LlmGrpcCtor = new (address: string, credentials: grpc.ChannelCredentials) => LlmGrpcClient;
 
@@ -288,7 +304,9 @@ describe("@grpc/grpc-js (llm.proto loaded at run time, keepCase false)", () => {
       defaults: true,
       oneofs: true,
     });
-    const pkg = grpc.loadPackageDefinition(def) as unknown as { llmgateway: { v1: { LLMService: LlmGrpcCtor } } };
+    const pkg = grpc.loadPackageDefinition(def) as unknown as {
+      llmgateway: { v1: { LLMService: LlmGrpcCtor } };
+    };
     client = new pkg.llmgateway.v1.LLMService(`127.0.0.1:${gw.port}`, grpc.credentials.createInsecure());
   });
 
@@ -296,7 +314,9 @@ describe("@grpc/grpc-js (llm.proto loaded at run time, keepCase false)", () => {
 
   const chat = (req: WireChatRequest, md = new grpc.Metadata()): Promise<WireChatResponse> =>
     new Promise((resolve, reject) => {
-      client.Chat(req, md, { deadline: Date.now() + 10_000 }, (err, res) => (err || !res ? reject(err) : resolve(res)));
+      client.Chat(req, md, { deadline: Date.now() + 10_000 }, (err, res) =>
+        err || !res ? reject(err) : resolve(res),
+      );
     });
 
   it("unary Chat", async () => {
@@ -365,7 +385,10 @@ describe("buf curl (reflection, h2c)", () => {
     });
     return stdout;
   };
-  const body = JSON.stringify({ model: "mock/echo", messages: [{ role: "ROLE_USER", content: [{ text: "hi buf" }] }] });
+  const body = JSON.stringify({
+    model: "mock/echo",
+    messages: [{ role: "ROLE_USER", content: [{ text: "hi buf" }] }],
+  });
 
   it("Chat", async () => {
     const out: unknown = JSON.parse(await bufCurl("-d", body, `${gw.url}${CHAT_PATH}`));
@@ -387,7 +410,9 @@ describe("buf curl (reflection, h2c)", () => {
     expect(events[0]).toMatchObject({ start: { model: "mock/echo", provider: "mock" } });
     expect(events.at(-1)).toMatchObject({ end: { finishReason: "FINISH_REASON_STOP" } });
     const text = events
-      .map((e) => (typeof e === "object" && e && "delta" in e ? (e.delta as { text?: string }).text ?? "" : ""))
+      .map((e) =>
+        typeof e === "object" && e && "delta" in e ? ((e.delta as { text?: string }).text ?? "") : "",
+      )
       .join("");
     expect(text).toBe("echo: hi buf");
   });
@@ -424,7 +449,11 @@ describe("plain JSON POST (node:http)", () => {
   });
 
   it("unknown JSON field -> 400 invalid_argument", async () => {
-    const res = await post(gw.url, CHAT_PATH, JSON.stringify({ model: "mock/echo", messages: [userMsg], nope: 1 }));
+    const res = await post(
+      gw.url,
+      CHAT_PATH,
+      JSON.stringify({ model: "mock/echo", messages: [userMsg], nope: 1 }),
+    );
     expect(res.status).toBe(400);
     expect(connectJsonError(res.body).code).toBe("invalid_argument");
   });
@@ -440,7 +469,11 @@ describe("plain JSON POST (node:http)", () => {
   });
 
   const invalid: [string, Record<string, unknown>, string][] = [
-    ["ROLE_UNSPECIFIED", { model: "mock/echo", messages: [{ ...userMsg, role: "ROLE_UNSPECIFIED" }] }, "messages[0].role"],
+    [
+      "ROLE_UNSPECIFIED",
+      { model: "mock/echo", messages: [{ ...userMsg, role: "ROLE_UNSPECIFIED" }] },
+      "messages[0].role",
+    ],
     ["no messages", { model: "mock/echo", messages: [] }, "messages"],
     ["temperature 3", { model: "mock/echo", messages: [userMsg], temperature: 3 }, "temperature"],
     ["max_tokens 0", { model: "mock/echo", messages: [userMsg], maxTokens: 0 }, "max_tokens"],
@@ -477,7 +510,11 @@ describe("request larger than server.max_request_bytes", () => {
     small = await startGateway({ yaml: "server:\n  max_request_bytes: 1024\n" });
     connect = createClient(
       LLMService,
-      createConnectTransport({ baseUrl: small.url, httpVersion: "1.1", nodeOptions: { agent: smallConns.agent() } }),
+      createConnectTransport({
+        baseUrl: small.url,
+        httpVersion: "1.1",
+        nodeOptions: { agent: smallConns.agent() },
+      }),
     );
     grpcClient = createClient(
       LLMService,
@@ -517,7 +554,10 @@ describe("request larger than server.max_request_bytes", () => {
     const res = await post(
       small.url,
       CHAT_PATH,
-      JSON.stringify({ model: "mock/echo", messages: [{ role: "ROLE_USER", content: [{ text: "z".repeat(4096) }] }] }),
+      JSON.stringify({
+        model: "mock/echo",
+        messages: [{ role: "ROLE_USER", content: [{ text: "z".repeat(4096) }] }],
+      }),
     );
     expect(res.status).toBe(429);
     expect(connectJsonError(res.body).code).toBe("resource_exhausted");

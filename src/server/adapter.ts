@@ -1,0 +1,183 @@
+// Our Node adapter for the Connect router (connect-node's connectNodeAdapter, plus two things it
+// cannot do): the request size limit answers REQUEST_TOO_LARGE with ErrorInfo on every protocol, and
+// a Connect JSON body that fails to decode (unknown field, unknown enum name) gets INVALID_REQUEST
+// with a BadRequest violation — both rendered by Connect itself in each protocol's error format.
+import { ConnectError, type ConnectRouter, createConnectRouter } from "@connectrpc/connect";
+import type { UniversalServerResponse } from "@connectrpc/connect/protocol";
+import { errorFromJsonBytes, errorToJsonBytes } from "@connectrpc/connect/protocol-connect";
+import {
+  compressionBrotli,
+  compressionGzip,
+  universalRequestFromNodeRequest,
+  universalResponseToNodeResponse,
+} from "@connectrpc/connect-node";
+import { GatewayError } from "../gateway/errors.js";
+import type { Logger } from "../telemetry/logger.js";
+import { toConnectError } from "./errors.js";
+
+type NodeHandlerFn = Parameters<typeof universalResponseToNodeResponse>[1] extends infer Res
+  ? (req: Parameters<typeof universalRequestFromNodeRequest>[0], res: Res) => void
+  : never;
+
+/** Options of {@link createConnectHandler}. */
+export interface AdapterOptions {
+  routes: (router: ConnectRouter) => void;
+  maxRequestBytes: number;
+  shutdownSignal: AbortSignal;
+  fallback: NodeHandlerFn;
+  log: Logger;
+}
+
+function tooLarge(size: number, max: number): ConnectError {
+  return toConnectError(
+    new GatewayError(
+      "RESOURCE_EXHAUSTED",
+      "REQUEST_TOO_LARGE",
+      `request of ${size} bytes exceeds server.max_request_bytes (${max} bytes)`,
+      { metadata: { max_request_bytes: String(max) } },
+    ),
+  );
+}
+
+/** The body, failing with REQUEST_TOO_LARGE as soon as it (or its declared length) passes `max`. */
+async function* limited(
+  body: AsyncIterable<Uint8Array>,
+  max: number,
+  declared: number,
+  keep: Uint8Array[] | undefined,
+): AsyncIterable<Uint8Array> {
+  if (declared > max) throw tooLarge(declared, max);
+  let n = 0;
+  for await (const chunk of body) {
+    n += chunk.byteLength;
+    if (n > max) throw tooLarge(n, max);
+    keep?.push(chunk);
+    yield chunk;
+  }
+}
+
+const BAD_VALUE = /from JSON: (".*")$/;
+
+/** Path of the first string value equal to `value` in a JSON tree ("messages[0].role"). */
+function findValue(node: unknown, value: string, path: string): string | undefined {
+  if (node === value) return path;
+  if (Array.isArray(node)) {
+    for (let i = 0; i < node.length; i++) {
+      const p = findValue(node[i], value, `${path}[${i}]`);
+      if (p) return p;
+    }
+  } else if (node !== null && typeof node === "object") {
+    for (const [k, v] of Object.entries(node)) {
+      const p = findValue(v, value, path ? `${path}.${k}` : k);
+      if (p) return p;
+    }
+  }
+  return undefined;
+}
+
+/** Which field a decode error is about: the unknown key, or where the offending value sits. */
+function decodeErrorField(message: string, request: Uint8Array[]): string {
+  const key = UNKNOWN_KEY.exec(message)?.[1] ?? DECODE_FIELD.exec(message)?.[1];
+  if (key) return key;
+  const bad = BAD_VALUE.exec(message)?.[1];
+  if (!bad) return "(body)";
+  try {
+    const value: unknown = JSON.parse(bad);
+    if (typeof value !== "string") return "(body)";
+    return findValue(JSON.parse(Buffer.concat(request).toString("utf8")), value, "") ?? "(body)";
+  } catch {
+    return "(body)";
+  }
+}
+
+const UNKNOWN_KEY = /key "([^"]+)" is unknown/;
+const DECODE_FIELD = /field ([\w.]+):/;
+
+/** Rewrites Connect's detail-less "cannot decode ... from JSON" 400 into INVALID_REQUEST with a violation. */
+async function enrichDecodeError(
+  res: UniversalServerResponse,
+  request: Uint8Array[],
+): Promise<UniversalServerResponse> {
+  const chunks: Uint8Array[] = [];
+  for await (const c of res.body ?? []) chunks.push(c);
+  const bytes = Buffer.concat(chunks);
+  let err: ConnectError;
+  try {
+    err = errorFromJsonBytes(bytes, undefined, new ConnectError("invalid request"));
+  } catch {
+    return {
+      ...res,
+      body: (async function* () {
+        yield bytes;
+      })(),
+    };
+  }
+  if (err.details.length > 0 || !err.rawMessage.startsWith("cannot decode")) {
+    return {
+      ...res,
+      body: (async function* () {
+        yield bytes;
+      })(),
+    };
+  }
+  const field = decodeErrorField(err.rawMessage, request);
+  const rich = toConnectError(
+    new GatewayError("INVALID_ARGUMENT", "INVALID_REQUEST", err.rawMessage, {
+      violations: [{ field, description: err.rawMessage }],
+    }),
+  );
+  const body = errorToJsonBytes(rich, undefined);
+  res.header?.set("content-length", String(body.byteLength));
+  return {
+    ...res,
+    body: (async function* () {
+      yield body;
+    })(),
+  };
+}
+
+/** Builds the Node request handler serving every route on gRPC, gRPC-Web and Connect. */
+export function createConnectHandler(o: AdapterOptions): NodeHandlerFn {
+  const router = createConnectRouter({
+    // Our own limit (above) answers first with a proper reason; Connect's stays as a backstop for
+    // compressed messages that grow when inflated.
+    readMaxBytes: o.maxRequestBytes + 64 * 1024,
+    jsonOptions: { ignoreUnknownFields: false },
+    shutdownSignal: o.shutdownSignal,
+    acceptCompression: [compressionGzip, compressionBrotli],
+  });
+  o.routes(router);
+  const paths = new Map(router.handlers.map((h) => [h.requestPath, h]));
+  return (req, res) => {
+    const url = req.url ?? "";
+    const q = url.indexOf("?");
+    const handler = paths.get(q < 0 ? url : url.slice(0, q));
+    if (!handler) {
+      o.fallback(req, res);
+      return;
+    }
+    const connectJson =
+      req.method === "POST" && req.headers["content-type"]?.startsWith("application/json") === true;
+    const kept: Uint8Array[] | undefined = connectJson ? [] : undefined;
+    const uReq = universalRequestFromNodeRequest(req, res, undefined, undefined);
+    uReq.body = limited(
+      uReq.body as AsyncIterable<Uint8Array>,
+      o.maxRequestBytes,
+      Number(req.headers["content-length"] ?? 0),
+      kept,
+    );
+    handler(uReq)
+      .then((uRes) => (kept && uRes.status === 400 ? enrichDecodeError(uRes, kept) : uRes))
+      .then((uRes) => universalResponseToNodeResponse(uRes, res))
+      .catch((reason: unknown) => {
+        if (ConnectError.from(reason).code === 10 /* Aborted: the client went away */) return;
+        o.log.error(
+          {
+            rpc: `${handler.service.typeName}/${handler.method.name}`,
+            err: reason instanceof Error ? reason.message : String(reason),
+          },
+          "handler failed",
+        );
+      });
+  };
+}
