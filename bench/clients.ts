@@ -1,7 +1,7 @@
 // The load generator's clients. Every HTTP/1.1 target goes through the same undici code, every
 // HTTP/2 target through the same node:http2 code; only paths, headers and prebuilt bodies differ,
 // so client overhead is identical across the targets that are compared with each other.
-import type { ClientHttp2Session, OutgoingHttpHeaders } from "node:http2";
+import http2, { type ClientHttp2Session, type OutgoingHttpHeaders } from "node:http2";
 import { fromBinary } from "@bufbuild/protobuf";
 import type { Pool } from "undici";
 import { ChatStreamResponseSchema } from "../gen/llmgateway/v1/llm_pb.js";
@@ -91,6 +91,7 @@ function h2Exchange(
 ): Promise<void> {
   return new Promise((resolve, reject) => {
     const stream = session.request(headers);
+    stream.setTimeout(10_000, () => stream.close(http2.constants.NGHTTP2_CANCEL));
     let status = 0;
     let grpcStatus: unknown;
     stream.on("response", (h) => {
@@ -102,6 +103,10 @@ function h2Exchange(
     });
     stream.on("data", onChunk);
     stream.on("error", reject);
+    // After 'end' this is a no-op; before it (timeout, reset) it fails the call.
+    stream.on("close", () =>
+      reject(new Error(`${String(headers[":path"])}: stream closed (${stream.rstCode})`)),
+    );
     stream.on("end", () => {
       const grpcOk = !String(headers["content-type"]).startsWith("application/grpc") || grpcStatus === "0";
       if (status === 200 && grpcOk) resolve();

@@ -26,6 +26,8 @@ const UNARY_CALLS = 300;
 const STREAM_CALLS = 200;
 const CONCURRENCY = 32;
 const SECONDS = 5;
+/** A call that hangs this long fails the bench instead of stalling it. */
+const CALL_TIMEOUT_MS = 10_000;
 const MAX_OVERHEAD_VS_FLOOR_MS = 0.15;
 const MIN_THROUGHPUT_RATIO = 0.7;
 const EXPECTED_TEXT = "Hello! How can I help?";
@@ -83,6 +85,9 @@ function summarize(results: RoundResults, base: string) {
 
 async function main(): Promise<void> {
   pinSelf(0);
+  const loadAtStart = os.loadavg()[0] ?? 0;
+  if (loadAtStart > 0.5)
+    log(`warning: load average ${loadAtStart.toFixed(2)}: other work on the box skews figures`);
   const [upPort, floorPort, gwPort] = [await freePort(), await freePort(), await freePort()];
   log("starting upstream (core 0), floor and gateway (core 1)");
   const upstream = startPinned("upstream", 0, `${root}bench/upstream.ts`, ["--port", String(upPort)]);
@@ -98,7 +103,13 @@ async function main(): Promise<void> {
   );
 
   // Sequential clients: one keep-alive connection (or one HTTP/2 session) per target.
-  const pool = (port: number, connections: number) => new Pool(url(port), { connections, pipelining: 1 });
+  const pool = (port: number, connections: number) =>
+    new Pool(url(port), {
+      connections,
+      pipelining: 1,
+      headersTimeout: CALL_TIMEOUT_MS,
+      bodyTimeout: CALL_TIMEOUT_MS,
+    });
   const [upPool, floorPool, gwPool] = [pool(upPort, 1), pool(floorPort, 1), pool(gwPort, 1)];
   const h1 = {
     direct: h1Unary(upPool, "/v1/chat/completions", "application/json", DIRECT_UNARY),
@@ -190,7 +201,12 @@ async function main(): Promise<void> {
     (tp["gateway_connect_json_http1"]?.callsPerSec ?? 0) / (tp["floor_http1_json"]?.callsPerSec ?? 1);
 
   const result = {
-    machine: { cpu: os.cpus()[0]?.model ?? "unknown", cores: os.cpus().length },
+    machine: {
+      cpu: os.cpus()[0]?.model ?? "unknown",
+      cores: os.cpus().length,
+      loadAvg1mAtStart: Math.round(loadAtStart * 100) / 100,
+      loadAvg1mAtEnd: Math.round((os.loadavg()[0] ?? 0) * 100) / 100,
+    },
     node: process.version,
     date: new Date().toISOString(),
     schedule:

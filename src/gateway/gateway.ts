@@ -19,7 +19,7 @@ import { outcomeFor } from "../resilience/outcome.js";
 import { type Deployment, Router } from "../routing/index.js";
 import type { Logger } from "../telemetry/logger.js";
 import type { CallContext } from "./context.js";
-import { fromUpstream, GatewayError, UpstreamError } from "./errors.js";
+import { fromUpstream, GatewayError, reasonForKind, UpstreamError } from "./errors.js";
 import { AttemptScope, CallScope } from "./scope.js";
 import { validateChat, validateEmbed } from "./validate.js";
 
@@ -57,7 +57,7 @@ class Call {
 
 function outcomeName(e: unknown): string {
   if (e instanceof GatewayError) return e.reason;
-  if (e instanceof UpstreamError) return e.kind;
+  if (e instanceof UpstreamError) return reasonForKind(e.kind).reason;
   return "INTERNAL";
 }
 
@@ -162,7 +162,7 @@ export class Gateway {
     for (let i = 0; i < deployments.length; i++) {
       const d = deployments[i] as Deployment;
       const a = new AttemptScope(scope, d.provider.name);
-      a.arm(Math.min(attemptMs, Math.max(1, scope.remaining())), "no answer within the attempt timeout");
+      a.arm(attemptMs, "no answer within the attempt timeout");
       const ta = performance.now();
       try {
         const out = await fn(d, a);

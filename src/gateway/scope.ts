@@ -5,35 +5,47 @@ import { GatewayError, UpstreamError } from "./errors.js";
 /** Why a call was cancelled by its client. */
 export const CLIENT_CANCELLED = new GatewayError("CANCELLED", "CANCELLED", "the client cancelled the call");
 
+/**
+ * Timers for the same instant fire in any order (the transport's deadline, ours, an attempt's):
+ * anything that ends this close to the deadline is reported as the deadline passing.
+ */
+const DEADLINE_SLACK_MS = 25;
+
 /** A call's abort scope: aborted by the client or by the deadline; `dispose` unlinks everything. */
 export class CallScope {
   readonly controller = new AbortController();
   readonly deadlineAt: number;
   private readonly timer: NodeJS.Timeout;
-  private readonly onClientAbort = () => this.controller.abort(CLIENT_CANCELLED);
+  // The transport aborts the client signal on cancel, and also when the caller's deadline passes.
+  private readonly onClientAbort = () =>
+    this.controller.abort(this.pastDeadline() ? this.deadlineError() : CLIENT_CANCELLED);
 
   constructor(
     private readonly clientSignal: AbortSignal,
-    timeoutMs: number,
+    private readonly timeoutMs: number,
   ) {
     this.deadlineAt = performance.now() + timeoutMs;
-    this.timer = setTimeout(
-      () =>
-        this.controller.abort(
-          new GatewayError(
-            "DEADLINE_EXCEEDED",
-            "DEADLINE_EXCEEDED",
-            `the call's deadline of ${timeoutMs} ms passed`,
-          ),
-        ),
-      timeoutMs,
-    );
-    if (clientSignal.aborted) this.controller.abort(CLIENT_CANCELLED);
+    this.timer = setTimeout(() => this.controller.abort(this.deadlineError()), timeoutMs);
+    if (clientSignal.aborted) this.onClientAbort();
     else clientSignal.addEventListener("abort", this.onClientAbort, { once: true });
   }
 
   get signal(): AbortSignal {
     return this.controller.signal;
+  }
+
+  /** The error a passed deadline is reported as. */
+  deadlineError(): GatewayError {
+    return new GatewayError(
+      "DEADLINE_EXCEEDED",
+      "DEADLINE_EXCEEDED",
+      `the call's deadline of ${Math.round(this.timeoutMs)} ms passed`,
+    );
+  }
+
+  /** True when the deadline has passed, or is too close to tell apart from whatever just fired. */
+  pastDeadline(): boolean {
+    return this.remaining() <= DEADLINE_SLACK_MS;
   }
 
   /** Milliseconds left before the deadline. */
@@ -65,9 +77,14 @@ export class AttemptScope {
     return this.controller.signal;
   }
 
-  /** (Re)arms the attempt's timer; when it fires the attempt fails with an upstream timeout. */
+  /**
+   * (Re)arms the attempt's timer; when it fires the attempt fails with an upstream timeout. A timer
+   * that could not fire before the call's deadline is not armed: the deadline governs.
+   */
   arm(ms: number, what: string): void {
     if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (ms >= this.parent.remaining()) return;
     this.timer = setTimeout(
       () => this.controller.abort(new UpstreamError("timeout", `${what} (${ms} ms)`, this.provider)),
       ms,
@@ -89,7 +106,9 @@ export class AttemptScope {
    * the abort reason (client cancel, deadline, attempt timeout) wins over whatever the provider threw.
    */
   explain(e: unknown): unknown {
-    if (this.controller.signal.aborted) return this.controller.signal.reason;
-    return e;
+    if (!this.controller.signal.aborted) return e;
+    const reason: unknown = this.controller.signal.reason;
+    if (reason instanceof UpstreamError && this.parent.pastDeadline()) return this.parent.deadlineError();
+    return reason;
   }
 }

@@ -66,12 +66,18 @@ export async function startApp(config: GatewayConfig, log: Logger): Promise<App>
       log.info({ inflight: gateway.inFlight, grace_ms: graceMs }, "shutting down");
       health.setAll("NOT_SERVING");
       const drained = gateway.drain();
-      await server.stopAccepting().catch(() => {});
-      const timedOut = await Promise.race([
-        drained.then(() => false),
-        new Promise<boolean>((r) => setTimeout(() => r(true), graceMs).unref()),
-      ]);
-      if (timedOut) log.warn({ inflight: gateway.inFlight }, "grace period over: aborting remaining calls");
+      // Stop accepting at once; open connections stay until the calls on them finish (new calls on
+      // them are refused with SHUTTING_DOWN), then they are closed as they go quiet.
+      server.server.close();
+      const until = Date.now() + graceMs;
+      const within = (p: Promise<unknown>, ms: number) =>
+        Promise.race([
+          p.then(() => true),
+          new Promise<boolean>((r) => setTimeout(() => r(false), Math.max(0, ms)).unref()),
+        ]);
+      const clean =
+        (await within(drained, graceMs)) && (await within(server.closeGracefully(), until - Date.now()));
+      if (!clean) log.warn({ inflight: gateway.inFlight }, "grace period over: aborting remaining calls");
       shutdownController.abort();
       server.http1.closeIdleConnections();
       server.destroyAll();

@@ -16,8 +16,12 @@ export interface OnePort {
   http2: http2.Http2Server;
   /** The bound port (useful with port 0). */
   port(): number;
-  /** Stops accepting connections; resolves when the listener is closed (existing sockets live on). */
-  stopAccepting(): Promise<void>;
+  /**
+   * Closes connections as they go quiet: GOAWAY on every HTTP/2 session (open streams finish),
+   * idle HTTP/1.1 keep-alive sockets closed (re-checked until none is left). Resolves when every
+   * connection is closed.
+   */
+  closeGracefully(): Promise<void>;
   /** Destroys every open connection and session. */
   destroyAll(): void;
 }
@@ -68,7 +72,19 @@ export function listenOnePort(handler: Handler, host: string, port: number): Pro
         http1,
         http2: h2,
         port: () => (server.address() as net.AddressInfo).port,
-        stopAccepting: () => new Promise((r) => server.close(() => r())),
+        closeGracefully: () =>
+          new Promise<void>((done) => {
+            for (const s of sessions) s.close();
+            const check = () => {
+              http1.closeIdleConnections();
+              if (sockets.size === 0) {
+                clearInterval(timer);
+                done();
+              }
+            };
+            const timer = setInterval(check, 20);
+            check();
+          }),
         destroyAll: () => {
           for (const s of sessions) s.destroy();
           for (const s of sockets) s.destroy();

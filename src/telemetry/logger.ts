@@ -23,7 +23,7 @@ export const REDACT_PATHS = [
 
 /** Creates the process logger; `dest` lets tests capture every line. */
 export function createLogger(level: string, dest?: DestinationStream): Logger {
-  const stream = dest ?? pino.destination({ dest: 1, sync: false, minLength: 4096 });
+  const stream = dest ?? pino.destination({ dest: 1, sync: false });
   return pino(
     {
       level,

@@ -3,7 +3,7 @@
 import http from "node:http";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { create, fromBinary, type MessageInitShape } from "@bufbuild/protobuf";
+import { create, fromBinary } from "@bufbuild/protobuf";
 import { anyUnpack } from "@bufbuild/protobuf/wkt";
 import { Http2SessionManager } from "@connectrpc/connect-node";
 import {
@@ -16,9 +16,9 @@ import {
 } from "../../gen/google/rpc/error_details_pb.js";
 import { StatusSchema } from "../../gen/google/rpc/status_pb.js";
 import {
-  type ChatRequestSchema,
+  type ChatRequest,
+  ChatRequestSchema,
   type ChatStreamResponse,
-  ContentPartSchema,
   Role,
 } from "../../gen/llmgateway/v1/llm_pb.js";
 
@@ -26,18 +26,12 @@ import {
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
 /** A one-message chat request. */
-export function chatReq(
-  model: string,
-  text: string,
-  extra: Partial<MessageInitShape<typeof ChatRequestSchema>> = {},
-): MessageInitShape<typeof ChatRequestSchema> {
-  return {
-    model,
-    messages: [
-      { role: Role.USER, content: [create(ContentPartSchema, { part: { case: "text", value: text } })] },
-    ],
+export function chatReq(model: string, text: string, extra: { fallbackModels?: string[] } = {}): ChatRequest {
+  return create(ChatRequestSchema, {
     ...extra,
-  };
+    model,
+    messages: [{ role: Role.USER, content: [{ part: { case: "text", value: text } }] }],
+  });
 }
 
 /** A plain HTTP response, body as text. */

@@ -227,11 +227,9 @@ describe("graceful shutdown (in process)", () => {
     }
   });
 
-  // KNOWN BUG (src/server/app.ts shutdown / src/server/listen.ts stopAccepting): shutdown awaits
-  // net.Server#close(), whose callback waits for every client connection to end — including idle
-  // HTTP/2 sessions and HTTP/1.1 keep-alive sockets — before the grace timer even starts. A client
-  // that keeps an idle connection open stalls shutdown indefinitely. Remove `.fails` once fixed.
-  it.fails("shutdown completes within the grace period while an idle HTTP/2 client stays connected", async () => {
+  // Regression: shutdown once awaited net.Server#close(), which waits for every client connection
+  // (idle HTTP/2 sessions, keep-alive sockets) to end, so an idle client stalled it indefinitely.
+  it("shutdown completes within the grace period while an idle HTTP/2 client stays connected", async () => {
     const g = await startGateway();
     const local = new ClientConnections();
     try {

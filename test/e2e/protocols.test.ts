@@ -455,7 +455,10 @@ describe("plain JSON POST (node:http)", () => {
       JSON.stringify({ model: "mock/echo", messages: [userMsg], nope: 1 }),
     );
     expect(res.status).toBe(400);
-    expect(connectJsonError(res.body).code).toBe("invalid_argument");
+    const err = connectJsonError(res.body);
+    expect(err.code).toBe("invalid_argument");
+    expect(err.errorInfo?.reason).toBe("INVALID_REQUEST");
+    expect(err.badRequest?.fieldViolations.map((v) => v.field)).toContain("nope");
   });
 
   it('unknown enum name ("role":"user") -> 400 invalid_argument (strict JSON)', async () => {
@@ -465,7 +468,10 @@ describe("plain JSON POST (node:http)", () => {
       JSON.stringify({ model: "mock/echo", messages: [{ role: "user", content: [{ text: "x" }] }] }),
     );
     expect(res.status).toBe(400);
-    expect(connectJsonError(res.body).code).toBe("invalid_argument");
+    const err = connectJsonError(res.body);
+    expect(err.code).toBe("invalid_argument");
+    expect(err.errorInfo?.reason).toBe("INVALID_REQUEST");
+    expect(err.badRequest?.fieldViolations.map((v) => v.field)).toContain("messages[0].role");
   });
 
   const invalid: [string, Record<string, unknown>, string][] = [
@@ -535,6 +541,7 @@ describe("request larger than server.max_request_bytes", () => {
       (e: unknown) => ConnectError.from(e),
     );
     expect(err?.code).toBe(Code.ResourceExhausted);
+    expect(err?.findDetails(ErrorInfoSchema)[0]?.reason).toBe("REQUEST_TOO_LARGE");
     expect((await connect.health({})).status).toBe(ServingStatus.SERVING);
     const ok = await connect.chat(chatReq("mock/echo", "still here"));
     expect(textOf(ok.message?.content)).toBe("echo: still here");
@@ -546,6 +553,7 @@ describe("request larger than server.max_request_bytes", () => {
       (e: unknown) => ConnectError.from(e),
     );
     expect(err?.code).toBe(Code.ResourceExhausted);
+    expect(err?.findDetails(ErrorInfoSchema)[0]?.reason).toBe("REQUEST_TOO_LARGE");
     const ok = await grpcClient.chat(chatReq("mock/echo", "after"));
     expect(textOf(ok.message?.content)).toBe("echo: after");
   });
@@ -560,6 +568,8 @@ describe("request larger than server.max_request_bytes", () => {
       }),
     );
     expect(res.status).toBe(429);
-    expect(connectJsonError(res.body).code).toBe("resource_exhausted");
+    const err = connectJsonError(res.body);
+    expect(err.code).toBe("resource_exhausted");
+    expect(err.errorInfo?.reason).toBe("REQUEST_TOO_LARGE");
   });
 });

@@ -10,6 +10,7 @@ import { createConnectTransport, Http2SessionManager } from "@connectrpc/connect
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { type ErrorInfo, ErrorInfoSchema, RetryInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
 import {
+  type ChatRequest,
   type ChatRequestSchema,
   type ChatStreamResponse,
   type EmbedRequestSchema,
@@ -26,6 +27,8 @@ const KEY = "sk-test-SECRET-abc123def456ghi789";
 
 type LLMClient = Client<typeof LLMService>;
 type ChatInit = MessageInitShape<typeof ChatRequestSchema>;
+/** The plain-object form of a ChatRequest init (not a built message). */
+type ChatFields = Exclude<ChatInit, ChatRequest>;
 type EmbedInit = MessageInitShape<typeof EmbedRequestSchema>;
 
 let fake: OpenAIFake;
@@ -60,14 +63,19 @@ function opts(which: () => TestGateway, extra: CallOptions = {}): CallOptions & 
 }
 
 /** A chat request with one user message. */
-function chatReq(model: string, text: string, extra: Partial<ChatInit> = {}): ChatInit {
-  return { model, messages: [{ role: Role.USER, content: [{ part: { case: "text", value: text } }] }], ...extra };
+function chatReq(model: string, text: string, extra: Partial<ChatFields> = {}): ChatInit {
+  return {
+    ...extra,
+    model,
+    messages: [{ role: Role.USER, content: [{ part: { case: "text", value: text } }] }],
+  };
 }
 
 const WEATHER_TOOL = {
   name: "get_weather",
   description: "Current weather in a city",
-  parametersJson: '{"type":"object","properties":{"zeta":{"type":"string"},"alpha":{"type":"number"}},"required":["zeta"]}',
+  parametersJson:
+    '{"type":"object","properties":{"zeta":{"type":"string"},"alpha":{"type":"number"}},"required":["zeta"]}',
 };
 
 /** `+t=<tag>` makes each row's model string unique so its upstream requests can be counted. */
@@ -149,9 +157,12 @@ function deltaText(events: readonly ChatStreamResponse[]): string {
   return s;
 }
 
-function textOf(parts: readonly { part: { case: string | undefined; value?: unknown } }[] | undefined): string {
+function textOf(
+  parts: readonly { part: { case: string | undefined; value?: unknown } }[] | undefined,
+): string {
   let s = "";
-  for (const p of parts ?? []) if (p.part.case === "text" && typeof p.part.value === "string") s += p.part.value;
+  for (const p of parts ?? [])
+    if (p.part.case === "text" && typeof p.part.value === "string") s += p.part.value;
   return s;
 }
 
@@ -205,8 +216,8 @@ interface ErrorRow {
   upstreamStatus?: string | "any";
   /** Exactly this many upstream requests (rows the gateway must never retry); else at least one. */
   exactRequests?: number;
-  /** RetryInfo delay in seconds; undefined = must be absent. */
-  retrySeconds?: bigint;
+  /** RetryInfo delay in milliseconds; undefined = must be absent. */
+  retryMs?: number;
 }
 
 const UNARY_ERRORS: ErrorRow[] = [
@@ -253,7 +264,15 @@ const UNARY_ERRORS: ErrorRow[] = [
     code: Code.ResourceExhausted,
     reason: "UPSTREAM_RATE_LIMITED",
     upstreamStatus: "429",
-    retrySeconds: 2n,
+    retryMs: 2000,
+  },
+  {
+    name: "429 + retry_after_ms=1500",
+    model: "gpt-4o+status=429+retry_after_ms=1500",
+    code: Code.ResourceExhausted,
+    reason: "UPSTREAM_RATE_LIMITED",
+    upstreamStatus: "429",
+    retryMs: 1500,
   },
   {
     name: "quota",
@@ -262,7 +281,15 @@ const UNARY_ERRORS: ErrorRow[] = [
     reason: "UPSTREAM_QUOTA_EXCEEDED",
     upstreamStatus: "429",
   },
-  ...[500, 502, 503, 504].map(
+  {
+    name: "413",
+    model: "gpt-4o+status=413",
+    code: Code.InvalidArgument,
+    reason: "UPSTREAM_BAD_REQUEST",
+    upstreamStatus: "413",
+    exactRequests: 1,
+  },
+  ...[408, 409, 500, 502, 503, 504, 529].map(
     (s): ErrorRow => ({
       name: String(s),
       model: `gpt-4o+status=${s}`,
@@ -312,11 +339,12 @@ function expectErrorRow(err: ConnectError, row: ErrorRow, target: string): void 
   expect(info.metadata["model"]).toBe(target);
   if (row.upstreamStatus !== "any") expect(info.metadata["upstream_status"]).toBe(row.upstreamStatus);
   const retry = err.findDetails(RetryInfoSchema);
-  if (row.retrySeconds === undefined) expect(retry).toHaveLength(0);
+  if (row.retryMs === undefined) expect(retry).toHaveLength(0);
   else {
     expect(retry).toHaveLength(1);
-    expect(retry[0]?.retryDelay?.seconds).toBe(row.retrySeconds);
-    expect(retry[0]?.retryDelay?.nanos ?? 0).toBe(0);
+    const d = retry[0]?.retryDelay;
+    expect(d?.seconds).toBe(BigInt(Math.floor(row.retryMs / 1000)));
+    expect(d?.nanos ?? 0).toBe((row.retryMs % 1000) * 1_000_000);
   }
 }
 
@@ -324,7 +352,11 @@ describe("unary Chat: upstream failures", () => {
   it.each(UNARY_ERRORS)("$name -> code and ErrorInfo reason", async (row) => {
     const tag = `u-${row.name.replace(/\W+/g, "_")}`;
     const target = `openai/${tagged(row.model, tag)}`;
-    const err = await chatError(client, chatReq(target, "hello there"), opts(() => gw));
+    const err = await chatError(
+      client,
+      chatReq(target, "hello there"),
+      opts(() => gw),
+    );
     expectErrorRow(err, row, target);
     const upstream = upstreamFor(tag);
     if (row.exactRequests !== undefined) expect(upstream).toHaveLength(row.exactRequests);
@@ -339,22 +371,72 @@ describe("unary Chat: upstream failures", () => {
       code: Code.Unavailable,
       reason: "UPSTREAM_UNAVAILABLE",
     };
-    const err = await chatError(clientRefused, chatReq("openai/gpt-4o", "hi"), opts(() => gwRefused));
+    const err = await chatError(
+      clientRefused,
+      chatReq("openai/gpt-4o", "hi"),
+      opts(() => gwRefused),
+    );
     expectErrorRow(err, row, "openai/gpt-4o");
   });
 
   it("attempt timeout -> UNAVAILABLE / UPSTREAM_TIMEOUT well before the upstream answers; upstream aborted", async () => {
     const target = `openai/${tagged("gpt-4o+delay=5000", "u-timeout")}`;
     const t0 = performance.now();
-    const err = await chatError(clientTight, chatReq(target, "hi"), opts(() => gwTight));
+    const err = await chatError(
+      clientTight,
+      chatReq(target, "hi"),
+      opts(() => gwTight),
+    );
     const ms = performance.now() - t0;
-    expectErrorRow(err, { name: "timeout", model: "", code: Code.Unavailable, reason: "UPSTREAM_TIMEOUT" }, target);
+    expectErrorRow(
+      err,
+      { name: "timeout", model: "", code: Code.Unavailable, reason: "UPSTREAM_TIMEOUT" },
+      target,
+    );
     expect(ms).toBeGreaterThanOrEqual(250);
     expect(ms).toBeLessThan(4000);
     const idx = indexOfTag("u-timeout");
     expect(idx).toBeGreaterThanOrEqual(0);
     expect(await fake.waitForAbort(idx, 2000)).toBe(true);
     expect(fake.requests[idx]?.finished).toBe(false);
+  });
+
+  it("the caller's deadline passing -> DEADLINE_EXCEEDED / DEADLINE_EXCEEDED (not an upstream timeout); upstream aborted", async () => {
+    // The deadline goes in the Connect header only, so the client waits for the gateway's own answer
+    // instead of timing out locally first.
+    const target = `openai/${tagged("gpt-4o+delay=5000", "u-deadline")}`;
+    const o = opts(() => gw);
+    const t0 = performance.now();
+    const err = await chatError(client, chatReq(target, "hi"), {
+      headers: { "x-request-id": o.rid, "connect-timeout-ms": "400" },
+    });
+    const ms = performance.now() - t0;
+    expect(ms).toBeGreaterThanOrEqual(350);
+    expect(ms).toBeLessThan(4000);
+    const idx = indexOfTag("u-deadline");
+    expect(idx).toBeGreaterThanOrEqual(0);
+    expect(await fake.waitForAbort(idx, 2000)).toBe(true);
+    expect({ code: Code[err.code], reason: err.findDetails(ErrorInfoSchema)[0]?.reason }).toEqual({
+      code: Code[Code.DeadlineExceeded],
+      reason: "DEADLINE_EXCEEDED",
+    });
+  });
+
+  it("the caller's deadline passing with a fallback planned -> DEADLINE_EXCEEDED, the fallback never called", async () => {
+    const target = `openai/${tagged("gpt-4o+delay=5000", "u-dlfb-a")}`;
+    const fallback = `openai/${tagged("gpt-4o+delay=5000", "u-dlfb-b")}`;
+    const o = opts(() => gw);
+    const err = await chatError(client, chatReq(target, "hi", { fallbackModels: [fallback] }), {
+      headers: { "x-request-id": o.rid, "connect-timeout-ms": "400" },
+    });
+    // Give a (wrong) fallback attempt time to reach the fake before counting.
+    await new Promise((r) => setTimeout(r, 100));
+    expect(upstreamFor("u-dlfb-a")).toHaveLength(1);
+    expect(upstreamFor("u-dlfb-b")).toHaveLength(0);
+    expect({ code: Code[err.code], reason: err.findDetails(ErrorInfoSchema)[0]?.reason }).toEqual({
+      code: Code[Code.DeadlineExceeded],
+      reason: "DEADLINE_EXCEEDED",
+    });
   });
 });
 
@@ -430,7 +512,8 @@ describe("unary Chat: answers", () => {
         schema: { type: "object", properties: { b: { type: "string" }, a: { type: "string" } } },
       },
     });
-    const schema = (body["response_format"] as { json_schema: { schema: { properties: object } } }).json_schema;
+    const schema = (body["response_format"] as { json_schema: { schema: { properties: object } } })
+      .json_schema;
     expect(Object.keys(schema.schema.properties)).toEqual(["b", "a"]);
     expect(hasKeyDeep(body, "metadata")).toBe(false);
 
@@ -461,7 +544,10 @@ describe("unary Chat: answers", () => {
   });
 
   it("null_content -> success with empty text", async () => {
-    const res = await client.chat(chatReq(`openai/${tagged("gpt-4o+null_content", "u-null")}`, "x"), opts(() => gw));
+    const res = await client.chat(
+      chatReq(`openai/${tagged("gpt-4o+null_content", "u-null")}`, "x"),
+      opts(() => gw),
+    );
     expect(textOf(res.message?.content)).toBe("");
     expect(res.finishReason).toBe(FinishReason.STOP);
     expect(res.provider).toBe("openai");
@@ -498,7 +584,10 @@ describe("unary Chat: fallbacks", () => {
   it("503 with a fallback -> success from the fallback; the trail has both attempts", async () => {
     const first = `openai/${tagged("gpt-4o+status=503", "fb-503a")}`;
     const second = `openai/${tagged("gpt-4o", "fb-503b")}`;
-    const res = await client.chat(chatReq(first, "fall back please", { fallbackModels: [second] }), opts(() => gw));
+    const res = await client.chat(
+      chatReq(first, "fall back please", { fallbackModels: [second] }),
+      opts(() => gw),
+    );
     expect(textOf(res.message?.content)).toBe("echo: fall back please");
     expect(res.provider).toBe("openai");
     const trail = res.gateway?.attemptTrail ?? [];
@@ -516,7 +605,11 @@ describe("unary Chat: fallbacks", () => {
   it("400 with a fallback -> the error, one upstream request, the fallback never called", async () => {
     const first = `openai/${tagged("gpt-4o+status=400", "fb-400a")}`;
     const second = `openai/${tagged("gpt-4o", "fb-400b")}`;
-    const err = await chatError(client, chatReq(first, "bad", { fallbackModels: [second] }), opts(() => gw));
+    const err = await chatError(
+      client,
+      chatReq(first, "bad", { fallbackModels: [second] }),
+      opts(() => gw),
+    );
     expect(err.code).toBe(Code.InvalidArgument);
     expect(errorInfo(err).reason).toBe("UPSTREAM_BAD_REQUEST");
     expect(upstreamFor("fb-400a")).toHaveLength(1);
@@ -531,7 +624,12 @@ describe("ChatStream", () => {
   it("normal: start, deltas joining to the echo, one end with upstream usage; include_usage sent", async () => {
     const target = `openai/${tagged("gpt-4o", "s-normal")}`;
     const text = "stream me some words";
-    const { events, error } = await collect(client.chatStream(chatReq(target, text), opts(() => gw)));
+    const { events, error } = await collect(
+      client.chatStream(
+        chatReq(target, text),
+        opts(() => gw),
+      ),
+    );
     expect(error).toBeUndefined();
     const kinds = events.map((e) => e.event.case);
     expect(kinds[0]).toBe("start");
@@ -555,10 +653,67 @@ describe("ChatStream", () => {
     expect(end.value.usage).toMatchObject({ inputTokens: input, outputTokens: output, estimated: false });
   });
 
+  it.each(UNARY_ERRORS.filter((r) => r.name !== "malformed"))(
+    "failure before any content: $name -> the unary code and reason, no events at all",
+    async (row) => {
+      const tag = `s-${row.name.replace(/\W+/g, "_")}`;
+      const target = `openai/${tagged(row.model, tag)}`;
+      const { events, error } = await collect(
+        client.chatStream(
+          chatReq(target, "hello there"),
+          opts(() => gw),
+        ),
+      );
+      if (!error) return expect.fail(`${row.name}: the stream did not fail`);
+      expectErrorRow(error, row, target);
+      expect(events).toHaveLength(0);
+      const upstream = upstreamFor(tag);
+      if (row.exactRequests !== undefined) expect(upstream).toHaveLength(row.exactRequests);
+      else expect(upstream.length).toBeGreaterThanOrEqual(1);
+      expect(bodyOf(upstream[0])["stream"]).toBe(true);
+    },
+  );
+
+  it("malformed event after content: start and a delta, then UPSTREAM_STREAM_INTERRUPTED, no end", async () => {
+    const target = `openai/${tagged("gpt-4o+malformed", "s-malformed")}`;
+    const { events, error } = await collect(
+      client.chatStream(
+        chatReq(target, "one two three"),
+        opts(() => gw),
+      ),
+    );
+    if (!error) return expect.fail("the stream did not fail");
+    expect(error.code).toBe(Code.Unavailable);
+    expect(errorInfo(error).reason).toBe("UPSTREAM_STREAM_INTERRUPTED");
+    expect(events[0]?.event.case).toBe("start");
+    expect(deltaText(events)).toBe("echo: ");
+    expect(events.some((e) => e.event.case === "end")).toBe(false);
+  });
+
+  it("400 with a fallback: the error, one upstream request, the fallback never tried", async () => {
+    const target = `openai/${tagged("gpt-4o+status=400", "s-fb400")}`;
+    const { events, error } = await collect(
+      client.chatStream(
+        chatReq(target, "bad", { fallbackModels: ["mock/echo"] }),
+        opts(() => gw),
+      ),
+    );
+    if (!error) return expect.fail("the stream did not fail");
+    expect(error.code).toBe(Code.InvalidArgument);
+    expect(errorInfo(error).reason).toBe("UPSTREAM_BAD_REQUEST");
+    expect(events).toHaveLength(0);
+    expect(upstreamFor("s-fb400")).toHaveLength(1);
+  });
+
   it("empty_chunks: no empty delta reaches the client and the text is intact", async () => {
     const target = `openai/${tagged("gpt-4o+empty_chunks", "s-empty")}`;
     const text = "keep every word here";
-    const { events, error } = await collect(client.chatStream(chatReq(target, text), opts(() => gw)));
+    const { events, error } = await collect(
+      client.chatStream(
+        chatReq(target, text),
+        opts(() => gw),
+      ),
+    );
     expect(error).toBeUndefined();
     const deltas = events.flatMap((e) => (e.event.case === "delta" ? [e.event.value] : []));
     expect(deltas.length).toBeGreaterThan(0);
@@ -569,7 +724,12 @@ describe("ChatStream", () => {
 
   it("no_usage: the end carries an estimated usage", async () => {
     const target = `openai/${tagged("gpt-4o+no_usage", "s-nousage")}`;
-    const { events, error } = await collect(client.chatStream(chatReq(target, "count me"), opts(() => gw)));
+    const { events, error } = await collect(
+      client.chatStream(
+        chatReq(target, "count me"),
+        opts(() => gw),
+      ),
+    );
     expect(error).toBeUndefined();
     const end = events.at(-1)?.event;
     if (end?.case !== "end") return expect.fail("no end");
@@ -580,7 +740,10 @@ describe("ChatStream", () => {
   it("drop=2: start and deltas, then UNAVAILABLE / UPSTREAM_STREAM_INTERRUPTED, no end", async () => {
     const target = `openai/${tagged("gpt-4o+drop=2", "s-drop")}`;
     const { events, error } = await collect(
-      client.chatStream(chatReq(target, "one two three four five"), opts(() => gw)),
+      client.chatStream(
+        chatReq(target, "one two three four five"),
+        opts(() => gw),
+      ),
     );
     expect(error).toBeDefined();
     const err = error as ConnectError;
@@ -599,7 +762,10 @@ describe("ChatStream", () => {
     const target = `openai/${tagged("gpt-4o+stall", "s-stall")}`;
     const t0 = performance.now();
     const { events, error } = await collect(
-      clientTight.chatStream(chatReq(target, "one two three"), opts(() => gwTight)),
+      clientTight.chatStream(
+        chatReq(target, "one two three"),
+        opts(() => gwTight),
+      ),
     );
     const ms = performance.now() - t0;
     expect(error).toBeDefined();
@@ -618,7 +784,10 @@ describe("ChatStream", () => {
   it("tools streamed: the first fragment has id and name, argument deltas join to the arguments", async () => {
     const target = `openai/${tagged("gpt-4o+tools", "s-tools")}`;
     const { events, error } = await collect(
-      client.chatStream(chatReq(target, "weather in Paris?", { tools: [WEATHER_TOOL] }), opts(() => gw)),
+      client.chatStream(
+        chatReq(target, "weather in Paris?", { tools: [WEATHER_TOOL] }),
+        opts(() => gw),
+      ),
     );
     expect(error).toBeUndefined();
     const fragments = events.flatMap((e) => (e.event.case === "delta" ? e.event.value.toolCalls : []));
@@ -635,7 +804,10 @@ describe("ChatStream", () => {
   it("503 before any content with fallback_models [mock/echo] -> the stream succeeds from mock", async () => {
     const target = `openai/${tagged("gpt-4o+status=503", "s-fallback")}`;
     const { events, error } = await collect(
-      client.chatStream(chatReq(target, "fall back", { fallbackModels: ["mock/echo"] }), opts(() => gw)),
+      client.chatStream(
+        chatReq(target, "fall back", { fallbackModels: ["mock/echo"] }),
+        opts(() => gw),
+      ),
     );
     expect(error).toBeUndefined();
     const start = events[0]?.event;
@@ -684,7 +856,10 @@ describe("ChatStream", () => {
 describe("Embed", () => {
   it("one float vector per input (base64 on the wire), usage from upstream", async () => {
     const inputs = ["hello", "world wide web"];
-    const res = await client.embed({ model: "openai/text-embedding-3-small", inputs }, opts(() => gw));
+    const res = await client.embed(
+      { model: "openai/text-embedding-3-small", inputs },
+      opts(() => gw),
+    );
     expect(res.provider).toBe("openai");
     expect(res.model).toBe("openai/text-embedding-3-small");
     expect(res.embeddings).toHaveLength(2);
@@ -710,10 +885,20 @@ describe("Embed", () => {
 
   it("status=500 -> UNAVAILABLE / UPSTREAM_UNAVAILABLE", async () => {
     const target = `openai/${tagged("text-embedding-3-small+status=500", "e-500")}`;
-    const err = await embedError(client, { model: target, inputs: ["x"] }, opts(() => gw));
+    const err = await embedError(
+      client,
+      { model: target, inputs: ["x"] },
+      opts(() => gw),
+    );
     expectErrorRow(
       err,
-      { name: "embed 500", model: "", code: Code.Unavailable, reason: "UPSTREAM_UNAVAILABLE", upstreamStatus: "500" },
+      {
+        name: "embed 500",
+        model: "",
+        code: Code.Unavailable,
+        reason: "UPSTREAM_UNAVAILABLE",
+        upstreamStatus: "500",
+      },
       target,
     );
     expect(upstreamFor("e-500")[0]?.path).toBe("/v1/embeddings");
