@@ -97,7 +97,7 @@ async function main(): Promise<void> {
   const gateway = startPinned(
     "gateway",
     1,
-    `${root}src/main.ts`,
+    `${root}dist/src/main.js`, // compiled, as `npm start` runs it
     ["--port", String(gwPort), "--log-level", "warn"],
     gatewayEnv(upPort),
   );

@@ -44,7 +44,7 @@ export interface Child {
   died: Promise<never>;
 }
 
-/** Starts `node --import tsx <script> ...args` pinned to `core`. */
+/** Starts `node <script> ...args` pinned to `core` (through tsx for a .ts script). */
 export function startPinned(
   name: string,
   core: number,
@@ -52,7 +52,8 @@ export function startPinned(
   args: string[],
   env: NodeJS.ProcessEnv = process.env,
 ): Child {
-  const proc = spawn("taskset", ["-c", String(core), process.execPath, "--import", "tsx", script, ...args], {
+  const loader = script.endsWith(".ts") ? ["--import", "tsx"] : [];
+  const proc = spawn("taskset", ["-c", String(core), process.execPath, ...loader, script, ...args], {
     env,
     stdio: ["ignore", "pipe", "pipe"],
   });

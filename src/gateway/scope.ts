@@ -11,27 +11,45 @@ export const CLIENT_CANCELLED = new GatewayError("CANCELLED", "CANCELLED", "the 
  */
 const DEADLINE_SLACK_MS = 25;
 
-/** A call's abort scope: aborted by the client or by the deadline; `dispose` unlinks everything. */
+/**
+ * A call's abort scope: ended by the client or by the deadline; `dispose` unlinks everything. It
+ * owns no AbortController of its own (they are not free: see bench/README.md): it aborts the
+ * controllers of its live attempts directly.
+ */
 export class CallScope {
-  readonly controller = new AbortController();
   readonly deadlineAt: number;
+  /** Why the call was ended, once it was. */
+  reason: GatewayError | undefined;
+  private readonly attempts = new Set<AttemptScope>();
   private readonly timer: NodeJS.Timeout;
   // The transport aborts the client signal on cancel, and also when the caller's deadline passes.
   private readonly onClientAbort = () =>
-    this.controller.abort(this.pastDeadline() ? this.deadlineError() : CLIENT_CANCELLED);
+    this.end(this.pastDeadline() ? this.deadlineError() : CLIENT_CANCELLED);
 
   constructor(
     private readonly clientSignal: AbortSignal,
     private readonly timeoutMs: number,
   ) {
     this.deadlineAt = performance.now() + timeoutMs;
-    this.timer = setTimeout(() => this.controller.abort(this.deadlineError()), timeoutMs);
+    this.timer = setTimeout(() => this.end(this.deadlineError()), timeoutMs);
     if (clientSignal.aborted) this.onClientAbort();
     else clientSignal.addEventListener("abort", this.onClientAbort, { once: true });
   }
 
-  get signal(): AbortSignal {
-    return this.controller.signal;
+  private end(reason: GatewayError): void {
+    if (this.reason) return;
+    this.reason = reason;
+    for (const a of this.attempts) a.controller.abort(reason);
+  }
+
+  /** Links an attempt: it is aborted with the call (at once if the call already ended). */
+  link(a: AttemptScope): void {
+    if (this.reason) a.controller.abort(this.reason);
+    else this.attempts.add(a);
+  }
+
+  unlink(a: AttemptScope): void {
+    this.attempts.delete(a);
   }
 
   /** The error a passed deadline is reported as. */
@@ -63,14 +81,12 @@ export class CallScope {
 export class AttemptScope {
   readonly controller = new AbortController();
   private timer: NodeJS.Timeout | undefined;
-  private readonly onParentAbort = () => this.controller.abort(this.parent.signal.reason);
 
   constructor(
     private readonly parent: CallScope,
     readonly provider: string,
   ) {
-    if (parent.signal.aborted) this.controller.abort(parent.signal.reason);
-    else parent.signal.addEventListener("abort", this.onParentAbort, { once: true });
+    parent.link(this);
   }
 
   get signal(): AbortSignal {
@@ -98,7 +114,7 @@ export class AttemptScope {
 
   dispose(): void {
     if (this.timer) clearTimeout(this.timer);
-    this.parent.signal.removeEventListener("abort", this.onParentAbort);
+    this.parent.unlink(this);
   }
 
   /**

@@ -1,5 +1,6 @@
 // Assembles a running gateway from a config: providers, pipeline, Connect routes on one port,
 // health, and graceful shutdown (NOT_SERVING, refuse new calls, drain, then close).
+import { setMaxListeners } from "node:events";
 import type { GatewayConfig } from "../config/index.js";
 import { Gateway } from "../gateway/gateway.js";
 import { ModelDirectory } from "../gateway/models.js";
@@ -31,6 +32,8 @@ export async function startApp(config: GatewayConfig, log: Logger): Promise<App>
   const models = new ModelDirectory(gateway, log);
   const health = createHealthState(["llmgateway.v1.LLMService"]);
   const shutdownController = new AbortController();
+  // Connect links every call to this signal: thousands of listeners are normal, not a leak.
+  setMaxListeners(0, shutdownController.signal);
 
   const handler = createConnectHandler({
     routes: (router) => routes(router, { gateway: () => gateway, models: () => models, health }),
