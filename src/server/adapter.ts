@@ -1,23 +1,26 @@
-// Our Node adapter for the Connect router (connect-node's connectNodeAdapter, plus two things it
-// cannot do): the request size limit answers REQUEST_TOO_LARGE with ErrorInfo on every protocol, and
+// Our Node adapter for the Connect router (connect-node's connectNodeAdapter on a leaner bridge,
+// bridge.ts, plus two things it cannot do): the request size limit answers REQUEST_TOO_LARGE with ErrorInfo on every protocol, and
 // a Connect JSON body that fails to decode (unknown field, unknown enum name) gets INVALID_REQUEST
 // with a BadRequest violation — both rendered by Connect itself in each protocol's error format.
 import { ConnectError, type ConnectRouter, createConnectRouter } from "@connectrpc/connect";
-import type { UniversalServerResponse } from "@connectrpc/connect/protocol";
+import type { UniversalServerRequest, UniversalServerResponse } from "@connectrpc/connect/protocol";
 import { errorFromJsonBytes, errorToJsonBytes } from "@connectrpc/connect/protocol-connect";
-import {
-  compressionBrotli,
-  compressionGzip,
-  universalRequestFromNodeRequest,
-  universalResponseToNodeResponse,
-} from "@connectrpc/connect-node";
+import { compressionBrotli, compressionGzip } from "@connectrpc/connect-node";
 import { GatewayError } from "../gateway/errors.js";
 import type { Logger } from "../telemetry/logger.js";
+import {
+  chunks,
+  failing,
+  type NodeRequest,
+  type NodeResponse,
+  once,
+  readBody,
+  universalRequest,
+  writeResponse,
+} from "./bridge.js";
 import { toConnectError } from "./errors.js";
 
-type NodeHandlerFn = Parameters<typeof universalResponseToNodeResponse>[1] extends infer Res
-  ? (req: Parameters<typeof universalRequestFromNodeRequest>[0], res: Res) => void
-  : never;
+type NodeHandlerFn = (req: NodeRequest, res: NodeResponse) => void;
 
 /** Options of {@link createConnectHandler}. */
 export interface AdapterOptions {
@@ -148,6 +151,7 @@ export function createConnectHandler(o: AdapterOptions): NodeHandlerFn {
   });
   o.routes(router);
   const paths = new Map(router.handlers.map((h) => [h.requestPath, h]));
+  const max = o.maxRequestBytes;
   return (req, res) => {
     const url = req.url ?? "";
     const q = url.indexOf("?");
@@ -156,28 +160,39 @@ export function createConnectHandler(o: AdapterOptions): NodeHandlerFn {
       o.fallback(req, res);
       return;
     }
-    const connectJson =
-      req.method === "POST" && req.headers["content-type"]?.startsWith("application/json") === true;
-    const kept: Uint8Array[] | undefined = connectJson ? [] : undefined;
-    const uReq = universalRequestFromNodeRequest(req, res, undefined, undefined);
-    uReq.body = limited(
-      uReq.body as AsyncIterable<Uint8Array>,
-      o.maxRequestBytes,
-      Number(req.headers["content-length"] ?? 0),
-      kept,
-    );
-    handler(uReq)
-      .then((uRes) => (kept && uRes.status === 400 ? enrichDecodeError(uRes, kept) : uRes))
-      .then((uRes) => universalResponseToNodeResponse(uRes, res))
-      .catch((reason: unknown) => {
-        if (ConnectError.from(reason).code === 10 /* Aborted: the client went away */) return;
-        o.log.error(
-          {
-            rpc: `${handler.service.typeName}/${handler.method.name}`,
-            err: reason instanceof Error ? reason.message : String(reason),
-          },
-          "handler failed",
-        );
+    const ct = req.headers["content-type"] ?? "";
+    const connectJson = req.method === "POST" && ct.startsWith("application/json");
+    const connectUnary = connectJson || (req.method === "POST" && ct.startsWith("application/proto"));
+    const serve = (body: UniversalServerRequest["body"], raw: Buffer | undefined) =>
+      handler(universalRequest(req, res, body))
+        .then((uRes) => (raw && connectJson && uRes.status === 400 ? enrichDecodeError(uRes, [raw]) : uRes))
+        .then((uRes) => writeResponse(uRes, res, connectUnary))
+        .catch((reason: unknown) => {
+          if (res.destroyed || ConnectError.from(reason).code === 10 /* Aborted: the client went away */)
+            return;
+          o.log.error(
+            {
+              rpc: `${handler.service.typeName}/${handler.method.name}`,
+              err: reason instanceof Error ? reason.message : String(reason),
+            },
+            "handler failed",
+          );
+        });
+    const kind = handler.method.methodKind;
+    if (kind === "unary" || kind === "server_streaming") {
+      // One request message: read it whole (bounded), no stream machinery.
+      void readBody(req, max).then((r) => {
+        if (!r.ok) {
+          if (!r.aborted) void serve(failing(tooLarge(r.size, max)), undefined);
+          return;
+        }
+        // A plain (uncompressed) Connect unary body may be handed over as bytes: Connect parses it
+        // directly. Anything else goes through Connect's envelope / decompression reader.
+        const direct = connectUnary && req.headers["content-encoding"] === undefined;
+        void serve(direct ? (r.bytes as unknown as UniversalServerRequest["body"]) : once(r.bytes), r.bytes);
       });
+      return;
+    }
+    void serve(limited(chunks(req), max, Number(req.headers["content-length"] ?? 0), undefined), undefined);
   };
 }

@@ -1,0 +1,173 @@
+// A lean bridge between Node's http/http2 servers and Connect's universal handlers, replacing
+// connect-node's universalRequestFromNodeRequest / universalResponseToNodeResponse on the hot path:
+// request bodies with a single message are read with plain 'data' events (no stream async
+// iterator), a unary answer goes out in one write, and a call that completed normally does not
+// abort a signal (each abort builds a DOMException). Measured in bench/: see the README.
+import type http from "node:http";
+import type http2 from "node:http2";
+import type { UniversalServerRequest, UniversalServerResponse } from "@connectrpc/connect/protocol";
+
+/** What both Node servers hand a request listener. */
+export type NodeRequest = http.IncomingMessage | http2.Http2ServerRequest;
+export type NodeResponse = http.ServerResponse | http2.Http2ServerResponse;
+
+/** A body read whole, or why it could not be. */
+export type ReadResult = { ok: true; bytes: Buffer } | { ok: false; size: number; aborted: boolean };
+
+/**
+ * Reads a whole request body, giving up (and discarding the rest) once it passes `max` bytes or
+ * its declared length already does.
+ */
+export function readBody(req: NodeRequest, max: number): Promise<ReadResult> {
+  const declared = Number(req.headers["content-length"] ?? 0);
+  if (declared > max) {
+    req.resume();
+    return Promise.resolve({ ok: false, size: declared, aborted: false });
+  }
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = (r: ReadResult) => {
+      req.off("data", onData);
+      req.off("end", onEnd);
+      req.off("error", onError);
+      req.off("close", onClose);
+      resolve(r);
+    };
+    const onData = (c: Buffer) => {
+      size += c.length;
+      if (size > max) {
+        done({ ok: false, size, aborted: false });
+        req.resume(); // keep reading into nothing so the connection stays usable
+        return;
+      }
+      chunks.push(c);
+    };
+    const onEnd = () =>
+      done({ ok: true, bytes: chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size) });
+    const onError = () => done({ ok: false, size, aborted: true });
+    const onClose = () => {
+      if (!req.complete) done({ ok: false, size, aborted: true });
+    };
+    req.on("data", onData);
+    req.on("end", onEnd);
+    req.on("error", onError);
+    req.on("close", onClose);
+  });
+}
+
+/** Node's header object as the Fetch API Headers Connect reads (pseudo-headers skipped). */
+export function webHeaders(h: NodeRequest["headers"]): Headers {
+  const out = new Headers();
+  for (const k in h) {
+    if (k.charCodeAt(0) === 58 /* ":" */) continue;
+    const v = h[k];
+    if (typeof v === "string") out.append(k, v);
+    else if (Array.isArray(v)) for (const e of v) out.append(k, e);
+  }
+  return out;
+}
+
+function nodeHeaders(h: Headers | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  h?.forEach((v, k) => {
+    out[k] = v;
+  });
+  return out;
+}
+
+/**
+ * The universal request for a Node request. The signal aborts when the client goes away before
+ * the response is complete (not after a normal finish: nothing listens then, and aborting costs).
+ */
+export function universalRequest(
+  req: NodeRequest,
+  res: NodeResponse,
+  body: UniversalServerRequest["body"],
+): UniversalServerRequest {
+  const ac = new AbortController();
+  res.once("close", () => {
+    if (!res.writableFinished) ac.abort();
+  });
+  const authority = "authority" in req ? req.authority : (req.headers.host ?? "localhost");
+  return {
+    httpVersion: req.httpVersion,
+    method: req.method ?? "",
+    url: `http://${authority}${req.url ?? ""}`,
+    header: webHeaders(req.headers),
+    body,
+    signal: ac.signal,
+  };
+}
+
+/** A one-chunk async iterable (what Connect's stream handlers read a single message from). */
+export async function* once(bytes: Uint8Array): AsyncIterable<Uint8Array> {
+  yield bytes;
+}
+
+/** An async iterable that fails at once: lets Connect render `error` in the call's protocol. */
+// biome-ignore lint/correctness/useYield: it throws before yielding on purpose
+export async function* failing(error: Error): AsyncIterable<Uint8Array> {
+  throw error;
+}
+
+/** The request body as a stream of chunks (bidi / client streams). */
+export async function* chunks(req: NodeRequest): AsyncIterable<Uint8Array> {
+  for await (const c of req as AsyncIterable<Buffer>) yield c;
+}
+
+function write(res: NodeResponse, chunk: Uint8Array): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (res.destroyed) return reject(new Error("response closed"));
+    if ((res as http.ServerResponse).write(chunk)) return resolve();
+    const onDrain = () => {
+      res.off("close", onClose);
+      resolve();
+    };
+    const onClose = () => {
+      res.off("drain", onDrain);
+      reject(new Error("response closed"));
+    };
+    res.once("drain", onDrain);
+    res.once("close", onClose);
+  });
+}
+
+/**
+ * Writes a universal response. `whole`: the body is one message (Connect unary), sent with the
+ * headers in a single write; otherwise chunks are written (and flushed on HTTP/2) as they come.
+ */
+export async function writeResponse(
+  uRes: UniversalServerResponse,
+  res: NodeResponse,
+  whole: boolean,
+): Promise<void> {
+  const it = uRes.body?.[Symbol.asyncIterator]();
+  try {
+    if (whole && it) {
+      const parts: Uint8Array[] = [];
+      for (let r = await it.next(); !r.done; r = await it.next()) parts.push(r.value);
+      const body = parts.length === 1 ? (parts[0] as Uint8Array) : Buffer.concat(parts);
+      const headers = nodeHeaders(uRes.header);
+      headers["content-length"] = String(body.byteLength);
+      res.writeHead(uRes.status, headers);
+      if (uRes.trailer) res.addTrailers(nodeHeaders(uRes.trailer));
+      res.end(body);
+      return;
+    }
+    let first = it ? await it.next() : undefined;
+    res.writeHead(uRes.status, nodeHeaders(uRes.header));
+    const flush = (res as { flush?: () => void }).flush;
+    while (first && !first.done) {
+      await write(res, first.value);
+      if (typeof flush === "function") flush.call(res);
+      first = await (it as AsyncIterator<Uint8Array>).next();
+    }
+    if (uRes.trailer) res.addTrailers(nodeHeaders(uRes.trailer));
+    res.end();
+  } catch (e: unknown) {
+    void it?.throw?.(e).catch(() => {});
+    if (!res.destroyed) res.destroy();
+    throw e;
+  }
+}
