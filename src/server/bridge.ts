@@ -86,9 +86,12 @@ export function universalRequest(
   body: UniversalServerRequest["body"],
 ): UniversalServerRequest {
   const ac = new AbortController();
-  res.once("close", () => {
-    if (!res.writableFinished) ac.abort();
-  });
+  const onClose = () => {
+    if (!res.writableEnded) ac.abort();
+  };
+  // HTTP/2: the request's stream closes (also on RST_STREAM); HTTP/1.1: the response closes.
+  if ("stream" in req) req.once("close", onClose);
+  else res.once("close", onClose);
   const authority = "authority" in req ? req.authority : (req.headers.host ?? "localhost");
   return {
     httpVersion: req.httpVersion,
