@@ -75,7 +75,7 @@ export class ModelDirectory {
   }
 
   /** ListModels: every enabled provider's list plus the config's aliases, filtered. */
-  async list(req: ListModelsRequest, _signal: AbortSignal): Promise<ListModelsResponse> {
+  async list(req: ListModelsRequest): Promise<ListModelsResponse> {
     const names = [...this.gateway.providers.keys()].filter((n) => !req.provider || n === req.provider);
     if (req.provider && names.length === 0) {
       throw new GatewayError("NOT_FOUND", "MODEL_NOT_FOUND", `unknown provider "${req.provider}"`);
@@ -88,7 +88,7 @@ export class ModelDirectory {
   }
 
   /** GetModel: an alias, or "provider/model" known to that provider's list. */
-  async get(id: string, _signal: AbortSignal): Promise<GetModelResponse> {
+  async get(id: string): Promise<GetModelResponse> {
     const alias = this.aliases().find((m) => m.id === id);
     if (alias) return create(GetModelResponseSchema, { model: alias });
     const slash = id.indexOf("/");

@@ -1,5 +1,6 @@
 // Abort plumbing for one call: the client's signal, the call deadline and per-attempt timers,
 // linked by hand (AbortSignal.any leaks on Node 20, see NOTES.md) and always unlinked at the end.
+import type { CancelSignal } from "./context.js";
 import { GatewayError, UpstreamError } from "./errors.js";
 
 /** Why a call was cancelled by its client. */
@@ -27,7 +28,7 @@ export class CallScope {
     this.end(this.pastDeadline() ? this.deadlineError() : CLIENT_CANCELLED);
 
   constructor(
-    private readonly clientSignal: AbortSignal,
+    private readonly clientSignal: CancelSignal,
     private readonly timeoutMs: number,
   ) {
     this.deadlineAt = performance.now() + timeoutMs;

@@ -18,7 +18,7 @@ import {
   universalRequest,
   writeResponse,
 } from "./bridge.js";
-import { toConnectError } from "./errors.js";
+import { decodeError, tooLarge } from "./request-errors.js";
 
 type NodeHandlerFn = (req: NodeRequest, res: NodeResponse) => void;
 
@@ -29,17 +29,8 @@ export interface AdapterOptions {
   shutdownSignal: AbortSignal;
   fallback: NodeHandlerFn;
   log: Logger;
-}
-
-function tooLarge(size: number, max: number): ConnectError {
-  return toConnectError(
-    new GatewayError(
-      "RESOURCE_EXHAUSTED",
-      "REQUEST_TOO_LARGE",
-      `request of ${size} bytes exceeds server.max_request_bytes (${max} bytes)`,
-      { metadata: { max_request_bytes: String(max) } },
-    ),
-  );
+  /** Serves what it can (returning true) before the generic Connect handler: fast-unary.ts. */
+  fast?: (req: NodeRequest, res: NodeResponse) => boolean;
 }
 
 /** The body, failing with REQUEST_TOO_LARGE as soon as it (or its declared length) passes `max`. */
@@ -58,43 +49,6 @@ async function* limited(
     yield chunk;
   }
 }
-
-const BAD_VALUE = /from JSON: (".*")$/;
-
-/** Path of the first string value equal to `value` in a JSON tree ("messages[0].role"). */
-function findValue(node: unknown, value: string, path: string): string | undefined {
-  if (node === value) return path;
-  if (Array.isArray(node)) {
-    for (let i = 0; i < node.length; i++) {
-      const p = findValue(node[i], value, `${path}[${i}]`);
-      if (p) return p;
-    }
-  } else if (node !== null && typeof node === "object") {
-    for (const [k, v] of Object.entries(node)) {
-      const p = findValue(v, value, path ? `${path}.${k}` : k);
-      if (p) return p;
-    }
-  }
-  return undefined;
-}
-
-/** Which field a decode error is about: the unknown key, or where the offending value sits. */
-function decodeErrorField(message: string, request: Uint8Array[]): string {
-  const key = UNKNOWN_KEY.exec(message)?.[1] ?? DECODE_FIELD.exec(message)?.[1];
-  if (key) return key;
-  const bad = BAD_VALUE.exec(message)?.[1];
-  if (!bad) return "(body)";
-  try {
-    const value: unknown = JSON.parse(bad);
-    if (typeof value !== "string") return "(body)";
-    return findValue(JSON.parse(Buffer.concat(request).toString("utf8")), value, "") ?? "(body)";
-  } catch {
-    return "(body)";
-  }
-}
-
-const UNKNOWN_KEY = /key "([^"]+)" is unknown/;
-const DECODE_FIELD = /field ([\w.]+):/;
 
 /** Rewrites Connect's detail-less "cannot decode ... from JSON" 400 into INVALID_REQUEST with a violation. */
 async function enrichDecodeError(
@@ -123,12 +77,7 @@ async function enrichDecodeError(
       })(),
     };
   }
-  const field = decodeErrorField(err.rawMessage, request);
-  const rich = toConnectError(
-    new GatewayError("INVALID_ARGUMENT", "INVALID_REQUEST", err.rawMessage, {
-      violations: [{ field, description: err.rawMessage }],
-    }),
-  );
+  const rich = decodeError(err.rawMessage, request);
   const body = errorToJsonBytes(rich, undefined);
   res.header?.set("content-length", String(body.byteLength));
   return {
@@ -153,6 +102,7 @@ export function createConnectHandler(o: AdapterOptions): NodeHandlerFn {
   const paths = new Map(router.handlers.map((h) => [h.requestPath, h]));
   const max = o.maxRequestBytes;
   return (req, res) => {
+    if (o.fast?.(req, res)) return;
     const url = req.url ?? "";
     const q = url.indexOf("?");
     const handler = paths.get(q < 0 ? url : url.slice(0, q));

@@ -8,9 +8,10 @@ import { closeHttpPools, createProviders } from "../providers/index.js";
 import type { Logger } from "../telemetry/logger.js";
 import { createConnectHandler } from "./adapter.js";
 import { withCors } from "./cors.js";
+import { createFastUnary } from "./fast-unary.js";
 import { createHealthState } from "./grpc-health.js";
 import { listenOnePort, type OnePort } from "./listen.js";
-import { routes } from "./routes.js";
+import { routes, unaryMethods } from "./routes.js";
 
 /** A running gateway. */
 export interface App {
@@ -35,8 +36,11 @@ export async function startApp(config: GatewayConfig, log: Logger): Promise<App>
   // Connect links every call to this signal: thousands of listeners are normal, not a leak.
   setMaxListeners(0, shutdownController.signal);
 
+  const deps = { gateway: () => gateway, models: () => models, health };
+  const methods = unaryMethods(deps);
   const handler = createConnectHandler({
-    routes: (router) => routes(router, { gateway: () => gateway, models: () => models, health }),
+    routes: (router) => routes(router, deps, methods),
+    fast: createFastUnary(methods, config.server.maxRequestBytes, log),
     maxRequestBytes: config.server.maxRequestBytes,
     shutdownSignal: shutdownController.signal,
     log,

@@ -1,8 +1,25 @@
 // The Connect routes: LLMService handlers (thin: build a CallContext, call the gateway, map errors),
-// plus standard gRPC health and reflection.
+// plus standard gRPC health and reflection. The unary handlers are a table shared with the Connect
+// unary fast path (fast-unary.ts), so both serve the same logic.
+import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
 import type { ConnectRouter, HandlerContext } from "@connectrpc/connect";
 import { file_google_rpc_error_details } from "../../gen/google/rpc/error_details_pb.js";
-import { file_llmgateway_v1_llm, LLMService } from "../../gen/llmgateway/v1/llm_pb.js";
+import {
+  ChatRequestSchema,
+  ChatResponseSchema,
+  CountTokensRequestSchema,
+  CountTokensResponseSchema,
+  EmbedRequestSchema,
+  EmbedResponseSchema,
+  file_llmgateway_v1_llm,
+  GetModelRequestSchema,
+  GetModelResponseSchema,
+  HealthRequestSchema,
+  HealthResponseSchema,
+  ListModelsRequestSchema,
+  ListModelsResponseSchema,
+  LLMService,
+} from "../../gen/llmgateway/v1/llm_pb.js";
 import type { CallContext } from "../gateway/context.js";
 import type { Gateway } from "../gateway/gateway.js";
 import type { ModelDirectory } from "../gateway/models.js";
@@ -13,16 +30,15 @@ import { registerReflection } from "./reflection.js";
 let ridCounter = 0;
 const ridPrefix = `${process.pid.toString(36)}-${Date.now().toString(36)}-`;
 
-/** The request id: the client's x-request-id (if sane), else a new one; echoed in the response. */
-export function requestId(ctx: HandlerContext): string {
-  const given = ctx.requestHeader.get("x-request-id");
-  const id = given && given.length <= 128 ? given : ridPrefix + (++ridCounter).toString(36);
-  ctx.responseHeader.set("x-request-id", id);
-  return id;
+/** The request id: the client's x-request-id (if sane), else a new one. */
+export function requestIdFrom(given: string | null | undefined): string {
+  return given && given.length <= 128 ? given : ridPrefix + (++ridCounter).toString(36);
 }
 
 function callContext(ctx: HandlerContext, method: string): CallContext {
-  return { signal: ctx.signal, timeoutMs: ctx.timeoutMs(), requestId: requestId(ctx), method };
+  const rid = requestIdFrom(ctx.requestHeader.get("x-request-id"));
+  ctx.responseHeader.set("x-request-id", rid);
+  return { signal: ctx.signal, timeoutMs: ctx.timeoutMs(), requestId: rid, method };
 }
 
 /** Everything the routes need. */
@@ -32,57 +48,84 @@ export interface RouteDeps {
   health: HealthState;
 }
 
+/** One unary RPC: its schemas and what serves it, whatever the transport. */
+export interface UnaryMethod<I extends DescMessage = DescMessage, O extends DescMessage = DescMessage> {
+  name: string;
+  input: I;
+  output: O;
+  serve(req: MessageShape<I>, cc: CallContext): Promise<MessageShape<O>> | MessageShape<O>;
+}
+
+function unary<I extends DescMessage, O extends DescMessage>(m: UnaryMethod<I, O>): UnaryMethod<I, O> {
+  return m;
+}
+
+/** The unary LLMService methods, keyed by Connect request path. */
+export function unaryMethods(deps: RouteDeps): Map<string, UnaryMethod> {
+  const list = [
+    unary({
+      name: "Chat",
+      input: ChatRequestSchema,
+      output: ChatResponseSchema,
+      serve: (r, cc) => deps.gateway().chat(r, cc),
+    }),
+    unary({
+      name: "Embed",
+      input: EmbedRequestSchema,
+      output: EmbedResponseSchema,
+      serve: (r, cc) => deps.gateway().embed(r, cc),
+    }),
+    unary({
+      name: "ListModels",
+      input: ListModelsRequestSchema,
+      output: ListModelsResponseSchema,
+      serve: (r) => deps.models().list(r),
+    }),
+    unary({
+      name: "GetModel",
+      input: GetModelRequestSchema,
+      output: GetModelResponseSchema,
+      serve: (r) => deps.models().get(r.id),
+    }),
+    unary({
+      name: "CountTokens",
+      input: CountTokensRequestSchema,
+      output: CountTokensResponseSchema,
+      serve: (r) => deps.models().countTokens(r),
+    }),
+    unary({
+      name: "Health",
+      input: HealthRequestSchema,
+      output: HealthResponseSchema,
+      serve: () => deps.models().health(),
+    }),
+  ];
+  return new Map(list.map((m) => [`/${LLMService.typeName}/${m.name}`, m as unknown as UnaryMethod]));
+}
+
 /** Registers every service on the router. */
-export function routes(router: ConnectRouter, deps: RouteDeps): void {
+export function routes(router: ConnectRouter, deps: RouteDeps, methods = unaryMethods(deps)): void {
+  const run = async <T>(name: string, ctx: HandlerContext, req: unknown): Promise<T> => {
+    const m = methods.get(`/${LLMService.typeName}/${name}`) as UnaryMethod;
+    try {
+      return (await m.serve(req as never, callContext(ctx, name))) as T;
+    } catch (e: unknown) {
+      throw toConnectError(e);
+    }
+  };
   router.service(LLMService, {
-    async chat(req, ctx) {
-      try {
-        return await deps.gateway().chat(req, callContext(ctx, "Chat"));
-      } catch (e: unknown) {
-        throw toConnectError(e);
-      }
-    },
+    chat: (req, ctx) => run("Chat", ctx, req),
+    embed: (req, ctx) => run("Embed", ctx, req),
+    listModels: (req, ctx) => run("ListModels", ctx, req),
+    getModel: (req, ctx) => run("GetModel", ctx, req),
+    countTokens: (req, ctx) => run("CountTokens", ctx, req),
+    health: (req, ctx) => run("Health", ctx, req),
     async *chatStream(req, ctx) {
       try {
         yield* deps.gateway().chatStream(req, callContext(ctx, "ChatStream"));
       } catch (e: unknown) {
         throw toConnectError(e);
       }
-    },
-    async embed(req, ctx) {
-      try {
-        return await deps.gateway().embed(req, callContext(ctx, "Embed"));
-      } catch (e: unknown) {
-        throw toConnectError(e);
-      }
-    },
-    async listModels(req, ctx) {
-      requestId(ctx);
-      try {
-        return await deps.models().list(req, ctx.signal);
-      } catch (e: unknown) {
-        throw toConnectError(e);
-      }
-    },
-    async getModel(req, ctx) {
-      requestId(ctx);
-      try {
-        return await deps.models().get(req.id, ctx.signal);
-      } catch (e: unknown) {
-        throw toConnectError(e);
-      }
-    },
-    async countTokens(req, ctx) {
-      requestId(ctx);
-      try {
-        return deps.models().countTokens(req);
-      } catch (e: unknown) {
-        throw toConnectError(e);
-      }
-    },
-    async health(_req, ctx) {
-      requestId(ctx);
-      return deps.models().health();
     },
   });
   registerGrpcHealth(router, deps.health);
