@@ -8,10 +8,10 @@ import { closeHttpPools, createProviders } from "../providers/index.js";
 import type { Logger } from "../telemetry/logger.js";
 import { createConnectHandler } from "./adapter.js";
 import { withCors } from "./cors.js";
-import { createFastUnary } from "./fast-unary.js";
+import { createFastConnect } from "./fast-connect.js";
 import { createHealthState } from "./grpc-health.js";
 import { listenOnePort, type OnePort } from "./listen.js";
-import { routes, unaryMethods } from "./routes.js";
+import { routes, streamMethods, unaryMethods } from "./routes.js";
 
 /** A running gateway. */
 export interface App {
@@ -40,7 +40,7 @@ export async function startApp(config: GatewayConfig, log: Logger): Promise<App>
   const methods = unaryMethods(deps);
   const handler = createConnectHandler({
     routes: (router) => routes(router, deps, methods),
-    fast: createFastUnary(methods, config.server.maxRequestBytes, log),
+    fast: createFastConnect(methods, streamMethods(deps), config.server.maxRequestBytes, log),
     maxRequestBytes: config.server.maxRequestBytes,
     shutdownSignal: shutdownController.signal,
     log,

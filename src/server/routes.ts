@@ -7,6 +7,7 @@ import { file_google_rpc_error_details } from "../../gen/google/rpc/error_detail
 import {
   ChatRequestSchema,
   ChatResponseSchema,
+  ChatStreamResponseSchema,
   CountTokensRequestSchema,
   CountTokensResponseSchema,
   EmbedRequestSchema,
@@ -54,6 +55,25 @@ export interface UnaryMethod<I extends DescMessage = DescMessage, O extends Desc
   input: I;
   output: O;
   serve(req: MessageShape<I>, cc: CallContext): Promise<MessageShape<O>> | MessageShape<O>;
+}
+
+/** One server-streaming RPC: its schemas and what serves it, whatever the transport. */
+export interface StreamMethod<I extends DescMessage = DescMessage, O extends DescMessage = DescMessage> {
+  name: string;
+  input: I;
+  output: O;
+  serve(req: MessageShape<I>, cc: CallContext): AsyncIterable<MessageShape<O>>;
+}
+
+/** The server-streaming LLMService methods, keyed by Connect request path. */
+export function streamMethods(deps: RouteDeps): Map<string, StreamMethod> {
+  const chatStream: StreamMethod<typeof ChatRequestSchema, typeof ChatStreamResponseSchema> = {
+    name: "ChatStream",
+    input: ChatRequestSchema,
+    output: ChatStreamResponseSchema,
+    serve: (r, cc) => deps.gateway().chatStream(r, cc),
+  };
+  return new Map([[`/${LLMService.typeName}/ChatStream`, chatStream as unknown as StreamMethod]]);
 }
 
 function unary<I extends DescMessage, O extends DescMessage>(m: UnaryMethod<I, O>): UnaryMethod<I, O> {

@@ -129,4 +129,56 @@ describe("Connect unary fast path", () => {
     expect(body.code).toBe("invalid_argument");
     expect(body.details[0].debug.reason).toBe("INVALID_REQUEST");
   });
+
+  it("streams ChatStream as Connect envelopes ending with an end-stream message", async () => {
+    const msg = Buffer.from(chat("mock/echo", "one two"));
+    const env = Buffer.concat([Buffer.from([0, 0, 0, 0, 0]), msg]);
+    env.writeUInt32BE(msg.length, 1);
+    const r = await post(STREAM, { "content-type": "application/connect+json" }, env);
+    expect(r.status).toBe(200);
+    expect(r.headers["content-type"]).toBe("application/connect+json");
+    const frames = unframe(r.body);
+    const last = frames.at(-1);
+    expect(last?.flags).toBe(2);
+    expect(JSON.parse(last?.text ?? "")).toEqual({});
+    const events = frames.slice(0, -1).map((f) => JSON.parse(f.text));
+    expect(Object.keys(events[0])).toEqual(["start"]);
+    expect(
+      events
+        .filter((e) => e.delta)
+        .map((e) => e.delta.text)
+        .join(""),
+    ).toBe("echo: one two");
+    expect(Object.keys(events.at(-1))).toEqual(["end"]);
+  });
+
+  it("a stream error and a malformed envelope end the stream with an error end-stream message", async () => {
+    const msg = Buffer.from(chat("nope/x"));
+    const env = Buffer.concat([Buffer.from([0, 0, 0, 0, 0]), msg]);
+    env.writeUInt32BE(msg.length, 1);
+    const r = await post(STREAM, { "content-type": "application/connect+json" }, env);
+    const frames = unframe(r.body);
+    expect(frames).toHaveLength(1);
+    expect(JSON.parse(frames[0]?.text ?? "").error.code).toBe("not_found");
+    const bad = await post(
+      STREAM,
+      { "content-type": "application/connect+json" },
+      Buffer.from([0, 0, 0, 0, 99, 1]),
+    );
+    const err = JSON.parse(unframe(bad.body)[0]?.text ?? "").error;
+    expect(err.code).toBe("invalid_argument");
+    expect(err.message).toMatch(/exactly one message/);
+  });
 });
+
+const STREAM = "/llmgateway.v1.LLMService/ChatStream";
+
+function unframe(buf: Buffer): { flags: number; text: string }[] {
+  const out: { flags: number; text: string }[] = [];
+  for (let i = 0; i + 5 <= buf.length; ) {
+    const len = buf.readUInt32BE(i + 1);
+    out.push({ flags: buf[i] ?? -1, text: buf.subarray(i + 5, i + 5 + len).toString("utf8") });
+    i += 5 + len;
+  }
+  return out;
+}
