@@ -191,36 +191,37 @@ export class Gateway {
     throw toGatewayError(last, call.trail.at(-1)?.deployment ?? call.requested);
   }
 
-  /** Chat: one whole answer. */
-  async chat(req: ChatRequest, ctx: CallContext): Promise<ChatResponse> {
-    const call = new Call(ctx, req.model);
+  /**
+   * One unary call: admit, validate, plan, attempts with fallbacks, then the answer stamped with who
+   * answered and what the gateway did. Chat and Embed differ only in the pieces passed in.
+   */
+  private async unary<R extends ChatResponse | EmbedResponse>(
+    ctx: CallContext,
+    model: string,
+    fallbacks: readonly string[],
+    validate: () => void,
+    send: (d: Deployment, a: AttemptScope) => Promise<R>,
+  ): Promise<R> {
+    const call = new Call(ctx, model);
     let error: GatewayError | undefined;
     this.admit(false);
     try {
-      validateChat(req);
-      const plan = this.router.plan(req.model, req.fallbackModels);
+      validate();
+      const plan = this.router.plan(model, fallbacks);
       const scope = this.scope(ctx, plan.policy.timeouts.requestMs);
       try {
-        const res = await this.attempt(
-          call,
-          scope,
-          plan.deployments,
-          plan.policy.timeouts.attemptMs,
-          (d, a) => d.provider.chat(req, { signal: a.signal, model: d.model, requestId: ctx.requestId }),
-        );
+        const res = await this.attempt(call, scope, plan.deployments, plan.policy.timeouts.attemptMs, send);
         res.model = `${call.provider}/${res.model || call.model.slice(call.provider.length + 1)}`;
         res.provider = call.provider;
-        if (res.usage) {
-          call.inputTokens = res.usage.inputTokens;
-          call.outputTokens = res.usage.outputTokens;
-        }
+        call.inputTokens = res.usage?.inputTokens ?? 0;
+        call.outputTokens = res.usage?.outputTokens ?? 0;
         res.gateway = call.info();
         return res;
       } finally {
         scope.dispose();
       }
     } catch (e: unknown) {
-      error = toGatewayError(e, req.model);
+      error = toGatewayError(e, model);
       throw error;
     } finally {
       this.release(false);
@@ -228,38 +229,26 @@ export class Gateway {
     }
   }
 
+  /** Chat: one whole answer. */
+  chat(req: ChatRequest, ctx: CallContext): Promise<ChatResponse> {
+    return this.unary(
+      ctx,
+      req.model,
+      req.fallbackModels,
+      () => validateChat(req),
+      (d, a) => d.provider.chat(req, { signal: a.signal, model: d.model, requestId: ctx.requestId }),
+    );
+  }
+
   /** Embed: vectors for each input. */
-  async embed(req: EmbedRequest, ctx: CallContext): Promise<EmbedResponse> {
-    const call = new Call(ctx, req.model);
-    let error: GatewayError | undefined;
-    this.admit(false);
-    try {
-      validateEmbed(req);
-      const plan = this.router.plan(req.model);
-      const scope = this.scope(ctx, plan.policy.timeouts.requestMs);
-      try {
-        const res = await this.attempt(
-          call,
-          scope,
-          plan.deployments,
-          plan.policy.timeouts.attemptMs,
-          (d, a) => d.provider.embed(req, { signal: a.signal, model: d.model, requestId: ctx.requestId }),
-        );
-        res.model = `${call.provider}/${res.model || call.model.slice(call.provider.length + 1)}`;
-        res.provider = call.provider;
-        call.inputTokens = res.usage?.inputTokens ?? 0;
-        res.gateway = call.info();
-        return res;
-      } finally {
-        scope.dispose();
-      }
-    } catch (e: unknown) {
-      error = toGatewayError(e, req.model);
-      throw error;
-    } finally {
-      this.release(false);
-      this.finish(call, error);
-    }
+  embed(req: EmbedRequest, ctx: CallContext): Promise<EmbedResponse> {
+    return this.unary(
+      ctx,
+      req.model,
+      [],
+      () => validateEmbed(req),
+      (d, a) => d.provider.embed(req, { signal: a.signal, model: d.model, requestId: ctx.requestId }),
+    );
   }
 
   /**

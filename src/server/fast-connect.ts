@@ -4,7 +4,14 @@
 // a fraction of the generic handler (bench/README.md has the figures). Anything else — compression,
 // GET, an unknown protocol version, a bad timeout header, gRPC, gRPC-Web — goes to Connect, which
 // answers it exactly as before.
-import { fromBinary, fromJsonString, toBinary, toJsonString } from "@bufbuild/protobuf";
+import {
+  type DescMessage,
+  fromBinary,
+  fromJsonString,
+  type MessageShape,
+  toBinary,
+  toJsonString,
+} from "@bufbuild/protobuf";
 import { ConnectError } from "@connectrpc/connect";
 import {
   codeToHttpStatus,
@@ -12,7 +19,7 @@ import {
   errorToJsonBytes,
   parseTimeout,
 } from "@connectrpc/connect/protocol-connect";
-import { ClientGone } from "../gateway/context.js";
+import { type CallContext, ClientGone } from "../gateway/context.js";
 import { GatewayError } from "../gateway/errors.js";
 import type { Logger } from "../telemetry/logger.js";
 import { type NodeRequest, type NodeResponse, readBody } from "./bridge.js";
@@ -20,25 +27,11 @@ import { toConnectError } from "./errors.js";
 import { decodeError, tooLarge } from "./request-errors.js";
 import { requestIdFrom, type StreamMethod, type UnaryMethod } from "./routes.js";
 
-const JSON_TYPE = /^application\/json(?:; ?charset=utf-?8)?$/i;
+const UNARY_JSON = /^application\/json(?:; ?charset=utf-?8)?$/i;
+const UNARY_PROTO = "application/proto";
 const STREAM_JSON = /^application\/connect\+json(?:; ?charset=utf-?8)?$/i;
 const STREAM_PROTO = "application/connect+proto";
 const READ_JSON = { ignoreUnknownFields: false } as const;
-
-function sendError(res: NodeResponse, e: unknown, rid: string): void {
-  const err = toConnectError(e);
-  const body = errorToJsonBytes(err, undefined);
-  const headers: Record<string, string> = {
-    "content-type": "application/json",
-    "content-length": String(body.byteLength),
-    "x-request-id": rid,
-  };
-  err.metadata.forEach((v, k) => {
-    headers[k] = v;
-  });
-  res.writeHead(codeToHttpStatus(err.code), headers);
-  res.end(body);
-}
 
 /** The 5-byte envelope of a Connect stream message: flags, then the big-endian length. */
 function envelope(flags: number, payload: Uint8Array | string): Buffer {
@@ -59,6 +52,55 @@ function unenvelope(bytes: Buffer): Buffer | string {
   return bytes.subarray(5);
 }
 
+/** A message from its bytes, or the INVALID_REQUEST error naming what is wrong. */
+function decode<I extends DescMessage>(
+  schema: I,
+  bytes: Buffer,
+  json: boolean,
+): MessageShape<I> | ConnectError {
+  try {
+    return json ? fromJsonString(schema, bytes.toString("utf8"), READ_JSON) : fromBinary(schema, bytes);
+  } catch (e: unknown) {
+    const msg = e instanceof Error ? e.message : String(e);
+    return json ? decodeError(msg, [bytes]) : decodeError(`cannot decode ${schema.typeName}: ${msg}`, []);
+  }
+}
+
+/** A cancel signal fired when the client goes away before our end() (HTTP/2: stream closed or reset). */
+function clientGone(req: NodeRequest, res: NodeResponse): ClientGone {
+  const gone = new ClientGone();
+  const onClose = () => {
+    if (!res.writableEnded) gone.fire();
+  };
+  if ("stream" in req) req.once("close", onClose);
+  else res.once("close", onClose);
+  return gone;
+}
+
+function logUnexpected(log: Logger, rpc: string, e: unknown): void {
+  if (e instanceof ConnectError || e instanceof GatewayError) return;
+  log.error({ rpc, err: e instanceof Error ? e.message : String(e) }, "handler failed");
+}
+
+function sendUnaryError(res: NodeResponse, e: unknown, rid: string): void {
+  const err = toConnectError(e);
+  const body = errorToJsonBytes(err, undefined);
+  const headers: Record<string, string> = {
+    "content-type": "application/json",
+    "content-length": String(body.byteLength),
+    "x-request-id": rid,
+  };
+  err.metadata.forEach((v, k) => {
+    headers[k] = v;
+  });
+  res.writeHead(codeToHttpStatus(err.code), headers);
+  res.end(body);
+}
+
+function endStream(res: NodeResponse, error: ConnectError | undefined): void {
+  res.end(envelope(2, JSON.stringify(endStreamToJson(new Headers(), error, undefined))));
+}
+
 function write(res: NodeResponse, chunk: Buffer): Promise<void> | undefined {
   if ((res as { write(c: Buffer): boolean }).write(chunk)) return undefined;
   return new Promise((resolve) => {
@@ -72,19 +114,39 @@ function write(res: NodeResponse, chunk: Buffer): Promise<void> | undefined {
   });
 }
 
+async function serveUnary(
+  m: UnaryMethod,
+  input: MessageShape<DescMessage>,
+  res: NodeResponse,
+  json: boolean,
+  cc: CallContext,
+  log: Logger,
+) {
+  try {
+    const out = await m.serve(input, cc);
+    const body = json ? toJsonString(m.output, out) : toBinary(m.output, out);
+    res.writeHead(200, {
+      "content-type": json ? "application/json" : UNARY_PROTO,
+      "content-length": String(Buffer.byteLength(body)),
+      "x-request-id": cc.requestId,
+    });
+    res.end(body);
+  } catch (e: unknown) {
+    if (res.destroyed) return;
+    logUnexpected(log, m.name, e);
+    sendUnaryError(res, e, cc.requestId);
+  }
+}
+
 /** Streams a server-streaming call's messages, then the end-stream message (with any error). */
 async function serveStream(
   m: StreamMethod,
-  input: Parameters<StreamMethod["serve"]>[0],
+  input: MessageShape<DescMessage>,
   res: NodeResponse,
   json: boolean,
-  cc: Parameters<StreamMethod["serve"]>[1],
+  cc: CallContext,
   log: Logger,
-): Promise<void> {
-  res.writeHead(200, {
-    "content-type": json ? "application/connect+json" : STREAM_PROTO,
-    "x-request-id": cc.requestId,
-  });
+) {
   let error: ConnectError | undefined;
   try {
     for await (const msg of m.serve(input, cc)) {
@@ -93,19 +155,15 @@ async function serveStream(
       if (wait) await wait;
     }
   } catch (e: unknown) {
-    if (!(e instanceof ConnectError) && !(e instanceof GatewayError)) {
-      log.error({ rpc: m.name, err: e instanceof Error ? e.message : String(e) }, "handler failed");
-    }
+    logUnexpected(log, m.name, e);
     error = toConnectError(e);
   }
-  if (res.destroyed) return;
-  res.end(envelope(2, JSON.stringify(endStreamToJson(new Headers(), error, undefined))));
+  if (!res.destroyed) endStream(res, error);
 }
 
 /**
- * Returns a function that serves the request and returns true when it is a Connect unary call it
- and returns true when it is a Connect unary call it
- * handles, or returns false (having touched nothing) to let Connect handle it.
+ * Returns a function that serves the request and returns true when it is a Connect unary or
+ * server-streaming call it handles, or returns false (having touched nothing) to let Connect do it.
  */
 export function createFastConnect(
   methods: ReadonlyMap<string, UnaryMethod>,
@@ -113,127 +171,50 @@ export function createFastConnect(
   maxRequestBytes: number,
   log: Logger,
 ): (req: NodeRequest, res: NodeResponse) => boolean {
-  const fastStream = (m: StreamMethod, req: NodeRequest, res: NodeResponse): boolean => {
+  return (req, res) => {
+    if (req.method !== "POST") return false;
+    const path = req.url ?? "";
+    const unary = methods.get(path);
+    const stream = unary ? undefined : streams.get(path);
+    if (!unary && !stream) return false;
     const ct = req.headers["content-type"] ?? "";
-    const json = STREAM_JSON.test(ct);
-    if (!json && ct !== STREAM_PROTO) return false;
-    const enc = req.headers["connect-content-encoding"];
+    const json = unary ? UNARY_JSON.test(ct) : STREAM_JSON.test(ct);
+    if (!json && ct !== (unary ? UNARY_PROTO : STREAM_PROTO)) return false;
+    const enc = req.headers[unary ? "content-encoding" : "connect-content-encoding"];
     if (enc !== undefined && enc !== "identity") return false;
-    const timeoutHeader = req.headers["connect-timeout-ms"];
-    const timeout = parseTimeout(
-      typeof timeoutHeader === "string" ? timeoutHeader : null,
-      Number.MAX_SAFE_INTEGER,
-    );
+    const version = req.headers["connect-protocol-version"];
+    if (version !== undefined && version !== "1") return false;
+    const t = req.headers["connect-timeout-ms"];
+    const timeout = parseTimeout(typeof t === "string" ? t : null, Number.MAX_SAFE_INTEGER);
     if (timeout.error) return false;
+
     const rid = requestIdFrom(req.headers["x-request-id"] as string | undefined);
-    void readBody(req, maxRequestBytes).then(async (r) => {
-      const fail = (e: ConnectError) => {
-        res.writeHead(200, {
-          "content-type": json ? "application/connect+json" : STREAM_PROTO,
-          "x-request-id": rid,
-        });
-        res.end(envelope(2, JSON.stringify(endStreamToJson(new Headers(), e, undefined))));
-      };
+    if (stream) {
+      res.writeHead(200, {
+        "content-type": json ? "application/connect+json" : STREAM_PROTO,
+        "x-request-id": rid,
+      });
+    }
+    void readBody(req, maxRequestBytes).then((r) => {
+      const fail = (e: ConnectError) => (unary ? sendUnaryError(res, e, rid) : endStream(res, e));
       if (!r.ok) {
         if (!r.aborted) fail(tooLarge(r.size, maxRequestBytes));
         return;
       }
-      const payload = unenvelope(r.bytes);
+      const payload = unary ? r.bytes : unenvelope(r.bytes);
       if (typeof payload === "string") return fail(decodeError(payload, []));
-      let input: Parameters<StreamMethod["serve"]>[0];
-      try {
-        input = json
-          ? fromJsonString(m.input, payload.toString("utf8"), READ_JSON)
-          : fromBinary(m.input, payload);
-      } catch (e: unknown) {
-        const msg = e instanceof Error ? e.message : String(e);
-        return fail(decodeError(msg, json ? [payload] : []));
-      }
-      const gone = new ClientGone();
-      const onClose = () => {
-        if (!res.writableEnded) gone.fire();
+      const m = (unary ?? stream) as UnaryMethod | StreamMethod;
+      const input = decode(m.input, payload, json);
+      if (input instanceof ConnectError) return fail(input);
+      const cc: CallContext = {
+        signal: clientGone(req, res),
+        timeoutMs: timeout.timeoutMs,
+        requestId: rid,
+        method: m.name,
       };
-      if ("stream" in req) req.once("close", onClose);
-      else res.once("close", onClose);
-      await serveStream(
-        m,
-        input,
-        res,
-        json,
-        { signal: gone, timeoutMs: timeout.timeoutMs, requestId: rid, method: m.name },
-        log,
-      );
-    });
-    return true;
-  };
-  return (req, res) => {
-    if (req.method !== "POST") return false;
-    const path = req.url ?? "";
-    const sm = streams.get(path);
-    if (sm) return fastStream(sm, req, res);
-    const m = methods.get(path);
-    if (!m) return false;
-    const ct = req.headers["content-type"] ?? "";
-    const json = JSON_TYPE.test(ct);
-    if (!json && ct !== "application/proto") return false;
-    const enc = req.headers["content-encoding"];
-    if (enc !== undefined && enc !== "identity") return false;
-    const version = req.headers["connect-protocol-version"];
-    if (version !== undefined && version !== "1") return false;
-    const timeoutHeader = req.headers["connect-timeout-ms"];
-    const timeout = parseTimeout(
-      typeof timeoutHeader === "string" ? timeoutHeader : null,
-      Number.MAX_SAFE_INTEGER,
-    );
-    if (timeout.error) return false;
-
-    const rid = requestIdFrom(req.headers["x-request-id"] as string | undefined);
-    void readBody(req, maxRequestBytes).then(async (r) => {
-      if (!r.ok) {
-        if (!r.aborted) sendError(res, tooLarge(r.size, maxRequestBytes), rid);
-        return;
-      }
-      let input: Parameters<UnaryMethod["serve"]>[0];
-      try {
-        input = json
-          ? fromJsonString(m.input, r.bytes.toString("utf8"), READ_JSON)
-          : fromBinary(m.input, r.bytes);
-      } catch (e: unknown) {
-        const msg = e instanceof Error ? e.message : String(e);
-        sendError(
-          res,
-          json ? decodeError(msg, [r.bytes]) : decodeError(`cannot decode ${m.input.typeName}: ${msg}`, []),
-          rid,
-        );
-        return;
-      }
-      const gone = new ClientGone();
-      const onClose = () => {
-        if (!res.writableEnded) gone.fire();
-      };
-      if ("stream" in req) req.once("close", onClose);
-      else res.once("close", onClose);
-      try {
-        const out = await m.serve(input, {
-          signal: gone,
-          timeoutMs: timeout.timeoutMs,
-          requestId: rid,
-          method: m.name,
-        });
-        const body = json ? toJsonString(m.output, out) : toBinary(m.output, out);
-        res.writeHead(200, {
-          "content-type": json ? "application/json" : "application/proto",
-          "content-length": String(Buffer.byteLength(body)),
-          "x-request-id": rid,
-        });
-        res.end(body);
-      } catch (e: unknown) {
-        if (res.destroyed) return;
-        if (!(e instanceof ConnectError) && !(e instanceof GatewayError)) {
-          log.error({ rpc: m.name, err: e instanceof Error ? e.message : String(e) }, "handler failed");
-        }
-        sendError(res, e, rid);
-      }
+      return unary
+        ? serveUnary(unary, input, res, json, cc, log)
+        : serveStream(m as StreamMethod, input, res, json, cc, log);
     });
     return true;
   };
