@@ -6,7 +6,6 @@ import { ConnectError, type ConnectRouter, createConnectRouter } from "@connectr
 import type { UniversalServerRequest, UniversalServerResponse } from "@connectrpc/connect/protocol";
 import { errorFromJsonBytes, errorToJsonBytes } from "@connectrpc/connect/protocol-connect";
 import { compressionBrotli, compressionGzip } from "@connectrpc/connect-node";
-import { GatewayError } from "../gateway/errors.js";
 import type { Logger } from "../telemetry/logger.js";
 import {
   chunks,
