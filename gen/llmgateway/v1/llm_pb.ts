@@ -13,7 +13,7 @@ import type { Message as Message$1 } from "@bufbuild/protobuf";
  * Describes the file llmgateway/v1/llm.proto.
  */
 export const file_llmgateway_v1_llm: GenFile = /*@__PURE__*/
-  fileDesc("ChdsbG1nYXRld2F5L3YxL2xsbS5wcm90bxINbGxtZ2F0ZXdheS52MSKWBQoLQ2hhdFJlcXVlc3QSDQoFbW9kZWwYASABKAkSKAoIbWVzc2FnZXMYAiADKAsyFi5sbG1nYXRld2F5LnYxLk1lc3NhZ2USGAoLdGVtcGVyYXR1cmUYAyABKAFIAIgBARISCgV0b3BfcBgEIAEoAUgBiAEBEhcKCm1heF90b2tlbnMYBSABKAVIAogBARIMCgRzdG9wGAYgAygJEhEKBHNlZWQYByABKANIA4gBARIiCgV0b29scxgIIAMoCzITLmxsbWdhdGV3YXkudjEuVG9vbBIuCgt0b29sX2Nob2ljZRgJIAEoCzIZLmxsbWdhdGV3YXkudjEuVG9vbENob2ljZRI2Cg9yZXNwb25zZV9mb3JtYXQYCiABKAsyHS5sbG1nYXRld2F5LnYxLlJlc3BvbnNlRm9ybWF0EhcKD2ZhbGxiYWNrX21vZGVscxgLIAMoCRIqCgVjYWNoZRgMIAEoCzIbLmxsbWdhdGV3YXkudjEuQ2FjaGVDb250cm9sEgwKBHVzZXIYDSABKAkSOgoIbWV0YWRhdGEYDiADKAsyKC5sbG1nYXRld2F5LnYxLkNoYXRSZXF1ZXN0Lk1ldGFkYXRhRW50cnkSHQoQcHJlc2VuY2VfcGVuYWx0eRgPIAEoAUgEiAEBEh4KEWZyZXF1ZW5jeV9wZW5hbHR5GBAgASgBSAWIAQEaLwoNTWV0YWRhdGFFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBQg4KDF90ZW1wZXJhdHVyZUIICgZfdG9wX3BCDQoLX21heF90b2tlbnNCBwoFX3NlZWRCEwoRX3ByZXNlbmNlX3BlbmFsdHlCFAoSX2ZyZXF1ZW5jeV9wZW5hbHR5IqoBCgdNZXNzYWdlEiEKBHJvbGUYASABKA4yEy5sbG1nYXRld2F5LnYxLlJvbGUSKwoHY29udGVudBgCIAMoCzIaLmxsbWdhdGV3YXkudjEuQ29udGVudFBhcnQSKwoKdG9vbF9jYWxscxgDIAMoCzIXLmxsbWdhdGV3YXkudjEuVG9vbENhbGwSFAoMdG9vbF9jYWxsX2lkGAQgASgJEgwKBG5hbWUYBSABKAkiTAoLQ29udGVudFBhcnQSDgoEdGV4dBgBIAEoCUgAEiUKBWltYWdlGAIgASgLMhQubGxtZ2F0ZXdheS52MS5JbWFnZUgAQgYKBHBhcnQiVAoFSW1hZ2USDQoDdXJsGAEgASgJSAASDgoEZGF0YRgCIAEoDEgAEhIKCm1lZGlhX3R5cGUYAyABKAkSDgoGZGV0YWlsGAQgASgJQggKBnNvdXJjZSI8CghUb29sQ2FsbBIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEhYKDmFyZ3VtZW50c19qc29uGAMgASgJIkIKBFRvb2wSDAoEbmFtZRgBIAEoCRITCgtkZXNjcmlwdGlvbhgCIAEoCRIXCg9wYXJhbWV0ZXJzX2pzb24YAyABKAkiqgEKClRvb2xDaG9pY2USLgoEbW9kZRgBIAEoDjIeLmxsbWdhdGV3YXkudjEuVG9vbENob2ljZS5Nb2RlSAASEwoJdG9vbF9uYW1lGAIgASgJSAAiTQoETW9kZRIUChBNT0RFX1VOU1BFQ0lGSUVEEAASDQoJTU9ERV9BVVRPEAESDQoJTU9ERV9OT05FEAISEQoNTU9ERV9SRVFVSVJFRBADQggKBmNob2ljZSLVAQoOUmVzcG9uc2VGb3JtYXQSMAoEdHlwZRgBIAEoDjIiLmxsbWdhdGV3YXkudjEuUmVzcG9uc2VGb3JtYXQuVHlwZRITCgtqc29uX3NjaGVtYRgCIAEoCRITCgtzY2hlbWFfbmFtZRgDIAEoCRIOCgZzdHJpY3QYBCABKAgiVwoEVHlwZRIUChBUWVBFX1VOU1BFQ0lGSUVEEAASDQoJVFlQRV9URVhUEAESFAoQVFlQRV9KU09OX09CSkVDVBACEhQKEFRZUEVfSlNPTl9TQ0hFTUEQAyJgCgxDYWNoZUNvbnRyb2wSFAoHZW5hYmxlZBgBIAEoCEgAiAEBEhAKCG5vX3N0b3JlGAIgASgIEhIKBXR0bF9zGAMgASgFSAGIAQFCCgoIX2VuYWJsZWRCCAoGX3R0bF9zIpQBCgVVc2FnZRIUCgxpbnB1dF90b2tlbnMYASABKAUSFQoNb3V0cHV0X3Rva2VucxgCIAEoBRIUCgx0b3RhbF90b2tlbnMYAyABKAUSEQoJZXN0aW1hdGVkGAQgASgIEhsKE2NhY2hlZF9pbnB1dF90b2tlbnMYBSABKAUSGAoQcmVhc29uaW5nX3Rva2VucxgGIAEoBSJDCgdBdHRlbXB0EhIKCmRlcGxveW1lbnQYASABKAkSDwoHb3V0Y29tZRgCIAEoCRITCgtkdXJhdGlvbl9tcxgDIAEoBSLlAQoLR2F0ZXdheUluZm8SEAoIYXR0ZW1wdHMYASABKAUSKQoFY2FjaGUYAiABKA4yGi5sbG1nYXRld2F5LnYxLkNhY2hlU3RhdHVzEhIKCmxhdGVuY3lfbXMYAyABKAESGwoTdXBzdHJlYW1fbGF0ZW5jeV9tcxgEIAEoARISCgpyZXF1ZXN0X2lkGAUgASgJEi0KDWF0dGVtcHRfdHJhaWwYBiADKAsyFi5sbG1nYXRld2F5LnYxLkF0dGVtcHQSEAoIY29zdF91c2QYByABKAESEwoLY2FjaGVfYWdlX3MYCCABKAUi6gEKDENoYXRSZXNwb25zZRIKCgJpZBgBIAEoCRINCgVtb2RlbBgCIAEoCRIQCghwcm92aWRlchgDIAEoCRInCgdtZXNzYWdlGAQgASgLMhYubGxtZ2F0ZXdheS52MS5NZXNzYWdlEjIKDWZpbmlzaF9yZWFzb24YBSABKA4yGy5sbG1nYXRld2F5LnYxLkZpbmlzaFJlYXNvbhIjCgV1c2FnZRgGIAEoCzIULmxsbWdhdGV3YXkudjEuVXNhZ2USKwoHZ2F0ZXdheRgHIAEoCzIaLmxsbWdhdGV3YXkudjEuR2F0ZXdheUluZm8imgEKEkNoYXRTdHJlYW1SZXNwb25zZRIrCgVzdGFydBgBIAEoCzIaLmxsbWdhdGV3YXkudjEuU3RyZWFtU3RhcnRIABIlCgVkZWx0YRgCIAEoCzIULmxsbWdhdGV3YXkudjEuRGVsdGFIABInCgNlbmQYAyABKAsyGC5sbG1nYXRld2F5LnYxLlN0cmVhbUVuZEgAQgcKBWV2ZW50IjoKC1N0cmVhbVN0YXJ0EgoKAmlkGAEgASgJEg0KBW1vZGVsGAIgASgJEhAKCHByb3ZpZGVyGAMgASgJIkcKBURlbHRhEgwKBHRleHQYASABKAkSMAoKdG9vbF9jYWxscxgCIAMoCzIcLmxsbWdhdGV3YXkudjEuVG9vbENhbGxEZWx0YSJRCg1Ub29sQ2FsbERlbHRhEg0KBWluZGV4GAEgASgFEgoKAmlkGAIgASgJEgwKBG5hbWUYAyABKAkSFwoPYXJndW1lbnRzX2RlbHRhGAQgASgJIpEBCglTdHJlYW1FbmQSMgoNZmluaXNoX3JlYXNvbhgBIAEoDjIbLmxsbWdhdGV3YXkudjEuRmluaXNoUmVhc29uEiMKBXVzYWdlGAIgASgLMhQubGxtZ2F0ZXdheS52MS5Vc2FnZRIrCgdnYXRld2F5GAMgASgLMhoubGxtZ2F0ZXdheS52MS5HYXRld2F5SW5mbyKPAQoMRW1iZWRSZXF1ZXN0Eg0KBW1vZGVsGAEgASgJEg4KBmlucHV0cxgCIAMoCRIXCgpkaW1lbnNpb25zGAMgASgFSACIAQESDAoEdXNlchgEIAEoCRIqCgVjYWNoZRgFIAEoCzIbLmxsbWdhdGV3YXkudjEuQ2FjaGVDb250cm9sQg0KC19kaW1lbnNpb25zIioKCUVtYmVkZGluZxIOCgZ2YWx1ZXMYASADKAISDQoFaW5kZXgYAiABKAUisAEKDUVtYmVkUmVzcG9uc2USDQoFbW9kZWwYASABKAkSEAoIcHJvdmlkZXIYAiABKAkSLAoKZW1iZWRkaW5ncxgDIAMoCzIYLmxsbWdhdGV3YXkudjEuRW1iZWRkaW5nEiMKBXVzYWdlGAQgASgLMhQubGxtZ2F0ZXdheS52MS5Vc2FnZRIrCgdnYXRld2F5GAUgASgLMhoubGxtZ2F0ZXdheS52MS5HYXRld2F5SW5mbyLIAQoJTW9kZWxJbmZvEgoKAmlkGAEgASgJEhAKCHByb3ZpZGVyGAIgASgJEhYKDnVwc3RyZWFtX21vZGVsGAMgASgJEi8KDGNhcGFiaWxpdGllcxgEIAMoDjIZLmxsbWdhdGV3YXkudjEuQ2FwYWJpbGl0eRIWCg5jb250ZXh0X3dpbmRvdxgFIAEoBRIZChFtYXhfb3V0cHV0X3Rva2VucxgGIAEoBRIPCgdhbGlhc2VzGAcgAygJEhAKCGFsaWFzX29mGAggASgJIlQKEUxpc3RNb2RlbHNSZXF1ZXN0EhAKCHByb3ZpZGVyGAEgASgJEi0KCmNhcGFiaWxpdHkYAiABKA4yGS5sbG1nYXRld2F5LnYxLkNhcGFiaWxpdHkiPgoSTGlzdE1vZGVsc1Jlc3BvbnNlEigKBm1vZGVscxgBIAMoCzIYLmxsbWdhdGV3YXkudjEuTW9kZWxJbmZvIh0KD0dldE1vZGVsUmVxdWVzdBIKCgJpZBgBIAEoCSI7ChBHZXRNb2RlbFJlc3BvbnNlEicKBW1vZGVsGAEgASgLMhgubGxtZ2F0ZXdheS52MS5Nb2RlbEluZm8icQoSQ291bnRUb2tlbnNSZXF1ZXN0Eg0KBW1vZGVsGAEgASgJEigKCG1lc3NhZ2VzGAIgAygLMhYubGxtZ2F0ZXdheS52MS5NZXNzYWdlEiIKBXRvb2xzGAMgAygLMhMubGxtZ2F0ZXdheS52MS5Ub29sIkoKE0NvdW50VG9rZW5zUmVzcG9uc2USFAoMaW5wdXRfdG9rZW5zGAEgASgFEg0KBWV4YWN0GAIgASgIEg4KBm1ldGhvZBgDIAEoCSIPCg1IZWFsdGhSZXF1ZXN0ImoKDlByb3ZpZGVySGVhbHRoEgwKBG5hbWUYASABKAkSLAoGc3RhdHVzGAIgASgOMhwubGxtZ2F0ZXdheS52MS5TZXJ2aW5nU3RhdHVzEg4KBmRldGFpbBgDIAEoCRIMCgR0eXBlGAQgASgJIpMBCg5IZWFsdGhSZXNwb25zZRIsCgZzdGF0dXMYASABKA4yHC5sbG1nYXRld2F5LnYxLlNlcnZpbmdTdGF0dXMSMAoJcHJvdmlkZXJzGAIgAygLMh0ubGxtZ2F0ZXdheS52MS5Qcm92aWRlckhlYWx0aBIPCgd2ZXJzaW9uGAMgASgJEhAKCHVwdGltZV9zGAQgASgFKl8KBFJvbGUSFAoQUk9MRV9VTlNQRUNJRklFRBAAEg8KC1JPTEVfU1lTVEVNEAESDQoJUk9MRV9VU0VSEAISEgoOUk9MRV9BU1NJU1RBTlQQAxINCglST0xFX1RPT0wQBCqfAQoMRmluaXNoUmVhc29uEh0KGUZJTklTSF9SRUFTT05fVU5TUEVDSUZJRUQQABIWChJGSU5JU0hfUkVBU09OX1NUT1AQARIYChRGSU5JU0hfUkVBU09OX0xFTkdUSBACEhwKGEZJTklTSF9SRUFTT05fVE9PTF9DQUxMUxADEiAKHEZJTklTSF9SRUFTT05fQ09OVEVOVF9GSUxURVIQBCp7CgtDYWNoZVN0YXR1cxIcChhDQUNIRV9TVEFUVVNfVU5TUEVDSUZJRUQQABIVChFDQUNIRV9TVEFUVVNfTUlTUxABEhsKF0NBQ0hFX1NUQVRVU19ISVRfTUVNT1JZEAISGgoWQ0FDSEVfU1RBVFVTX0hJVF9SRURJUxADKrgBCgpDYXBhYmlsaXR5EhoKFkNBUEFCSUxJVFlfVU5TUEVDSUZJRUQQABITCg9DQVBBQklMSVRZX0NIQVQQARIVChFDQVBBQklMSVRZX1NUUkVBTRACEhQKEENBUEFCSUxJVFlfVE9PTFMQAxIVChFDQVBBQklMSVRZX1ZJU0lPThAEEhoKFkNBUEFCSUxJVFlfSlNPTl9TQ0hFTUEQBRIZChVDQVBBQklMSVRZX0VNQkVERElOR1MQBiprCg1TZXJ2aW5nU3RhdHVzEh4KGlNFUlZJTkdfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGgoWU0VSVklOR19TVEFUVVNfU0VSVklORxABEh4KGlNFUlZJTkdfU1RBVFVTX05PVF9TRVJWSU5HEAIynQQKCkxMTVNlcnZpY2USPwoEQ2hhdBIaLmxsbWdhdGV3YXkudjEuQ2hhdFJlcXVlc3QaGy5sbG1nYXRld2F5LnYxLkNoYXRSZXNwb25zZRJNCgpDaGF0U3RyZWFtEhoubGxtZ2F0ZXdheS52MS5DaGF0UmVxdWVzdBohLmxsbWdhdGV3YXkudjEuQ2hhdFN0cmVhbVJlc3BvbnNlMAESQgoFRW1iZWQSGy5sbG1nYXRld2F5LnYxLkVtYmVkUmVxdWVzdBocLmxsbWdhdGV3YXkudjEuRW1iZWRSZXNwb25zZRJRCgpMaXN0TW9kZWxzEiAubGxtZ2F0ZXdheS52MS5MaXN0TW9kZWxzUmVxdWVzdBohLmxsbWdhdGV3YXkudjEuTGlzdE1vZGVsc1Jlc3BvbnNlEksKCEdldE1vZGVsEh4ubGxtZ2F0ZXdheS52MS5HZXRNb2RlbFJlcXVlc3QaHy5sbG1nYXRld2F5LnYxLkdldE1vZGVsUmVzcG9uc2USVAoLQ291bnRUb2tlbnMSIS5sbG1nYXRld2F5LnYxLkNvdW50VG9rZW5zUmVxdWVzdBoiLmxsbWdhdGV3YXkudjEuQ291bnRUb2tlbnNSZXNwb25zZRJFCgZIZWFsdGgSHC5sbG1nYXRld2F5LnYxLkhlYWx0aFJlcXVlc3QaHS5sbG1nYXRld2F5LnYxLkhlYWx0aFJlc3BvbnNlYgZwcm90bzM");
+  fileDesc("ChdsbG1nYXRld2F5L3YxL2xsbS5wcm90bxINbGxtZ2F0ZXdheS52MSLpBQoLQ2hhdFJlcXVlc3QSDQoFbW9kZWwYASABKAkSKAoIbWVzc2FnZXMYAiADKAsyFi5sbG1nYXRld2F5LnYxLk1lc3NhZ2USGAoLdGVtcGVyYXR1cmUYAyABKAFIAIgBARISCgV0b3BfcBgEIAEoAUgBiAEBEhcKCm1heF90b2tlbnMYBSABKAVIAogBARIMCgRzdG9wGAYgAygJEhEKBHNlZWQYByABKANIA4gBARIiCgV0b29scxgIIAMoCzITLmxsbWdhdGV3YXkudjEuVG9vbBIuCgt0b29sX2Nob2ljZRgJIAEoCzIZLmxsbWdhdGV3YXkudjEuVG9vbENob2ljZRI2Cg9yZXNwb25zZV9mb3JtYXQYCiABKAsyHS5sbG1nYXRld2F5LnYxLlJlc3BvbnNlRm9ybWF0EhcKD2ZhbGxiYWNrX21vZGVscxgLIAMoCRIqCgVjYWNoZRgMIAEoCzIbLmxsbWdhdGV3YXkudjEuQ2FjaGVDb250cm9sEgwKBHVzZXIYDSABKAkSOgoIbWV0YWRhdGEYDiADKAsyKC5sbG1nYXRld2F5LnYxLkNoYXRSZXF1ZXN0Lk1ldGFkYXRhRW50cnkSHQoQcHJlc2VuY2VfcGVuYWx0eRgPIAEoAUgEiAEBEh4KEWZyZXF1ZW5jeV9wZW5hbHR5GBAgASgBSAWIAQESMgoJcmVhc29uaW5nGBEgASgLMh8ubGxtZ2F0ZXdheS52MS5SZWFzb25pbmdPcHRpb25zEh0KFXByb3ZpZGVyX29wdGlvbnNfanNvbhgSIAEoCRovCg1NZXRhZGF0YUVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAFCDgoMX3RlbXBlcmF0dXJlQggKBl90b3BfcEINCgtfbWF4X3Rva2Vuc0IHCgVfc2VlZEITChFfcHJlc2VuY2VfcGVuYWx0eUIUChJfZnJlcXVlbmN5X3BlbmFsdHki/QEKEFJlYXNvbmluZ09wdGlvbnMSNgoGZWZmb3J0GAEgASgOMiYubGxtZ2F0ZXdheS52MS5SZWFzb25pbmdPcHRpb25zLkVmZm9ydBIaCg1idWRnZXRfdG9rZW5zGAIgASgFSACIAQESGQoRaW5jbHVkZV9yZWFzb25pbmcYAyABKAgiaAoGRWZmb3J0EhYKEkVGRk9SVF9VTlNQRUNJRklFRBAAEhIKDkVGRk9SVF9NSU5JTUFMEAESDgoKRUZGT1JUX0xPVxACEhEKDUVGRk9SVF9NRURJVU0QAxIPCgtFRkZPUlRfSElHSBAEQhAKDl9idWRnZXRfdG9rZW5zIqoBCgdNZXNzYWdlEiEKBHJvbGUYASABKA4yEy5sbG1nYXRld2F5LnYxLlJvbGUSKwoHY29udGVudBgCIAMoCzIaLmxsbWdhdGV3YXkudjEuQ29udGVudFBhcnQSKwoKdG9vbF9jYWxscxgDIAMoCzIXLmxsbWdhdGV3YXkudjEuVG9vbENhbGwSFAoMdG9vbF9jYWxsX2lkGAQgASgJEgwKBG5hbWUYBSABKAkiTAoLQ29udGVudFBhcnQSDgoEdGV4dBgBIAEoCUgAEiUKBWltYWdlGAIgASgLMhQubGxtZ2F0ZXdheS52MS5JbWFnZUgAQgYKBHBhcnQiVAoFSW1hZ2USDQoDdXJsGAEgASgJSAASDgoEZGF0YRgCIAEoDEgAEhIKCm1lZGlhX3R5cGUYAyABKAkSDgoGZGV0YWlsGAQgASgJQggKBnNvdXJjZSI8CghUb29sQ2FsbBIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEhYKDmFyZ3VtZW50c19qc29uGAMgASgJIkIKBFRvb2wSDAoEbmFtZRgBIAEoCRITCgtkZXNjcmlwdGlvbhgCIAEoCRIXCg9wYXJhbWV0ZXJzX2pzb24YAyABKAkiqgEKClRvb2xDaG9pY2USLgoEbW9kZRgBIAEoDjIeLmxsbWdhdGV3YXkudjEuVG9vbENob2ljZS5Nb2RlSAASEwoJdG9vbF9uYW1lGAIgASgJSAAiTQoETW9kZRIUChBNT0RFX1VOU1BFQ0lGSUVEEAASDQoJTU9ERV9BVVRPEAESDQoJTU9ERV9OT05FEAISEQoNTU9ERV9SRVFVSVJFRBADQggKBmNob2ljZSLVAQoOUmVzcG9uc2VGb3JtYXQSMAoEdHlwZRgBIAEoDjIiLmxsbWdhdGV3YXkudjEuUmVzcG9uc2VGb3JtYXQuVHlwZRITCgtqc29uX3NjaGVtYRgCIAEoCRITCgtzY2hlbWFfbmFtZRgDIAEoCRIOCgZzdHJpY3QYBCABKAgiVwoEVHlwZRIUChBUWVBFX1VOU1BFQ0lGSUVEEAASDQoJVFlQRV9URVhUEAESFAoQVFlQRV9KU09OX09CSkVDVBACEhQKEFRZUEVfSlNPTl9TQ0hFTUEQAyJgCgxDYWNoZUNvbnRyb2wSFAoHZW5hYmxlZBgBIAEoCEgAiAEBEhAKCG5vX3N0b3JlGAIgASgIEhIKBXR0bF9zGAMgASgFSAGIAQFCCgoIX2VuYWJsZWRCCAoGX3R0bF9zIrABCgVVc2FnZRIUCgxpbnB1dF90b2tlbnMYASABKAUSFQoNb3V0cHV0X3Rva2VucxgCIAEoBRIUCgx0b3RhbF90b2tlbnMYAyABKAUSEQoJZXN0aW1hdGVkGAQgASgIEhsKE2NhY2hlZF9pbnB1dF90b2tlbnMYBSABKAUSGAoQcmVhc29uaW5nX3Rva2VucxgGIAEoBRIaChJjYWNoZV93cml0ZV90b2tlbnMYByABKAUiQwoHQXR0ZW1wdBISCgpkZXBsb3ltZW50GAEgASgJEg8KB291dGNvbWUYAiABKAkSEwoLZHVyYXRpb25fbXMYAyABKAUi5QEKC0dhdGV3YXlJbmZvEhAKCGF0dGVtcHRzGAEgASgFEikKBWNhY2hlGAIgASgOMhoubGxtZ2F0ZXdheS52MS5DYWNoZVN0YXR1cxISCgpsYXRlbmN5X21zGAMgASgBEhsKE3Vwc3RyZWFtX2xhdGVuY3lfbXMYBCABKAESEgoKcmVxdWVzdF9pZBgFIAEoCRItCg1hdHRlbXB0X3RyYWlsGAYgAygLMhYubGxtZ2F0ZXdheS52MS5BdHRlbXB0EhAKCGNvc3RfdXNkGAcgASgBEhMKC2NhY2hlX2FnZV9zGAggASgFIv0BCgxDaGF0UmVzcG9uc2USCgoCaWQYASABKAkSDQoFbW9kZWwYAiABKAkSEAoIcHJvdmlkZXIYAyABKAkSJwoHbWVzc2FnZRgEIAEoCzIWLmxsbWdhdGV3YXkudjEuTWVzc2FnZRIyCg1maW5pc2hfcmVhc29uGAUgASgOMhsubGxtZ2F0ZXdheS52MS5GaW5pc2hSZWFzb24SIwoFdXNhZ2UYBiABKAsyFC5sbG1nYXRld2F5LnYxLlVzYWdlEisKB2dhdGV3YXkYByABKAsyGi5sbG1nYXRld2F5LnYxLkdhdGV3YXlJbmZvEhEKCXJlYXNvbmluZxgIIAEoCSKaAQoSQ2hhdFN0cmVhbVJlc3BvbnNlEisKBXN0YXJ0GAEgASgLMhoubGxtZ2F0ZXdheS52MS5TdHJlYW1TdGFydEgAEiUKBWRlbHRhGAIgASgLMhQubGxtZ2F0ZXdheS52MS5EZWx0YUgAEicKA2VuZBgDIAEoCzIYLmxsbWdhdGV3YXkudjEuU3RyZWFtRW5kSABCBwoFZXZlbnQiOgoLU3RyZWFtU3RhcnQSCgoCaWQYASABKAkSDQoFbW9kZWwYAiABKAkSEAoIcHJvdmlkZXIYAyABKAkiWgoFRGVsdGESDAoEdGV4dBgBIAEoCRIwCgp0b29sX2NhbGxzGAIgAygLMhwubGxtZ2F0ZXdheS52MS5Ub29sQ2FsbERlbHRhEhEKCXJlYXNvbmluZxgDIAEoCSJRCg1Ub29sQ2FsbERlbHRhEg0KBWluZGV4GAEgASgFEgoKAmlkGAIgASgJEgwKBG5hbWUYAyABKAkSFwoPYXJndW1lbnRzX2RlbHRhGAQgASgJIpEBCglTdHJlYW1FbmQSMgoNZmluaXNoX3JlYXNvbhgBIAEoDjIbLmxsbWdhdGV3YXkudjEuRmluaXNoUmVhc29uEiMKBXVzYWdlGAIgASgLMhQubGxtZ2F0ZXdheS52MS5Vc2FnZRIrCgdnYXRld2F5GAMgASgLMhoubGxtZ2F0ZXdheS52MS5HYXRld2F5SW5mbyKPAQoMRW1iZWRSZXF1ZXN0Eg0KBW1vZGVsGAEgASgJEg4KBmlucHV0cxgCIAMoCRIXCgpkaW1lbnNpb25zGAMgASgFSACIAQESDAoEdXNlchgEIAEoCRIqCgVjYWNoZRgFIAEoCzIbLmxsbWdhdGV3YXkudjEuQ2FjaGVDb250cm9sQg0KC19kaW1lbnNpb25zIioKCUVtYmVkZGluZxIOCgZ2YWx1ZXMYASADKAISDQoFaW5kZXgYAiABKAUisAEKDUVtYmVkUmVzcG9uc2USDQoFbW9kZWwYASABKAkSEAoIcHJvdmlkZXIYAiABKAkSLAoKZW1iZWRkaW5ncxgDIAMoCzIYLmxsbWdhdGV3YXkudjEuRW1iZWRkaW5nEiMKBXVzYWdlGAQgASgLMhQubGxtZ2F0ZXdheS52MS5Vc2FnZRIrCgdnYXRld2F5GAUgASgLMhoubGxtZ2F0ZXdheS52MS5HYXRld2F5SW5mbyLIAQoJTW9kZWxJbmZvEgoKAmlkGAEgASgJEhAKCHByb3ZpZGVyGAIgASgJEhYKDnVwc3RyZWFtX21vZGVsGAMgASgJEi8KDGNhcGFiaWxpdGllcxgEIAMoDjIZLmxsbWdhdGV3YXkudjEuQ2FwYWJpbGl0eRIWCg5jb250ZXh0X3dpbmRvdxgFIAEoBRIZChFtYXhfb3V0cHV0X3Rva2VucxgGIAEoBRIPCgdhbGlhc2VzGAcgAygJEhAKCGFsaWFzX29mGAggASgJIlQKEUxpc3RNb2RlbHNSZXF1ZXN0EhAKCHByb3ZpZGVyGAEgASgJEi0KCmNhcGFiaWxpdHkYAiABKA4yGS5sbG1nYXRld2F5LnYxLkNhcGFiaWxpdHkiPgoSTGlzdE1vZGVsc1Jlc3BvbnNlEigKBm1vZGVscxgBIAMoCzIYLmxsbWdhdGV3YXkudjEuTW9kZWxJbmZvIh0KD0dldE1vZGVsUmVxdWVzdBIKCgJpZBgBIAEoCSI7ChBHZXRNb2RlbFJlc3BvbnNlEicKBW1vZGVsGAEgASgLMhgubGxtZ2F0ZXdheS52MS5Nb2RlbEluZm8icQoSQ291bnRUb2tlbnNSZXF1ZXN0Eg0KBW1vZGVsGAEgASgJEigKCG1lc3NhZ2VzGAIgAygLMhYubGxtZ2F0ZXdheS52MS5NZXNzYWdlEiIKBXRvb2xzGAMgAygLMhMubGxtZ2F0ZXdheS52MS5Ub29sIkoKE0NvdW50VG9rZW5zUmVzcG9uc2USFAoMaW5wdXRfdG9rZW5zGAEgASgFEg0KBWV4YWN0GAIgASgIEg4KBm1ldGhvZBgDIAEoCSIPCg1IZWFsdGhSZXF1ZXN0ImoKDlByb3ZpZGVySGVhbHRoEgwKBG5hbWUYASABKAkSLAoGc3RhdHVzGAIgASgOMhwubGxtZ2F0ZXdheS52MS5TZXJ2aW5nU3RhdHVzEg4KBmRldGFpbBgDIAEoCRIMCgR0eXBlGAQgASgJIpMBCg5IZWFsdGhSZXNwb25zZRIsCgZzdGF0dXMYASABKA4yHC5sbG1nYXRld2F5LnYxLlNlcnZpbmdTdGF0dXMSMAoJcHJvdmlkZXJzGAIgAygLMh0ubGxtZ2F0ZXdheS52MS5Qcm92aWRlckhlYWx0aBIPCgd2ZXJzaW9uGAMgASgJEhAKCHVwdGltZV9zGAQgASgFKl8KBFJvbGUSFAoQUk9MRV9VTlNQRUNJRklFRBAAEg8KC1JPTEVfU1lTVEVNEAESDQoJUk9MRV9VU0VSEAISEgoOUk9MRV9BU1NJU1RBTlQQAxINCglST0xFX1RPT0wQBCqfAQoMRmluaXNoUmVhc29uEh0KGUZJTklTSF9SRUFTT05fVU5TUEVDSUZJRUQQABIWChJGSU5JU0hfUkVBU09OX1NUT1AQARIYChRGSU5JU0hfUkVBU09OX0xFTkdUSBACEhwKGEZJTklTSF9SRUFTT05fVE9PTF9DQUxMUxADEiAKHEZJTklTSF9SRUFTT05fQ09OVEVOVF9GSUxURVIQBCp7CgtDYWNoZVN0YXR1cxIcChhDQUNIRV9TVEFUVVNfVU5TUEVDSUZJRUQQABIVChFDQUNIRV9TVEFUVVNfTUlTUxABEhsKF0NBQ0hFX1NUQVRVU19ISVRfTUVNT1JZEAISGgoWQ0FDSEVfU1RBVFVTX0hJVF9SRURJUxADKrgBCgpDYXBhYmlsaXR5EhoKFkNBUEFCSUxJVFlfVU5TUEVDSUZJRUQQABITCg9DQVBBQklMSVRZX0NIQVQQARIVChFDQVBBQklMSVRZX1NUUkVBTRACEhQKEENBUEFCSUxJVFlfVE9PTFMQAxIVChFDQVBBQklMSVRZX1ZJU0lPThAEEhoKFkNBUEFCSUxJVFlfSlNPTl9TQ0hFTUEQBRIZChVDQVBBQklMSVRZX0VNQkVERElOR1MQBiprCg1TZXJ2aW5nU3RhdHVzEh4KGlNFUlZJTkdfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGgoWU0VSVklOR19TVEFUVVNfU0VSVklORxABEh4KGlNFUlZJTkdfU1RBVFVTX05PVF9TRVJWSU5HEAIynQQKCkxMTVNlcnZpY2USPwoEQ2hhdBIaLmxsbWdhdGV3YXkudjEuQ2hhdFJlcXVlc3QaGy5sbG1nYXRld2F5LnYxLkNoYXRSZXNwb25zZRJNCgpDaGF0U3RyZWFtEhoubGxtZ2F0ZXdheS52MS5DaGF0UmVxdWVzdBohLmxsbWdhdGV3YXkudjEuQ2hhdFN0cmVhbVJlc3BvbnNlMAESQgoFRW1iZWQSGy5sbG1nYXRld2F5LnYxLkVtYmVkUmVxdWVzdBocLmxsbWdhdGV3YXkudjEuRW1iZWRSZXNwb25zZRJRCgpMaXN0TW9kZWxzEiAubGxtZ2F0ZXdheS52MS5MaXN0TW9kZWxzUmVxdWVzdBohLmxsbWdhdGV3YXkudjEuTGlzdE1vZGVsc1Jlc3BvbnNlEksKCEdldE1vZGVsEh4ubGxtZ2F0ZXdheS52MS5HZXRNb2RlbFJlcXVlc3QaHy5sbG1nYXRld2F5LnYxLkdldE1vZGVsUmVzcG9uc2USVAoLQ291bnRUb2tlbnMSIS5sbG1nYXRld2F5LnYxLkNvdW50VG9rZW5zUmVxdWVzdBoiLmxsbWdhdGV3YXkudjEuQ291bnRUb2tlbnNSZXNwb25zZRJFCgZIZWFsdGgSHC5sbG1nYXRld2F5LnYxLkhlYWx0aFJlcXVlc3QaHS5sbG1nYXRld2F5LnYxLkhlYWx0aFJlc3BvbnNlYgZwcm90bzM");
 
 /**
  * ChatRequest is one chat call. ChatStream takes the same message so a client switches RPC, not
@@ -135,6 +135,23 @@ export type ChatRequest = Message$1<"llmgateway.v1.ChatRequest"> & {
    * @generated from field: optional double frequency_penalty = 16;
    */
   frequencyPenalty?: number | undefined;
+
+  /**
+   * Reasoning ("thinking") options for models that reason before answering.
+   *
+   * @generated from field: llmgateway.v1.ReasoningOptions reasoning = 17;
+   */
+  reasoning?: ReasoningOptions | undefined;
+
+  /**
+   * Escape hatch for what the contract does not model: a JSON object whose keys are provider names
+   * or wire formats ("anthropic", "openai", "my-openai-proxy") and whose values are JSON objects
+   * merged verbatim into the upstream request body for that provider (provider name wins over wire
+   * format). Kept as a JSON string for the same reason as Tool.parameters_json.
+   *
+   * @generated from field: string provider_options_json = 18;
+   */
+  providerOptionsJson: string;
 };
 
 /**
@@ -143,6 +160,90 @@ export type ChatRequest = Message$1<"llmgateway.v1.ChatRequest"> & {
  */
 export const ChatRequestSchema: GenMessage<ChatRequest> = /*@__PURE__*/
   messageDesc(file_llmgateway_v1_llm, 0);
+
+/**
+ * ReasoningOptions asks a reasoning model how hard to think. Mapped per provider: OpenAI
+ * `reasoning_effort`, Anthropic extended thinking (`budget_tokens`), Gemini `thinkingConfig`.
+ *
+ * @generated from message llmgateway.v1.ReasoningOptions
+ */
+export type ReasoningOptions = Message$1<"llmgateway.v1.ReasoningOptions"> & {
+  /**
+   * Coarse budget; providers that take a token budget derive one from it when budget_tokens is unset.
+   *
+   * @generated from field: llmgateway.v1.ReasoningOptions.Effort effort = 1;
+   */
+  effort: ReasoningOptions_Effort;
+
+  /**
+   * Exact reasoning token budget, for providers that take one (Anthropic, Gemini).
+   *
+   * @generated from field: optional int32 budget_tokens = 2;
+   */
+  budgetTokens?: number | undefined;
+
+  /**
+   * Stream / return the reasoning text where the provider exposes it (Delta.reasoning).
+   *
+   * @generated from field: bool include_reasoning = 3;
+   */
+  includeReasoning: boolean;
+};
+
+/**
+ * Describes the message llmgateway.v1.ReasoningOptions.
+ * Use `create(ReasoningOptionsSchema)` to create a new message.
+ */
+export const ReasoningOptionsSchema: GenMessage<ReasoningOptions> = /*@__PURE__*/
+  messageDesc(file_llmgateway_v1_llm, 1);
+
+/**
+ * Effort is a coarse reasoning budget.
+ *
+ * @generated from enum llmgateway.v1.ReasoningOptions.Effort
+ */
+export enum ReasoningOptions_Effort {
+  /**
+   * Provider default.
+   *
+   * @generated from enum value: EFFORT_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Least reasoning the provider offers.
+   *
+   * @generated from enum value: EFFORT_MINIMAL = 1;
+   */
+  MINIMAL = 1,
+
+  /**
+   * Low.
+   *
+   * @generated from enum value: EFFORT_LOW = 2;
+   */
+  LOW = 2,
+
+  /**
+   * Medium.
+   *
+   * @generated from enum value: EFFORT_MEDIUM = 3;
+   */
+  MEDIUM = 3,
+
+  /**
+   * High.
+   *
+   * @generated from enum value: EFFORT_HIGH = 4;
+   */
+  HIGH = 4,
+}
+
+/**
+ * Describes the enum llmgateway.v1.ReasoningOptions.Effort.
+ */
+export const ReasoningOptions_EffortSchema: GenEnum<ReasoningOptions_Effort> = /*@__PURE__*/
+  enumDesc(file_llmgateway_v1_llm, 1, 0);
 
 /**
  * Message is one turn of a conversation.
@@ -191,7 +292,7 @@ export type Message = Message$1<"llmgateway.v1.Message"> & {
  * Use `create(MessageSchema)` to create a new message.
  */
 export const MessageSchema: GenMessage<Message> = /*@__PURE__*/
-  messageDesc(file_llmgateway_v1_llm, 1);
+  messageDesc(file_llmgateway_v1_llm, 2);
 
 /**
  * ContentPart is one piece of a message.
@@ -228,7 +329,7 @@ export type ContentPart = Message$1<"llmgateway.v1.ContentPart"> & {
  * Use `create(ContentPartSchema)` to create a new message.
  */
 export const ContentPartSchema: GenMessage<ContentPart> = /*@__PURE__*/
-  messageDesc(file_llmgateway_v1_llm, 2);
+  messageDesc(file_llmgateway_v1_llm, 3);
 
 /**
  * Image is an image given by URL or inline bytes.
@@ -279,7 +380,7 @@ export type Image = Message$1<"llmgateway.v1.Image"> & {
  * Use `create(ImageSchema)` to create a new message.
  */
 export const ImageSchema: GenMessage<Image> = /*@__PURE__*/
-  messageDesc(file_llmgateway_v1_llm, 3);
+  messageDesc(file_llmgateway_v1_llm, 4);
 
 /**
  * ToolCall is a call the model asked for.
@@ -314,7 +415,7 @@ export type ToolCall = Message$1<"llmgateway.v1.ToolCall"> & {
  * Use `create(ToolCallSchema)` to create a new message.
  */
 export const ToolCallSchema: GenMessage<ToolCall> = /*@__PURE__*/
-  messageDesc(file_llmgateway_v1_llm, 4);
+  messageDesc(file_llmgateway_v1_llm, 5);
 
 /**
  * Tool is a function the model may call.
@@ -350,7 +451,7 @@ export type Tool = Message$1<"llmgateway.v1.Tool"> & {
  * Use `create(ToolSchema)` to create a new message.
  */
 export const ToolSchema: GenMessage<Tool> = /*@__PURE__*/
-  messageDesc(file_llmgateway_v1_llm, 5);
+  messageDesc(file_llmgateway_v1_llm, 6);
 
 /**
  * ToolChoice says whether and which tool the model must call.
@@ -387,7 +488,7 @@ export type ToolChoice = Message$1<"llmgateway.v1.ToolChoice"> & {
  * Use `create(ToolChoiceSchema)` to create a new message.
  */
 export const ToolChoiceSchema: GenMessage<ToolChoice> = /*@__PURE__*/
-  messageDesc(file_llmgateway_v1_llm, 6);
+  messageDesc(file_llmgateway_v1_llm, 7);
 
 /**
  * Mode is the general policy.
@@ -428,7 +529,7 @@ export enum ToolChoice_Mode {
  * Describes the enum llmgateway.v1.ToolChoice.Mode.
  */
 export const ToolChoice_ModeSchema: GenEnum<ToolChoice_Mode> = /*@__PURE__*/
-  enumDesc(file_llmgateway_v1_llm, 6, 0);
+  enumDesc(file_llmgateway_v1_llm, 7, 0);
 
 /**
  * ResponseFormat constrains the output.
@@ -470,7 +571,7 @@ export type ResponseFormat = Message$1<"llmgateway.v1.ResponseFormat"> & {
  * Use `create(ResponseFormatSchema)` to create a new message.
  */
 export const ResponseFormatSchema: GenMessage<ResponseFormat> = /*@__PURE__*/
-  messageDesc(file_llmgateway_v1_llm, 7);
+  messageDesc(file_llmgateway_v1_llm, 8);
 
 /**
  * Type is the kind of output.
@@ -511,7 +612,7 @@ export enum ResponseFormat_Type {
  * Describes the enum llmgateway.v1.ResponseFormat.Type.
  */
 export const ResponseFormat_TypeSchema: GenEnum<ResponseFormat_Type> = /*@__PURE__*/
-  enumDesc(file_llmgateway_v1_llm, 7, 0);
+  enumDesc(file_llmgateway_v1_llm, 8, 0);
 
 /**
  * CacheControl is the per-request cache policy.
@@ -546,7 +647,7 @@ export type CacheControl = Message$1<"llmgateway.v1.CacheControl"> & {
  * Use `create(CacheControlSchema)` to create a new message.
  */
 export const CacheControlSchema: GenMessage<CacheControl> = /*@__PURE__*/
-  messageDesc(file_llmgateway_v1_llm, 8);
+  messageDesc(file_llmgateway_v1_llm, 9);
 
 /**
  * Usage counts tokens. int32 on purpose: int64 becomes a bigint in TypeScript and a string in JSON.
@@ -595,6 +696,13 @@ export type Usage = Message$1<"llmgateway.v1.Usage"> & {
    * @generated from field: int32 reasoning_tokens = 6;
    */
   reasoningTokens: number;
+
+  /**
+   * Prompt tokens written to the provider's prompt cache (Anthropic cache_creation_input_tokens).
+   *
+   * @generated from field: int32 cache_write_tokens = 7;
+   */
+  cacheWriteTokens: number;
 };
 
 /**
@@ -602,7 +710,7 @@ export type Usage = Message$1<"llmgateway.v1.Usage"> & {
  * Use `create(UsageSchema)` to create a new message.
  */
 export const UsageSchema: GenMessage<Usage> = /*@__PURE__*/
-  messageDesc(file_llmgateway_v1_llm, 9);
+  messageDesc(file_llmgateway_v1_llm, 10);
 
 /**
  * Attempt is one upstream call the gateway made for a client call.
@@ -637,7 +745,7 @@ export type Attempt = Message$1<"llmgateway.v1.Attempt"> & {
  * Use `create(AttemptSchema)` to create a new message.
  */
 export const AttemptSchema: GenMessage<Attempt> = /*@__PURE__*/
-  messageDesc(file_llmgateway_v1_llm, 10);
+  messageDesc(file_llmgateway_v1_llm, 11);
 
 /**
  * GatewayInfo says what the gateway did for a call.
@@ -707,7 +815,7 @@ export type GatewayInfo = Message$1<"llmgateway.v1.GatewayInfo"> & {
  * Use `create(GatewayInfoSchema)` to create a new message.
  */
 export const GatewayInfoSchema: GenMessage<GatewayInfo> = /*@__PURE__*/
-  messageDesc(file_llmgateway_v1_llm, 11);
+  messageDesc(file_llmgateway_v1_llm, 12);
 
 /**
  * ChatResponse is a whole answer.
@@ -763,6 +871,13 @@ export type ChatResponse = Message$1<"llmgateway.v1.ChatResponse"> & {
    * @generated from field: llmgateway.v1.GatewayInfo gateway = 7;
    */
   gateway?: GatewayInfo | undefined;
+
+  /**
+   * The model's reasoning text, when requested (include_reasoning) and exposed by the provider.
+   *
+   * @generated from field: string reasoning = 8;
+   */
+  reasoning: string;
 };
 
 /**
@@ -770,7 +885,7 @@ export type ChatResponse = Message$1<"llmgateway.v1.ChatResponse"> & {
  * Use `create(ChatResponseSchema)` to create a new message.
  */
 export const ChatResponseSchema: GenMessage<ChatResponse> = /*@__PURE__*/
-  messageDesc(file_llmgateway_v1_llm, 12);
+  messageDesc(file_llmgateway_v1_llm, 13);
 
 /**
  * ChatStreamResponse is one event of a streamed answer.
@@ -815,7 +930,7 @@ export type ChatStreamResponse = Message$1<"llmgateway.v1.ChatStreamResponse"> &
  * Use `create(ChatStreamResponseSchema)` to create a new message.
  */
 export const ChatStreamResponseSchema: GenMessage<ChatStreamResponse> = /*@__PURE__*/
-  messageDesc(file_llmgateway_v1_llm, 13);
+  messageDesc(file_llmgateway_v1_llm, 14);
 
 /**
  * StreamStart opens a stream. It is written together with the first content the upstream
@@ -851,7 +966,7 @@ export type StreamStart = Message$1<"llmgateway.v1.StreamStart"> & {
  * Use `create(StreamStartSchema)` to create a new message.
  */
 export const StreamStartSchema: GenMessage<StreamStart> = /*@__PURE__*/
-  messageDesc(file_llmgateway_v1_llm, 14);
+  messageDesc(file_llmgateway_v1_llm, 15);
 
 /**
  * Delta is a piece of the answer.
@@ -872,6 +987,13 @@ export type Delta = Message$1<"llmgateway.v1.Delta"> & {
    * @generated from field: repeated llmgateway.v1.ToolCallDelta tool_calls = 2;
    */
   toolCalls: ToolCallDelta[];
+
+  /**
+   * Reasoning ("thinking") text to append, apart from the answer text (include_reasoning).
+   *
+   * @generated from field: string reasoning = 3;
+   */
+  reasoning: string;
 };
 
 /**
@@ -879,7 +1001,7 @@ export type Delta = Message$1<"llmgateway.v1.Delta"> & {
  * Use `create(DeltaSchema)` to create a new message.
  */
 export const DeltaSchema: GenMessage<Delta> = /*@__PURE__*/
-  messageDesc(file_llmgateway_v1_llm, 15);
+  messageDesc(file_llmgateway_v1_llm, 16);
 
 /**
  * ToolCallDelta is a fragment of a tool call; fragments with the same index belong together.
@@ -921,7 +1043,7 @@ export type ToolCallDelta = Message$1<"llmgateway.v1.ToolCallDelta"> & {
  * Use `create(ToolCallDeltaSchema)` to create a new message.
  */
 export const ToolCallDeltaSchema: GenMessage<ToolCallDelta> = /*@__PURE__*/
-  messageDesc(file_llmgateway_v1_llm, 16);
+  messageDesc(file_llmgateway_v1_llm, 17);
 
 /**
  * StreamEnd closes a successful stream.
@@ -956,7 +1078,7 @@ export type StreamEnd = Message$1<"llmgateway.v1.StreamEnd"> & {
  * Use `create(StreamEndSchema)` to create a new message.
  */
 export const StreamEndSchema: GenMessage<StreamEnd> = /*@__PURE__*/
-  messageDesc(file_llmgateway_v1_llm, 17);
+  messageDesc(file_llmgateway_v1_llm, 18);
 
 /**
  * EmbedRequest asks for vectors.
@@ -1005,7 +1127,7 @@ export type EmbedRequest = Message$1<"llmgateway.v1.EmbedRequest"> & {
  * Use `create(EmbedRequestSchema)` to create a new message.
  */
 export const EmbedRequestSchema: GenMessage<EmbedRequest> = /*@__PURE__*/
-  messageDesc(file_llmgateway_v1_llm, 18);
+  messageDesc(file_llmgateway_v1_llm, 19);
 
 /**
  * Embedding is one vector.
@@ -1033,7 +1155,7 @@ export type Embedding = Message$1<"llmgateway.v1.Embedding"> & {
  * Use `create(EmbeddingSchema)` to create a new message.
  */
 export const EmbeddingSchema: GenMessage<Embedding> = /*@__PURE__*/
-  messageDesc(file_llmgateway_v1_llm, 19);
+  messageDesc(file_llmgateway_v1_llm, 20);
 
 /**
  * EmbedResponse holds one vector per input, in input order.
@@ -1082,7 +1204,7 @@ export type EmbedResponse = Message$1<"llmgateway.v1.EmbedResponse"> & {
  * Use `create(EmbedResponseSchema)` to create a new message.
  */
 export const EmbedResponseSchema: GenMessage<EmbedResponse> = /*@__PURE__*/
-  messageDesc(file_llmgateway_v1_llm, 20);
+  messageDesc(file_llmgateway_v1_llm, 21);
 
 /**
  * ModelInfo describes a model callers may name.
@@ -1152,7 +1274,7 @@ export type ModelInfo = Message$1<"llmgateway.v1.ModelInfo"> & {
  * Use `create(ModelInfoSchema)` to create a new message.
  */
 export const ModelInfoSchema: GenMessage<ModelInfo> = /*@__PURE__*/
-  messageDesc(file_llmgateway_v1_llm, 21);
+  messageDesc(file_llmgateway_v1_llm, 22);
 
 /**
  * ListModelsRequest filters the model list.
@@ -1180,7 +1302,7 @@ export type ListModelsRequest = Message$1<"llmgateway.v1.ListModelsRequest"> & {
  * Use `create(ListModelsRequestSchema)` to create a new message.
  */
 export const ListModelsRequestSchema: GenMessage<ListModelsRequest> = /*@__PURE__*/
-  messageDesc(file_llmgateway_v1_llm, 22);
+  messageDesc(file_llmgateway_v1_llm, 23);
 
 /**
  * ListModelsResponse is the model list.
@@ -1201,7 +1323,7 @@ export type ListModelsResponse = Message$1<"llmgateway.v1.ListModelsResponse"> &
  * Use `create(ListModelsResponseSchema)` to create a new message.
  */
 export const ListModelsResponseSchema: GenMessage<ListModelsResponse> = /*@__PURE__*/
-  messageDesc(file_llmgateway_v1_llm, 23);
+  messageDesc(file_llmgateway_v1_llm, 24);
 
 /**
  * GetModelRequest names one model.
@@ -1222,7 +1344,7 @@ export type GetModelRequest = Message$1<"llmgateway.v1.GetModelRequest"> & {
  * Use `create(GetModelRequestSchema)` to create a new message.
  */
 export const GetModelRequestSchema: GenMessage<GetModelRequest> = /*@__PURE__*/
-  messageDesc(file_llmgateway_v1_llm, 24);
+  messageDesc(file_llmgateway_v1_llm, 25);
 
 /**
  * GetModelResponse describes one model.
@@ -1243,7 +1365,7 @@ export type GetModelResponse = Message$1<"llmgateway.v1.GetModelResponse"> & {
  * Use `create(GetModelResponseSchema)` to create a new message.
  */
 export const GetModelResponseSchema: GenMessage<GetModelResponse> = /*@__PURE__*/
-  messageDesc(file_llmgateway_v1_llm, 25);
+  messageDesc(file_llmgateway_v1_llm, 26);
 
 /**
  * CountTokensRequest is the prompt to count.
@@ -1278,7 +1400,7 @@ export type CountTokensRequest = Message$1<"llmgateway.v1.CountTokensRequest"> &
  * Use `create(CountTokensRequestSchema)` to create a new message.
  */
 export const CountTokensRequestSchema: GenMessage<CountTokensRequest> = /*@__PURE__*/
-  messageDesc(file_llmgateway_v1_llm, 26);
+  messageDesc(file_llmgateway_v1_llm, 27);
 
 /**
  * CountTokensResponse is the count.
@@ -1313,7 +1435,7 @@ export type CountTokensResponse = Message$1<"llmgateway.v1.CountTokensResponse">
  * Use `create(CountTokensResponseSchema)` to create a new message.
  */
 export const CountTokensResponseSchema: GenMessage<CountTokensResponse> = /*@__PURE__*/
-  messageDesc(file_llmgateway_v1_llm, 27);
+  messageDesc(file_llmgateway_v1_llm, 28);
 
 /**
  * HealthRequest asks for the health summary.
@@ -1328,7 +1450,7 @@ export type HealthRequest = Message$1<"llmgateway.v1.HealthRequest"> & {
  * Use `create(HealthRequestSchema)` to create a new message.
  */
 export const HealthRequestSchema: GenMessage<HealthRequest> = /*@__PURE__*/
-  messageDesc(file_llmgateway_v1_llm, 28);
+  messageDesc(file_llmgateway_v1_llm, 29);
 
 /**
  * ProviderHealth is one provider's state.
@@ -1370,7 +1492,7 @@ export type ProviderHealth = Message$1<"llmgateway.v1.ProviderHealth"> & {
  * Use `create(ProviderHealthSchema)` to create a new message.
  */
 export const ProviderHealthSchema: GenMessage<ProviderHealth> = /*@__PURE__*/
-  messageDesc(file_llmgateway_v1_llm, 29);
+  messageDesc(file_llmgateway_v1_llm, 30);
 
 /**
  * HealthResponse is the health summary.
@@ -1412,7 +1534,7 @@ export type HealthResponse = Message$1<"llmgateway.v1.HealthResponse"> & {
  * Use `create(HealthResponseSchema)` to create a new message.
  */
 export const HealthResponseSchema: GenMessage<HealthResponse> = /*@__PURE__*/
-  messageDesc(file_llmgateway_v1_llm, 30);
+  messageDesc(file_llmgateway_v1_llm, 31);
 
 /**
  * Role is who wrote a message.
