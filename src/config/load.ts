@@ -11,14 +11,19 @@ export class ConfigError extends Error {
   override readonly name = "ConfigError";
 }
 
-/** Providers with their own wire format; any other known name is an OpenAI-compatible preset. */
-const NATIVE_TYPES = ["anthropic", "gemini", "ollama", "huggingface"] as const;
-
-/** What the loader needs to know of each OpenAI-compatible preset. */
+/** What the loader needs to know of each known provider name (a preset): wire format, env vars, endpoint. */
 export interface PresetInfo {
-  keyEnv: string;
+  /** Wire format ("openai" for the OpenAI-compatible hosts). */
+  type: string;
+  /** Env var holding the key; absent for keyless providers (Ollama), enabled by their base-URL env var. */
+  keyEnv?: string;
   baseUrlEnv: string;
   baseUrl: string;
+}
+
+/** Ollama's OLLAMA_HOST may be "host:port" without a scheme. */
+function withScheme(url: string): string {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(url) ? url : `http://${url}`;
 }
 
 export interface LoadInput {
@@ -155,33 +160,42 @@ function resolveProviders(file: FileConfig, input: LoadInput, warnings: string[]
   for (const [name, spec] of Object.entries(declared)) {
     if (name === "mock") continue;
     const preset = presets[name];
-    const type =
-      spec?.type ?? (preset ? "openai" : (NATIVE_TYPES as readonly string[]).includes(name) ? name : "");
-    if (!type)
+    const type = spec?.type ?? preset?.type ?? "";
+    if (!type) {
       throw new ConfigError(`providers.${name}.type: required for a provider that is not a known preset`);
+    }
     if (spec?.enabled === false) continue;
     if (!input.implementedTypes.has(type)) {
       warnings.push(`provider ${name} disabled: wire format "${type}" is not available in this build`);
       continue;
     }
-    const baseUrl = spec?.base_url || (preset ? env[preset.baseUrlEnv] || preset.baseUrl : "");
-    if (!baseUrl) throw new ConfigError(`providers.${name}.base_url: required for type ${type}`);
-    const apiKey = spec?.api_key ?? (preset ? (env[preset.keyEnv] ?? "") : "");
-    if (!apiKey) {
+    const keyless = preset !== undefined && preset.keyEnv === undefined && spec?.api_key === undefined;
+    const baseUrl = spec?.base_url ?? (preset ? env[preset.baseUrlEnv] || preset.baseUrl : "");
+    if (!baseUrl) {
+      if (keyless) {
+        warnings.push(`provider ${name} disabled: its base_url resolved empty`);
+        continue;
+      }
+      throw new ConfigError(`providers.${name}.base_url: required for type ${type}`);
+    }
+    const apiKey = spec?.api_key ?? (preset?.keyEnv ? (env[preset.keyEnv] ?? "") : "");
+    if (!apiKey && !keyless) {
       warnings.push(`provider ${name} disabled: its api_key resolved empty`);
       continue;
     }
-    out.push({ name, type, baseUrl, apiKey, headers: spec?.headers ?? {} });
+    out.push({ name, type, baseUrl: withScheme(baseUrl), apiKey, headers: spec?.headers ?? {} });
   }
   for (const [name, preset] of Object.entries(presets)) {
-    if (name in declared) continue;
-    const apiKey = env[preset.keyEnv];
-    if (!apiKey) continue;
+    if (name in declared || !input.implementedTypes.has(preset.type)) continue;
+    const apiKey = preset.keyEnv ? env[preset.keyEnv] : "";
+    const baseUrl = env[preset.baseUrlEnv];
+    // Keyed presets are enabled by their key; keyless ones (Ollama) by their base-URL variable.
+    if (preset.keyEnv ? !apiKey : !baseUrl) continue;
     out.push({
       name,
-      type: "openai",
-      baseUrl: env[preset.baseUrlEnv] || preset.baseUrl,
-      apiKey,
+      type: preset.type,
+      baseUrl: withScheme(baseUrl || preset.baseUrl),
+      apiKey: apiKey ?? "",
       headers: {},
     });
   }

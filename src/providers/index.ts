@@ -39,8 +39,34 @@ export const factories = {
 /** Types the config loader may enable. */
 export const implementedTypes: ReadonlySet<string> = new Set(Object.keys(factories));
 
-/** Preset names -> env vars and default endpoint, for zero-config and the loader. */
-export const presetInfo: Readonly<Record<string, PresetInfo>> = openaiPresets;
+/** The native wire formats' presets (the OpenAI-compatible hosts come from openai/presets.ts). */
+const nativePresets: Record<string, PresetInfo> = {
+  anthropic: {
+    type: "anthropic",
+    keyEnv: "ANTHROPIC_API_KEY",
+    baseUrlEnv: "ANTHROPIC_BASE_URL",
+    baseUrl: "https://api.anthropic.com",
+  },
+  gemini: {
+    type: "gemini",
+    keyEnv: "GEMINI_API_KEY",
+    baseUrlEnv: "GEMINI_BASE_URL",
+    baseUrl: "https://generativelanguage.googleapis.com",
+  },
+  ollama: { type: "ollama", baseUrlEnv: "OLLAMA_HOST", baseUrl: "http://127.0.0.1:11434" },
+  huggingface: {
+    type: "huggingface",
+    keyEnv: "HF_TOKEN",
+    baseUrlEnv: "HF_BASE_URL",
+    baseUrl: "https://router.huggingface.co/v1",
+  },
+};
+
+/** Preset names -> wire format, env vars and default endpoint, for zero-config and the loader. */
+export const presetInfo: Readonly<Record<string, PresetInfo>> = {
+  ...Object.fromEntries(Object.entries(openaiPresets).map(([name, p]) => [name, { ...p, type: "openai" }])),
+  ...nativePresets,
+};
 
 /** Builds the enabled providers of a config, keyed by name. */
 export function createProviders(
