@@ -1,4 +1,5 @@
 // Entry point: config -> app -> listen -> graceful shutdown on SIGTERM / SIGINT.
+import { CatalogError } from "./catalog/index.js";
 import { ConfigError, loadConfig } from "./config/index.js";
 import { implementedTypes, presetInfo } from "./providers/index.js";
 import { startApp } from "./server/app.js";
@@ -21,7 +22,16 @@ async function main(): Promise<void> {
     throw e;
   }
   const log = createLogger(config.logging.level);
-  const app = await startApp(config, log);
+  let app: Awaited<ReturnType<typeof startApp>>;
+  try {
+    app = await startApp(config, log);
+  } catch (e: unknown) {
+    if (e instanceof CatalogError) {
+      console.error(`llm-gateway: invalid configuration: ${e.message}`);
+      process.exit(2);
+    }
+    throw e;
+  }
   const stop = (signal: string) => {
     log.info({ signal }, "signal received");
     app.shutdown().then(

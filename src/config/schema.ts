@@ -1,6 +1,7 @@
 // The validated shape of the gateway's configuration (../shared/config.example.yaml), as zod
 // schemas. Strict objects: an unknown key is a mistake worth stopping for, named by its path.
 import { z } from "zod";
+import { catalogOverrideSchema } from "../catalog/schema.js";
 
 const positiveInt = z.number().int().positive();
 const nonNegInt = z.number().int().nonnegative();
@@ -122,6 +123,8 @@ export const fileSchema = z.strictObject({
     .strictObject({ anonymous: limitSpec.optional(), default_output_reserve: positiveInt.optional() })
     .optional(),
   telemetry: z.strictObject({ otlp_endpoint: z.string().optional() }).optional(),
+  /** Catalog overrides and additions by model id (src/catalog/models.json is the built-in data). */
+  catalog: z.record(z.string().includes("/"), catalogOverrideSchema).optional(),
   logging: z
     .strictObject({
       level: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).optional(),

@@ -11,14 +11,17 @@ import {
   type GatewayInfo,
   GatewayInfoSchema,
   type StreamStart,
+  type Usage,
   UsageSchema,
 } from "../../gen/llmgateway/v1/llm_pb.js";
+import type { Catalog, CatalogEntry } from "../catalog/index.js";
 import type { GatewayConfig } from "../config/index.js";
 import type { Provider } from "../providers/types.js";
 import { outcomeFor } from "../resilience/outcome.js";
 import { type Deployment, Router } from "../routing/index.js";
 import type { Logger } from "../telemetry/logger.js";
 import type { CallContext } from "./context.js";
+import { checkContextWindow } from "./context-window.js";
 import { fromUpstream, GatewayError, reasonForKind, UpstreamError } from "./errors.js";
 import { AttemptScope, CallScope } from "./scope.js";
 import { validateChat, validateEmbed } from "./validate.js";
@@ -37,6 +40,8 @@ class Call {
   upstreamMs = 0;
   provider = "";
   model = "";
+  /** The deployment that answered. */
+  deployment: Deployment | undefined;
   inputTokens = 0;
   outputTokens = 0;
   constructor(
@@ -80,8 +85,21 @@ export class Gateway {
     readonly config: GatewayConfig,
     readonly providers: ReadonlyMap<string, Provider>,
     readonly log: Logger,
+    readonly catalog: Catalog,
   ) {
-    this.router = new Router(providers, config);
+    this.router = new Router(providers, config, catalog);
+  }
+
+  /** The catalog entry of a deployment: by its target, or by wire format for renamed providers. */
+  entryFor(d: Deployment): CatalogEntry | undefined {
+    return this.catalog.get(d.target) ?? this.catalog.get(`${d.provider.type}/${d.model}`);
+  }
+
+  /** Cost of a call in USD from the catalog's prices; 0 when the model has none. */
+  private cost(d: Deployment | undefined, usage: Usage | undefined): number {
+    if (!d || !usage) return 0;
+    const entry = this.entryFor(d);
+    return entry ? (this.catalog.costUsd(entry.id, usage) ?? 0) : 0;
   }
 
   /** Calls in flight (unary and streams). */
@@ -171,6 +189,7 @@ export class Gateway {
         call.trail.push({ deployment: d.target, outcome: "ok", durationMs: Math.round(ms) });
         call.provider = d.provider.name;
         call.model = d.target;
+        call.deployment = d;
         if (keep) {
           keep(a); // the caller now owns the scope (a stream goes on reading on it)
           kept = true;
@@ -201,6 +220,7 @@ export class Gateway {
     fallbacks: readonly string[],
     validate: () => void,
     send: (d: Deployment, a: AttemptScope) => Promise<R>,
+    preflight?: (first: Deployment) => Promise<void> | undefined,
   ): Promise<R> {
     const call = new Call(ctx, model);
     let error: GatewayError | undefined;
@@ -208,6 +228,9 @@ export class Gateway {
     try {
       validate();
       const plan = this.router.plan(model, fallbacks);
+      const first = plan.deployments[0];
+      const pending = first && preflight?.(first);
+      if (pending) await pending;
       const scope = this.scope(ctx, plan.policy.timeouts.requestMs);
       try {
         const res = await this.attempt(call, scope, plan.deployments, plan.policy.timeouts.attemptMs, send);
@@ -216,6 +239,7 @@ export class Gateway {
         call.inputTokens = res.usage?.inputTokens ?? 0;
         call.outputTokens = res.usage?.outputTokens ?? 0;
         res.gateway = call.info();
+        res.gateway.costUsd = this.cost(call.deployment, res.usage);
         return res;
       } finally {
         scope.dispose();
@@ -237,6 +261,7 @@ export class Gateway {
       req.fallbackModels,
       () => validateChat(req),
       (d, a) => d.provider.chat(req, { signal: a.signal, model: d.model, requestId: ctx.requestId }),
+      (d) => checkContextWindow(this.entryFor(d), req),
     );
   }
 
@@ -265,6 +290,9 @@ export class Gateway {
     try {
       validateChat(req);
       const plan = this.router.plan(req.model, req.fallbackModels);
+      const head = plan.deployments[0];
+      const pending = head && checkContextWindow(this.entryFor(head), req);
+      if (pending) await pending;
       const t = plan.policy.timeouts;
       scope = this.scope(ctx, t.maxStreamMs);
       const s = scope;
@@ -323,6 +351,7 @@ export class Gateway {
           call.outputTokens = end.usage.outputTokens;
           call.upstreamMs += performance.now() - t1;
           end.gateway = call.info();
+          end.gateway.costUsd = this.cost(call.deployment, end.usage);
           yield ev;
           return;
         }

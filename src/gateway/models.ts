@@ -1,5 +1,6 @@
-// What the gateway knows about models: ListModels / GetModel (providers' lists + config aliases),
-// CountTokens (a documented estimate until the catalog lands) and the Health summary.
+// What the gateway knows about models: ListModels / GetModel (the catalog, the providers' own lists
+// and the config's aliases), CountTokens (exact BPE where the catalog knows the tokenizer, else the
+// documented estimate) and the Health summary.
 import { create } from "@bufbuild/protobuf";
 import {
   type CountTokensRequest,
@@ -12,11 +13,11 @@ import {
   type ListModelsRequest,
   type ListModelsResponse,
   ListModelsResponseSchema,
-  type Message,
   type ModelInfo,
   ModelInfoSchema,
   ServingStatus,
 } from "../../gen/llmgateway/v1/llm_pb.js";
+import { type Catalog, type CatalogEntry, countPromptTokens } from "../catalog/index.js";
 import type { Logger } from "../telemetry/logger.js";
 import { GatewayError } from "./errors.js";
 import type { Gateway } from "./gateway.js";
@@ -25,27 +26,16 @@ const LIST_TTL_MS = 5 * 60_000;
 const LIST_TIMEOUT_MS = 5_000;
 const startedAt = Date.now();
 
-/** Characters per token of the estimate (OpenAI's rule of thumb for English). */
-export const CHARS_PER_TOKEN = 4;
-/** Tokens each message costs beyond its text (role and separators). */
-export const TOKENS_PER_MESSAGE = 4;
+/** The gateway's version, reported by Health. */
+export const VERSION = "0.2.0";
 
-/** Fast prompt-token estimate: chars / 4 plus a per-message overhead. */
-export function estimateTokens(messages: readonly Message[], extraChars = 0): number {
-  let chars = extraChars;
-  for (const m of messages) {
-    for (const p of m.content) if (p.part.case === "text") chars += p.part.value.length;
-    for (const t of m.toolCalls) chars += t.name.length + t.argumentsJson.length;
-  }
-  return Math.ceil(chars / CHARS_PER_TOKEN) + TOKENS_PER_MESSAGE * messages.length;
-}
-
-/** Model listings, token counts and health, backed by the gateway's providers and config. */
+/** Model listings, token counts and health, backed by the catalog, the providers and the config. */
 export class ModelDirectory {
   private cache = new Map<string, { at: number; models: Promise<ModelInfo[]> }>();
 
   constructor(
     private readonly gateway: Gateway,
+    private readonly catalog: Catalog,
     private readonly log: Logger,
   ) {}
 
@@ -67,35 +57,55 @@ export class ModelDirectory {
     const out: ModelInfo[] = [];
     for (const m of this.gateway.config.models.values()) {
       const first = m.deployments[0]?.target ?? "";
-      out.push(
-        create(ModelInfoSchema, { id: m.name, provider: first.slice(0, first.indexOf("/")), aliasOf: first }),
-      );
+      const entry = this.catalog.get(first);
+      const info = entry ? this.catalog.toModelInfo(entry) : create(ModelInfoSchema, {});
+      info.id = m.name;
+      info.provider = first.slice(0, first.indexOf("/"));
+      info.aliasOf = first;
+      info.aliases = [];
+      out.push(info);
     }
     return out;
   }
 
-  /** ListModels: every enabled provider's list plus the config's aliases, filtered. */
+  /** The catalog entry for "provider/model" on an enabled provider (by name, or by wire format). */
+  entryFor(id: string): CatalogEntry | undefined {
+    const direct = this.catalog.get(id);
+    if (direct) return direct;
+    const slash = id.indexOf("/");
+    const provider = slash > 0 ? this.gateway.providers.get(id.slice(0, slash)) : undefined;
+    return provider ? this.catalog.get(`${provider.type}/${id.slice(slash + 1)}`) : undefined;
+  }
+
+  /** ListModels: the catalog's models of enabled providers, their own lists, and the config's aliases. */
   async list(req: ListModelsRequest): Promise<ListModelsResponse> {
     const names = [...this.gateway.providers.keys()].filter((n) => !req.provider || n === req.provider);
     if (req.provider && names.length === 0) {
       throw new GatewayError("NOT_FOUND", "MODEL_NOT_FOUND", `unknown provider "${req.provider}"`);
     }
+    const byId = new Map<string, ModelInfo>();
+    for (const e of this.catalog.list()) {
+      if (names.includes(e.provider)) byId.set(e.id, this.catalog.toModelInfo(e));
+    }
     const lists = await Promise.all(names.map((n) => this.providerModels(n)));
-    let models = lists.flat();
+    for (const m of lists.flat()) if (!byId.has(m.id)) byId.set(m.id, m);
+    let models = [...byId.values()];
     if (!req.provider) models = models.concat(this.aliases());
     if (req.capability) models = models.filter((m) => m.capabilities.includes(req.capability));
+    if (req.minContextWindow > 0) models = models.filter((m) => m.contextWindow >= req.minContextWindow);
     return create(ListModelsResponseSchema, { models });
   }
 
-  /** GetModel: an alias, or "provider/model" known to that provider's list. */
+  /** GetModel: a config alias, a catalog id or alias, or "provider/model" from that provider's list. */
   async get(id: string): Promise<GetModelResponse> {
     const alias = this.aliases().find((m) => m.id === id);
     if (alias) return create(GetModelResponseSchema, { model: alias });
+    const entry = this.entryFor(id);
+    if (entry) return create(GetModelResponseSchema, { model: this.catalog.toModelInfo(entry) });
     const slash = id.indexOf("/");
     const provider = slash > 0 ? id.slice(0, slash) : "";
     if (this.gateway.providers.has(provider)) {
-      const list = await this.providerModels(provider);
-      const found = list.find((m) => m.id === id);
+      const found = (await this.providerModels(provider)).find((m) => m.id === id);
       if (found) return create(GetModelResponseSchema, { model: found });
     }
     throw new GatewayError("NOT_FOUND", "MODEL_NOT_FOUND", `unknown model "${id}"`, {
@@ -103,15 +113,15 @@ export class ModelDirectory {
     });
   }
 
-  /** CountTokens: the gateway's estimate (exact tokenizers come with the model catalog). */
-  countTokens(req: CountTokensRequest): CountTokensResponse {
-    let toolChars = 0;
-    for (const t of req.tools) toolChars += t.name.length + t.description.length + t.parametersJson.length;
-    return create(CountTokensResponseSchema, {
-      inputTokens: estimateTokens(req.messages, toolChars),
-      exact: false,
-      method: "estimate:chars/4+4/message",
-    });
+  /** CountTokens: exact with the model's BPE where the catalog knows it, else the estimate. */
+  async countTokens(req: CountTokensRequest): Promise<CountTokensResponse> {
+    let entry: CatalogEntry | undefined;
+    if (req.model) {
+      const first = this.gateway.router.plan(req.model).deployments[0];
+      entry = first ? this.entryFor(first.target) : undefined;
+    }
+    const r = await countPromptTokens(entry, req.messages, req.tools);
+    return create(CountTokensResponseSchema, { inputTokens: r.tokens, exact: r.exact, method: r.method });
   }
 
   /** Health: the gateway's state and each provider's. */
@@ -129,6 +139,3 @@ export class ModelDirectory {
     });
   }
 }
-
-/** The gateway's version, reported by Health. */
-export const VERSION = "0.1.0";

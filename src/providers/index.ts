@@ -2,6 +2,7 @@
 // config loader needs to know (key and base-URL env vars).
 import type { ProviderConfig } from "../config/index.js";
 import type { PresetInfo } from "../config/load.js";
+import { createGeminiProvider } from "./gemini/index.js";
 import { createMockProvider } from "./mock/index.js";
 import { createOpenAIProvider } from "./openai/index.js";
 import { compatibleQuirks, isOpenAIPresetName, openaiPresets } from "./openai/presets.js";
@@ -11,7 +12,7 @@ export { closeAll as closeHttpPools } from "./http.js";
 export type { CallOptions, Provider, ProviderStream } from "./types.js";
 
 /** Wire formats this build speaks. */
-export type ProviderType = "mock" | "openai";
+export type ProviderType = "mock" | "openai" | "gemini";
 
 /** Options every factory receives beside the provider's config. */
 export interface FactoryOptions {
@@ -30,6 +31,15 @@ export const factories = {
       baseUrl: cfg.baseUrl,
       apiKey: cfg.apiKey,
       quirks: isOpenAIPresetName(cfg.name) ? openaiPresets[cfg.name].quirks : compatibleQuirks,
+      extraHeaders: cfg.headers,
+      unsupportedParams: opts.unsupportedParams,
+      warn: opts.warn,
+    }),
+  gemini: (cfg, opts) =>
+    createGeminiProvider({
+      name: cfg.name,
+      baseUrl: cfg.baseUrl,
+      apiKey: cfg.apiKey,
       extraHeaders: cfg.headers,
       unsupportedParams: opts.unsupportedParams,
       warn: opts.warn,

@@ -1,5 +1,6 @@
 // Routing: turns a requested model name into an ordered plan of deployments (provider + upstream
 // model): a config alias's deployments (heaviest first), its fallbacks, then the request's fallbacks.
+import type { Catalog } from "../catalog/index.js";
 import type { GatewayConfig, ModelPolicy } from "../config/index.js";
 import { GatewayError } from "../gateway/errors.js";
 import type { Provider } from "../providers/types.js";
@@ -24,9 +25,15 @@ export class Router {
   constructor(
     private readonly providers: ReadonlyMap<string, Provider>,
     private readonly config: GatewayConfig,
+    private readonly catalog?: Catalog,
   ) {}
 
   private target(name: string, field: string): Deployment {
+    // A catalog alias ("gpt-4o", "claude-sonnet") names its catalog model when that provider is enabled.
+    if (!name.includes("/")) {
+      const entry = this.catalog?.get(name);
+      if (entry && this.providers.has(entry.provider)) name = entry.id;
+    }
     const slash = name.indexOf("/");
     if (slash <= 0 || slash === name.length - 1) {
       const aliases = [...this.config.models.keys()];

@@ -1,6 +1,7 @@
 // Assembles a running gateway from a config: providers, pipeline, Connect routes on one port,
 // health, and graceful shutdown (NOT_SERVING, refuse new calls, drain, then close).
 import { setMaxListeners } from "node:events";
+import { loadCatalog } from "../catalog/index.js";
 import type { GatewayConfig } from "../config/index.js";
 import { Gateway } from "../gateway/gateway.js";
 import { ModelDirectory } from "../gateway/models.js";
@@ -11,6 +12,7 @@ import { withCors } from "./cors.js";
 import { createFastConnect } from "./fast-connect.js";
 import { createHealthState } from "./grpc-health.js";
 import { listenOnePort, type OnePort } from "./listen.js";
+import { createRestHandler } from "./rest/index.js";
 import { routes, streamMethods, unaryMethods } from "./routes.js";
 
 /** A running gateway. */
@@ -29,8 +31,9 @@ export async function startApp(config: GatewayConfig, log: Logger): Promise<App>
     unsupportedParams: config.defaults.unsupportedParams,
     warn: (msg) => log.warn(msg),
   });
-  const gateway = new Gateway(config, providers, log);
-  const models = new ModelDirectory(gateway, log);
+  const catalog = loadCatalog(config.file.catalog);
+  const gateway = new Gateway(config, providers, log, catalog);
+  const models = new ModelDirectory(gateway, catalog, log);
   const health = createHealthState(["llmgateway.v1.LLMService"]);
   const shutdownController = new AbortController();
   // Connect links every call to this signal: thousands of listeners are normal, not a leak.
@@ -44,12 +47,7 @@ export async function startApp(config: GatewayConfig, log: Logger): Promise<App>
     maxRequestBytes: config.server.maxRequestBytes,
     shutdownSignal: shutdownController.signal,
     log,
-    fallback: (_req, res) => {
-      res.writeHead(404, { "content-type": "application/json" });
-      res.end(
-        JSON.stringify({ error: { message: "not found", type: "invalid_request_error", code: "not_found" } }),
-      );
-    },
+    fallback: createRestHandler({ gateway, models, maxRequestBytes: config.server.maxRequestBytes, log }),
   });
   const server: OnePort = await listenOnePort(
     withCors(handler, config.server.corsOrigins),

@@ -1,0 +1,186 @@
+// The Anthropic Messages API provider (api.anthropic.com or a compatible endpoint): wires the pure
+// translators to the shared HTTP layer. No embeddings: Anthropic has no embeddings API.
+import type {
+  ChatRequest,
+  ChatResponse,
+  ChatStreamResponse,
+  EmbedRequest,
+  EmbedResponse,
+  ModelInfo,
+} from "../../../gen/llmgateway/v1/llm_pb.js";
+import { GatewayError, UpstreamError } from "../../gateway/errors.js";
+import {
+  discard,
+  type HttpResponse,
+  header,
+  networkError,
+  parseSSE,
+  readText,
+  request,
+  retainOrigin,
+} from "../http.js";
+import type { CallOptions, Provider } from "../types.js";
+import { fromAnthropicHttpError } from "./errors.js";
+import { type AnthropicTranslateOptions, promptChars, toAnthropicRequest } from "./request.js";
+import { fromAnthropicModels, fromAnthropicResponse } from "./response.js";
+import { translateAnthropicStream } from "./stream.js";
+
+export { DEFAULT_MAX_TOKENS, EFFORT_BUDGETS } from "./request.js";
+
+/** Everything one configured Anthropic provider needs; built once at config load. */
+export interface AnthropicProviderOptions {
+  /** Config name ("anthropic", "claude-eu"); appears in errors and model ids. */
+  name: string;
+  /** Default https://api.anthropic.com, without /v1 (the provider appends /v1/messages). */
+  baseUrl?: string;
+  apiKey: string;
+  /** E.g. `anthropic-beta`; may override `anthropic-version`, never the key. */
+  extraHeaders?: Record<string, string>;
+  /** A parameter Anthropic cannot honour: "reject" (default, INVALID_ARGUMENT) or "warn" and drop. */
+  unsupportedParams?: "reject" | "warn";
+  warn?: (msg: string) => void;
+  /** max_tokens when a request sets none (Anthropic requires one); default 4096. */
+  defaultMaxTokens?: number;
+}
+
+/** The API version we speak (its documented header; newer SDKs send newer dates). */
+export const ANTHROPIC_VERSION = "2023-06-01";
+/** The public endpoint. */
+export const ANTHROPIC_BASE_URL = "https://api.anthropic.com";
+
+/** Error bodies are small; reading more than this of one is pointless. */
+const MAX_ERROR_BODY = 1024 * 1024;
+/** Bounds the model-list walk so a looping cursor cannot hold a call forever. */
+const MAX_MODEL_PAGES = 20;
+
+/** Builds the provider; no I/O until the first call. */
+export function createAnthropicProvider(opts: AnthropicProviderOptions): Provider {
+  const name = opts.name;
+  const base = (opts.baseUrl || ANTHROPIC_BASE_URL).replace(/\/+$/, "");
+  const translate: AnthropicTranslateOptions = {
+    provider: name,
+    unsupportedParams: opts.unsupportedParams ?? "reject",
+  };
+  if (opts.warn !== undefined) translate.warn = opts.warn;
+  if (opts.defaultMaxTokens !== undefined) translate.defaultMaxTokens = opts.defaultMaxTokens;
+  const urls = { messages: `${base}/v1/messages`, models: `${base}/v1/models` };
+  const jsonHeaders: Record<string, string> = {
+    "anthropic-version": ANTHROPIC_VERSION,
+    ...opts.extraHeaders,
+    "x-api-key": opts.apiKey,
+    "content-type": "application/json",
+    accept: "application/json",
+  };
+  const streamHeaders: Record<string, string> = { ...jsonHeaders, accept: "text/event-stream" };
+  const release = retainOrigin(base);
+
+  async function fail(res: HttpResponse, signal: AbortSignal, model?: string): Promise<never> {
+    // An unreadable error body still leaves the status to classify by.
+    const body = await readText(res.body, name, signal, MAX_ERROR_BODY).catch(() => {
+      if (signal.aborted) throw signal.reason;
+      return "";
+    });
+    throw fromAnthropicHttpError({
+      status: res.status,
+      body,
+      headers: res.headers,
+      provider: name,
+      ...(model === undefined ? {} : { model }),
+    });
+  }
+
+  async function call(url: string, body: string | undefined, signal: AbortSignal, model?: string) {
+    const res = await request({
+      url,
+      method: body === undefined ? "GET" : "POST",
+      headers: jsonHeaders,
+      ...(body === undefined ? {} : { body }),
+      signal,
+      provider: name,
+    });
+    if (res.status >= 300) await fail(res, signal, model);
+    const text = await readText(res.body, name, signal);
+    try {
+      return JSON.parse(text) as unknown;
+    } catch (e: unknown) {
+      throw new UpstreamError("protocol", "upstream answered with invalid JSON", name, {
+        status: res.status,
+        ...(model === undefined ? {} : { model }),
+        cause: e,
+      });
+    }
+  }
+
+  function context(req: ChatRequest, model: string) {
+    return {
+      provider: name,
+      model,
+      includeReasoning: req.reasoning?.includeReasoning === true,
+      promptChars: promptChars(req),
+    };
+  }
+
+  async function chat(req: ChatRequest, o: CallOptions): Promise<ChatResponse> {
+    const body = JSON.stringify(toAnthropicRequest(req, o.model, false, translate));
+    const json = await call(urls.messages, body, o.signal, o.model);
+    return fromAnthropicResponse(json, context(req, o.model));
+  }
+
+  async function* chatStream(req: ChatRequest, o: CallOptions): AsyncGenerator<ChatStreamResponse> {
+    const body = JSON.stringify(toAnthropicRequest(req, o.model, true, translate));
+    const { signal, model } = o;
+    const res = await request({
+      url: urls.messages,
+      method: "POST",
+      headers: streamHeaders,
+      body,
+      signal,
+      provider: name,
+    });
+    if (res.status >= 300) await fail(res, signal, model);
+    if (header(res.headers, "content-type")?.startsWith("application/json")) {
+      discard(res.body);
+      throw new UpstreamError("protocol", "expected an event stream, got JSON", name, {
+        status: res.status,
+        model,
+      });
+    }
+    try {
+      yield* translateAnthropicStream(parseSSE(res.body, { provider: name }), context(req, model));
+    } catch (e: unknown) {
+      if (signal.aborted) throw signal.reason;
+      if (e instanceof UpstreamError || e instanceof GatewayError) throw e;
+      const mapped = networkError(e, name, signal);
+      if (mapped instanceof UpstreamError && mapped.kind === "network") {
+        throw new UpstreamError("stream_interrupted", mapped.message, name, { model, cause: e });
+      }
+      throw mapped;
+    } finally {
+      discard(res.body);
+    }
+  }
+
+  async function embed(_req: EmbedRequest, _o: CallOptions): Promise<EmbedResponse> {
+    throw new GatewayError(
+      "UNIMPLEMENTED",
+      "INVALID_REQUEST",
+      `provider "${name}" (anthropic) does not serve embeddings: Anthropic has no embeddings API`,
+      { metadata: { provider: name } },
+    );
+  }
+
+  async function listModels(signal: AbortSignal): Promise<ModelInfo[]> {
+    const out: ModelInfo[] = [];
+    let after: string | undefined;
+    for (let page = 0; page < MAX_MODEL_PAGES; page++) {
+      const query = after === undefined ? "?limit=1000" : `?limit=1000&after_id=${encodeURIComponent(after)}`;
+      const { models, next } = fromAnthropicModels(await call(urls.models + query, undefined, signal), name);
+      out.push(...models);
+      if (next === undefined || next === after) break;
+      after = next;
+    }
+    return out;
+  }
+
+  return { name, type: "anthropic", chat, chatStream, embed, listModels, close: release };
+}

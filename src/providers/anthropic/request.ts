@@ -1,0 +1,277 @@
+// Pure translation of the contract's ChatRequest into an Anthropic Messages body: system lifted to
+// the top level, tool results as user turns, same-role neighbours merged, thinking, escape hatch.
+import {
+  type ChatRequest,
+  type ContentPart,
+  type Image,
+  type Message,
+  ReasoningOptions_Effort,
+  ResponseFormat_Type,
+  Role,
+  ToolChoice_Mode,
+} from "../../../gen/llmgateway/v1/llm_pb.js";
+import { GatewayError } from "../../gateway/errors.js";
+import type {
+  AntImageBlock,
+  AntMessage,
+  AntMessagesRequest,
+  AntRequestBlock,
+  AntTextBlock,
+  AntThinking,
+  AntTool,
+  AntToolChoice,
+} from "./wire.js";
+
+/** What the translator needs besides the request; one object per provider, reused per call. */
+export interface AnthropicTranslateOptions {
+  /** Provider config name: error messages, and the provider_options_json key that wins. */
+  provider: string;
+  /** "reject" (default): UNSUPPORTED_PARAMETER; "warn": drop the parameter and call `warn`. */
+  unsupportedParams?: "reject" | "warn";
+  warn?: (msg: string) => void;
+  /** max_tokens when the request sets none (Anthropic requires it); default 4096. */
+  defaultMaxTokens?: number;
+}
+
+/** Default max_tokens: Anthropic has no default of its own. */
+export const DEFAULT_MAX_TOKENS = 4096;
+
+/** Thinking budgets derived from ReasoningOptions.effort when budget_tokens is unset. */
+export const EFFORT_BUDGETS: Readonly<Record<ReasoningOptions_Effort, number | undefined>> = {
+  [ReasoningOptions_Effort.UNSPECIFIED]: undefined,
+  [ReasoningOptions_Effort.MINIMAL]: 1024,
+  [ReasoningOptions_Effort.LOW]: 2048,
+  [ReasoningOptions_Effort.MEDIUM]: 8192,
+  [ReasoningOptions_Effort.HIGH]: 24576,
+};
+
+const MIN_THINKING_BUDGET = 1024;
+
+function invalid(field: string, description: string): GatewayError {
+  return new GatewayError("INVALID_ARGUMENT", "INVALID_REQUEST", `${field}: ${description}`, {
+    violations: [{ field, description }],
+  });
+}
+
+/** False (after a warning) when the caller allows dropping what Anthropic cannot honour; else throws. */
+function drop(param: string, o: AnthropicTranslateOptions, why = "is not supported"): false {
+  const msg = `parameter "${param}" ${why} by provider "${o.provider}" (anthropic)`;
+  if (o.unsupportedParams === "warn") {
+    o.warn?.(`${msg}; dropped`);
+    return false;
+  }
+  throw new GatewayError("INVALID_ARGUMENT", "UNSUPPORTED_PARAMETER", msg, {
+    metadata: { parameter: param, provider: o.provider },
+  });
+}
+
+function parseJson(text: string, field: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e: unknown) {
+    throw invalid(field, `not valid JSON (${e instanceof Error ? e.message : String(e)})`);
+  }
+}
+
+const DATA_URL = /^data:([^;,]*)((?:;[^;,]*)*),(.*)$/s;
+
+function image(img: Image, field: string): AntImageBlock {
+  const src = img.source;
+  if (src.case === "data") {
+    if (img.mediaType === "") throw invalid(`${field}.media_type`, "required with data");
+    const d = src.value;
+    const data = Buffer.from(d.buffer, d.byteOffset, d.byteLength).toString("base64");
+    return { type: "image", source: { type: "base64", media_type: img.mediaType, data } };
+  }
+  if (src.case !== "url" || src.value === "") throw invalid(field, "needs url or data");
+  if (!src.value.startsWith("data:")) return { type: "image", source: { type: "url", url: src.value } };
+  const m = DATA_URL.exec(src.value);
+  const mediaType = m?.[1] || img.mediaType;
+  if (m === null || mediaType === "") throw invalid(`${field}.url`, "malformed data: URL");
+  const payload = m[3] ?? "";
+  const data = m[2]?.split(";").includes("base64")
+    ? payload
+    : Buffer.from(decodeURIComponent(payload), "utf8").toString("base64");
+  return { type: "image", source: { type: "base64", media_type: mediaType, data } };
+}
+
+function blocks(parts: ContentPart[], i: number, images: boolean): (AntTextBlock | AntImageBlock)[] {
+  const out: (AntTextBlock | AntImageBlock)[] = [];
+  for (let j = 0; j < parts.length; j++) {
+    const p = parts[j]!.part;
+    if (p.case === "text") {
+      if (p.value !== "") out.push({ type: "text", text: p.value }); // Anthropic refuses empty text blocks
+    } else if (p.case === "image") {
+      if (!images) throw invalid(`messages[${i}].content[${j}]`, "images only in user and tool messages");
+      out.push(image(p.value, `messages[${i}].content[${j}].image`));
+    }
+  }
+  return out;
+}
+
+function turn(m: Message, i: number): AntMessage {
+  switch (m.role) {
+    case Role.USER:
+      return { role: "user", content: blocks(m.content, i, true) };
+    case Role.ASSISTANT: {
+      const content: AntRequestBlock[] = blocks(m.content, i, false);
+      m.toolCalls.forEach((c, j) => {
+        const field = `messages[${i}].tool_calls[${j}]`;
+        if (c.id === "" || c.name === "") throw invalid(field, "id and name are required");
+        const input = c.argumentsJson === "" ? {} : parseJson(c.argumentsJson, `${field}.arguments_json`);
+        content.push({ type: "tool_use", id: c.id, name: c.name, input });
+      });
+      return { role: "assistant", content };
+    }
+    case Role.TOOL: {
+      if (m.toolCallId === "") throw invalid(`messages[${i}].tool_call_id`, "required for tool messages");
+      const parts = blocks(m.content, i, true);
+      const content = parts.every((b) => b.type === "text") ? parts.map((b) => b.text).join("") : parts;
+      return { role: "user", content: [{ type: "tool_result", tool_use_id: m.toolCallId, content }] };
+    }
+    default:
+      throw invalid(`messages[${i}].role`, "must be system, user, assistant or tool");
+  }
+}
+
+/** Lifts system messages out and merges neighbouring turns of one role (Anthropic alternates). */
+function conversation(req: ChatRequest, o: AnthropicTranslateOptions) {
+  const system: AntTextBlock[] = [];
+  const messages: AntMessage[] = [];
+  req.messages.forEach((m, i) => {
+    if (m.name !== "") drop("name", o);
+    if (m.role === Role.SYSTEM) {
+      for (const b of blocks(m.content, i, false)) if (b.type === "text") system.push(b);
+      return;
+    }
+    const t = turn(m, i);
+    if (t.content.length === 0) throw invalid(`messages[${i}].content`, "must not be empty");
+    const last = messages[messages.length - 1];
+    if (last !== undefined && last.role === t.role) last.content.push(...t.content);
+    else messages.push(t);
+  });
+  if (messages.length === 0) throw invalid("messages", "needs at least one user or assistant message");
+  return { system, messages };
+}
+
+function tools(req: ChatRequest): AntTool[] {
+  return req.tools.map((t, i) => {
+    if (t.name === "") throw invalid(`tools[${i}].name`, "required");
+    const schema =
+      t.parametersJson === ""
+        ? { type: "object", properties: {} }
+        : parseJson(t.parametersJson, `tools[${i}].parameters_json`);
+    return t.description === ""
+      ? { name: t.name, input_schema: schema }
+      : { name: t.name, description: t.description, input_schema: schema };
+  });
+}
+
+function toolChoice(req: ChatRequest): AntToolChoice | undefined {
+  const c = req.toolChoice?.choice;
+  if (c === undefined || c.case === undefined) return undefined;
+  if (c.case === "toolName") return { type: "tool", name: c.value };
+  switch (c.value) {
+    case ToolChoice_Mode.AUTO:
+      return { type: "auto" };
+    case ToolChoice_Mode.NONE:
+      return { type: "none" };
+    case ToolChoice_Mode.REQUIRED:
+      return { type: "any" };
+    default:
+      return undefined;
+  }
+}
+
+function thinking(req: ChatRequest): AntThinking | undefined {
+  const r = req.reasoning;
+  if (r === undefined) return undefined;
+  const budget = r.budgetTokens ?? EFFORT_BUDGETS[r.effort];
+  if (budget === undefined) return undefined;
+  if (budget < MIN_THINKING_BUDGET) {
+    throw invalid("reasoning.budget_tokens", `Anthropic needs at least ${MIN_THINKING_BUDGET}`);
+  }
+  return { type: "enabled", budget_tokens: budget };
+}
+
+function providerOptions(req: ChatRequest, o: AnthropicTranslateOptions): Record<string, unknown>[] {
+  if (req.providerOptionsJson === "") return [];
+  const all = parseJson(req.providerOptionsJson, "provider_options_json");
+  if (typeof all !== "object" || all === null || Array.isArray(all)) {
+    throw invalid("provider_options_json", "must be a JSON object");
+  }
+  const out: Record<string, unknown>[] = [];
+  for (const key of o.provider === "anthropic" ? ["anthropic"] : ["anthropic", o.provider]) {
+    const v: unknown = (all as Record<string, unknown>)[key];
+    if (v === undefined) continue;
+    if (typeof v !== "object" || v === null || Array.isArray(v)) {
+      throw invalid(`provider_options_json.${key}`, "must be a JSON object");
+    }
+    out.push(v as Record<string, unknown>);
+  }
+  return out;
+}
+
+/**
+ * Builds the Messages body; `model` is the upstream name. max_tokens is the request's, else the
+ * default (plus the thinking budget, which Anthropic counts inside max_tokens). JSON_SCHEMA output
+ * uses Anthropic's native structured outputs (`output_config.format`), not a forced tool.
+ */
+export function toAnthropicRequest(
+  req: ChatRequest,
+  model: string,
+  stream: boolean,
+  o: AnthropicTranslateOptions,
+): AntMessagesRequest {
+  const { system, messages } = conversation(req, o);
+  const think = thinking(req);
+  const fallback = o.defaultMaxTokens ?? DEFAULT_MAX_TOKENS;
+  const maxTokens = req.maxTokens ?? (think === undefined ? fallback : think.budget_tokens + fallback);
+  if (maxTokens <= 0) throw invalid("max_tokens", "must be > 0");
+  if (think !== undefined && think.budget_tokens >= maxTokens) {
+    throw invalid("reasoning.budget_tokens", `must be less than max_tokens (${maxTokens})`);
+  }
+  const out: AntMessagesRequest = { model, messages, max_tokens: maxTokens };
+  if (system.length === 1) out.system = system[0]!.text;
+  else if (system.length > 1) out.system = system;
+  if (req.temperature !== undefined) {
+    if (req.temperature >= 0 && req.temperature <= 1) out.temperature = req.temperature;
+    else drop("temperature", o, `= ${req.temperature} is outside 0..1 and not supported`);
+  }
+  if (req.topP !== undefined) out.top_p = req.topP;
+  if (req.stop.length > 0) out.stop_sequences = req.stop;
+  if (req.seed !== undefined) drop("seed", o);
+  if (req.presencePenalty !== undefined) drop("presence_penalty", o);
+  if (req.frequencyPenalty !== undefined) drop("frequency_penalty", o);
+  if (req.tools.length > 0) out.tools = tools(req);
+  const choice = toolChoice(req);
+  if (choice !== undefined) out.tool_choice = choice;
+  const f = req.responseFormat;
+  if (f?.type === ResponseFormat_Type.JSON_OBJECT)
+    drop("response_format", o, "= json_object is not supported");
+  else if (f?.type === ResponseFormat_Type.JSON_SCHEMA) {
+    if (f.jsonSchema === "") throw invalid("response_format.json_schema", "required for TYPE_JSON_SCHEMA");
+    const schema = parseJson(f.jsonSchema, "response_format.json_schema");
+    out.output_config = { format: { type: "json_schema", schema } };
+  }
+  if (think !== undefined) out.thinking = think;
+  if (req.user !== "") out.metadata = { user_id: req.user };
+  for (const extra of providerOptions(req, o)) Object.assign(out, extra);
+  // The escape hatch may add or override any field but these two, which routing and the
+  // response translators depend on.
+  out.model = model;
+  if (stream) out.stream = true;
+  else delete out.stream;
+  return out;
+}
+
+/** Characters of the prompt, for a chars/4 usage estimate when the upstream reports none. */
+export function promptChars(req: ChatRequest): number {
+  let n = 0;
+  for (const m of req.messages) {
+    for (const c of m.content) if (c.part.case === "text") n += c.part.value.length;
+    for (const t of m.toolCalls) n += t.argumentsJson.length + t.name.length;
+  }
+  for (const t of req.tools) n += t.parametersJson.length + t.description.length + t.name.length;
+  return n;
+}

@@ -1,0 +1,220 @@
+// The Gemini provider (Google AI generativelanguage API, v1beta generateContent), wiring the pure
+// translators to the shared HTTP layer. The API key travels only in the x-goog-api-key header.
+import type {
+  ChatRequest,
+  ChatResponse,
+  ChatStreamResponse,
+  EmbedRequest,
+  EmbedResponse,
+  ModelInfo,
+} from "../../../gen/llmgateway/v1/llm_pb.js";
+import { GatewayError, UpstreamError } from "../../gateway/errors.js";
+import {
+  discard,
+  type HttpResponse,
+  header,
+  networkError,
+  parseSSE,
+  readText,
+  request,
+  retainOrigin,
+} from "../http.js";
+import type { CallOptions, Provider } from "../types.js";
+import { fromGeminiHttpError } from "./errors.js";
+import {
+  type GeminiTranslateOptions,
+  promptChars,
+  qualifiedModel,
+  toGeminiEmbedRequests,
+  toGeminiRequest,
+} from "./request.js";
+import { fromGeminiEmbeddings, fromGeminiModels, fromGeminiResponse } from "./response.js";
+import { translateGeminiStream } from "./stream.js";
+
+/** Everything one configured Gemini provider needs; built once at config load. */
+export interface GeminiProviderOptions {
+  /** Config name ("gemini", "gemini-eu"); appears in errors and model ids. */
+  name: string;
+  /** Origin of the API, default https://generativelanguage.googleapis.com; "/v1beta" is appended. */
+  baseUrl: string;
+  apiKey: string;
+  extraHeaders?: Record<string, string>;
+  /** A parameter Gemini cannot honour: "reject" (default, INVALID_ARGUMENT) or "warn" and drop. */
+  unsupportedParams?: "reject" | "warn";
+  warn?: (msg: string) => void;
+}
+
+/** Where Google serves the Gemini API. */
+export const GEMINI_DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com";
+
+/** Error bodies are small; reading more than this of one is pointless. */
+const MAX_ERROR_BODY = 1024 * 1024;
+/** listModels follows nextPageToken at most this many times (Google pages hold up to 1000). */
+const MAX_MODEL_PAGES = 5;
+
+/** The API root: a base URL that already names a version (".../v1beta", ".../v1") is kept. */
+function apiRoot(baseUrl: string): string {
+  const base = (baseUrl.trim() || GEMINI_DEFAULT_BASE_URL).replace(/\/+$/, "");
+  return /\/v1(?:alpha|beta)?\d*$/.test(base) ? base : `${base}/v1beta`;
+}
+
+/** Builds the provider; no I/O until the first call. */
+export function createGeminiProvider(opts: GeminiProviderOptions): Provider {
+  const name = opts.name;
+  const root = apiRoot(opts.baseUrl);
+  const translate: GeminiTranslateOptions = {
+    provider: name,
+    unsupportedParams: opts.unsupportedParams ?? "reject",
+  };
+  if (opts.warn !== undefined) translate.warn = opts.warn;
+  const baseHeaders: Record<string, string> = {
+    ...opts.extraHeaders,
+    "x-goog-api-key": opts.apiKey,
+    "content-type": "application/json",
+    accept: "application/json",
+  };
+  const streamHeaders: Record<string, string> = { ...baseHeaders, accept: "text/event-stream" };
+  const release = retainOrigin(root);
+
+  const modelUrl = (model: string, method: string): string =>
+    `${root}/${qualifiedModel(model).split("/").map(encodeURIComponent).join("/")}:${method}`;
+
+  function headers(template: Record<string, string>, requestId: string): Record<string, string> {
+    const h = { ...template };
+    if (requestId !== "") h["x-request-id"] = requestId;
+    return h;
+  }
+
+  async function fail(res: HttpResponse, signal: AbortSignal, model?: string): Promise<never> {
+    // An unreadable error body still leaves the status to classify by.
+    const body = await readText(res.body, name, signal, MAX_ERROR_BODY).catch(() => {
+      if (signal.aborted) throw signal.reason;
+      return "";
+    });
+    throw fromGeminiHttpError({
+      status: res.status,
+      body,
+      headers: res.headers,
+      provider: name,
+      apiKey: opts.apiKey,
+      ...(model === undefined ? {} : { model }),
+    });
+  }
+
+  async function call(
+    url: string,
+    body: string | undefined,
+    signal: AbortSignal,
+    requestId: string,
+    model?: string,
+  ) {
+    const res = await request({
+      url,
+      method: body === undefined ? "GET" : "POST",
+      headers: headers(baseHeaders, requestId),
+      ...(body === undefined ? {} : { body }),
+      signal,
+      provider: name,
+    });
+    if (res.status >= 300) await fail(res, signal, model);
+    const text = await readText(res.body, name, signal);
+    try {
+      return JSON.parse(text) as unknown;
+    } catch (e: unknown) {
+      throw new UpstreamError("protocol", "upstream answered with invalid JSON", name, {
+        status: res.status,
+        ...(model === undefined ? {} : { model }),
+        cause: e,
+      });
+    }
+  }
+
+  function context(req: ChatRequest, model: string) {
+    return {
+      provider: name,
+      model,
+      promptChars: promptChars(req),
+      includeReasoning: req.reasoning?.includeReasoning === true,
+    };
+  }
+
+  async function chat(req: ChatRequest, o: CallOptions): Promise<ChatResponse> {
+    const body = JSON.stringify(toGeminiRequest(req, translate));
+    const json = await call(modelUrl(o.model, "generateContent"), body, o.signal, o.requestId, o.model);
+    return fromGeminiResponse(json, context(req, o.model));
+  }
+
+  async function* chatStream(req: ChatRequest, o: CallOptions): AsyncGenerator<ChatStreamResponse> {
+    const body = JSON.stringify(toGeminiRequest(req, translate));
+    const { signal, model } = o;
+    const res = await request({
+      url: `${modelUrl(model, "streamGenerateContent")}?alt=sse`,
+      method: "POST",
+      headers: headers(streamHeaders, o.requestId),
+      body,
+      signal,
+      provider: name,
+    });
+    if (res.status >= 300) await fail(res, signal, model);
+    if (header(res.headers, "content-type")?.startsWith("application/json")) {
+      discard(res.body);
+      throw new UpstreamError("protocol", "expected an event stream, got JSON", name, {
+        status: res.status,
+        model,
+      });
+    }
+    try {
+      yield* translateGeminiStream(parseSSE(res.body, { provider: name }), context(req, model));
+    } catch (e: unknown) {
+      if (signal.aborted) throw signal.reason;
+      if (e instanceof UpstreamError || e instanceof GatewayError) throw e;
+      const mapped = networkError(e, name, signal);
+      if (mapped instanceof UpstreamError && mapped.kind === "network") {
+        throw new UpstreamError("stream_interrupted", mapped.message, name, { model, cause: e });
+      }
+      throw mapped;
+    } finally {
+      discard(res.body);
+    }
+  }
+
+  async function embed(req: EmbedRequest, o: CallOptions): Promise<EmbedResponse> {
+    const { requests } = toGeminiEmbedRequests(req, o.model, translate);
+    const single = requests.length === 1 ? requests[0] : undefined;
+    const json =
+      single !== undefined
+        ? await call(
+            modelUrl(o.model, "embedContent"),
+            JSON.stringify(single),
+            o.signal,
+            o.requestId,
+            o.model,
+          )
+        : await call(
+            modelUrl(o.model, "batchEmbedContents"),
+            JSON.stringify({ requests }),
+            o.signal,
+            o.requestId,
+            o.model,
+          );
+    return fromGeminiEmbeddings(json, { provider: name, model: o.model, inputs: req.inputs });
+  }
+
+  async function listModels(signal: AbortSignal): Promise<ModelInfo[]> {
+    const out: ModelInfo[] = [];
+    let token: string | undefined;
+    for (let page = 0; page < MAX_MODEL_PAGES; page++) {
+      const q = token === undefined ? "" : `&pageToken=${encodeURIComponent(token)}`;
+      const { models, next } = fromGeminiModels(
+        await call(`${root}/models?pageSize=1000${q}`, undefined, signal, ""),
+        name,
+      );
+      out.push(...models);
+      if (next === undefined) break;
+      token = next;
+    }
+    return out;
+  }
+
+  return { name, type: "gemini", chat, chatStream, embed, listModels, close: release };
+}

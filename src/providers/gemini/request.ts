@@ -1,0 +1,329 @@
+// Pure translation of the contract's ChatRequest / EmbedRequest into Gemini request JSON; a
+// parameter Gemini cannot honour is refused (or dropped with a warning), never silently lost.
+import {
+  type ChatRequest,
+  type ContentPart,
+  type EmbedRequest,
+  type Message,
+  ReasoningOptions_Effort,
+  ResponseFormat_Type,
+  Role,
+  ToolChoice_Mode,
+} from "../../../gen/llmgateway/v1/llm_pb.js";
+import { GatewayError } from "../../gateway/errors.js";
+import type {
+  GBatchEmbedRequest,
+  GContent,
+  GEmbedRequest,
+  GFunctionCallingMode,
+  GGenerateRequest,
+  GGenerationConfig,
+  GPart,
+  GThinkingConfig,
+  GTool,
+  GToolConfig,
+} from "./wire.js";
+
+/** What the translator needs besides the request; one object per provider, reused per call. */
+export interface GeminiTranslateOptions {
+  /** Provider config name: errors, and its key in provider_options_json. */
+  provider: string;
+  /** "reject" (default): UNSUPPORTED_PARAMETER; "warn": drop the parameter and call `warn`. */
+  unsupportedParams?: "reject" | "warn";
+  warn?: (msg: string) => void;
+}
+
+function invalid(field: string, description: string): GatewayError {
+  return new GatewayError("INVALID_ARGUMENT", "INVALID_REQUEST", `${field}: ${description}`, {
+    violations: [{ field, description }],
+  });
+}
+
+/** Always false after warning (the caller drops the parameter); throws under "reject". */
+function unsupported(param: string, o: GeminiTranslateOptions, why = ""): false {
+  const msg = `parameter "${param}" is not supported by provider "${o.provider}"${why}`;
+  if (o.unsupportedParams === "warn") {
+    o.warn?.(`${msg}; dropped`);
+    return false;
+  }
+  throw new GatewayError("INVALID_ARGUMENT", "UNSUPPORTED_PARAMETER", msg, {
+    metadata: { parameter: param, provider: o.provider },
+  });
+}
+
+function parseJson(text: string, field: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e: unknown) {
+    throw invalid(field, `not valid JSON (${e instanceof Error ? e.message : String(e)})`);
+  }
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+const DATA_URL = /^data:([^;,]*)((?:;[^;,]*)*),(.*)$/s;
+
+function imagePart(part: ContentPart, field: string, o: GeminiTranslateOptions): GPart | undefined {
+  if (part.part.case !== "image") return undefined;
+  const img = part.part.value;
+  if (img.detail !== "" && img.detail !== "auto") unsupported(`${field}.image.detail`, o);
+  const src = img.source;
+  if (src.case === "data") {
+    if (img.mediaType === "") throw invalid(`${field}.image.media_type`, "required with data");
+    const d = src.value;
+    const data = Buffer.from(d.buffer, d.byteOffset, d.byteLength).toString("base64");
+    return { inlineData: { mimeType: img.mediaType, data } };
+  }
+  if (src.case !== "url") throw invalid(`${field}.image`, "needs url or data");
+  const url = src.value;
+  const m = DATA_URL.exec(url);
+  if (m !== null) {
+    const mimeType = img.mediaType || m[1] || "";
+    if (mimeType === "") throw invalid(`${field}.image.url`, "data: URL names no media type");
+    const base64 = (m[2] ?? "").split(";").includes("base64");
+    const data = base64 ? m[3]! : Buffer.from(decodeURIComponent(m[3]!), "utf8").toString("base64");
+    return { inlineData: { mimeType, data } };
+  }
+  if (!/^https?:\/\//i.test(url)) throw invalid(`${field}.image.url`, "must be an https:// or data: URL");
+  if (img.mediaType === "") {
+    unsupported(`${field}.image.url`, o, " without media_type (Gemini fetches URLs only as typed fileData)");
+    return undefined;
+  }
+  return { fileData: { fileUri: url, mimeType: img.mediaType } };
+}
+
+function parts(m: Message, i: number, o: GeminiTranslateOptions, images: boolean): GPart[] {
+  const out: GPart[] = [];
+  for (let j = 0; j < m.content.length; j++) {
+    const c = m.content[j]!;
+    if (c.part.case === "text") out.push({ text: c.part.value });
+    else if (c.part.case === "image") {
+      if (!images) throw invalid(`messages[${i}].content[${j}]`, "images only in user messages");
+      const p = imagePart(c, `messages[${i}].content[${j}]`, o);
+      if (p !== undefined) out.push(p);
+    }
+  }
+  return out;
+}
+
+function textOf(m: Message): string {
+  let s = "";
+  for (const c of m.content) if (c.part.case === "text") s += c.part.value;
+  return s;
+}
+
+/** A tool result: its JSON object when it is one, else `{result: text}` (Gemini wants an object). */
+function toolResult(text: string): Record<string, unknown> {
+  if (text.trimStart().startsWith("{")) {
+    try {
+      const v: unknown = JSON.parse(text);
+      if (isObject(v)) return v;
+    } catch {
+      // not JSON after all: wrap it
+    }
+  }
+  return { result: text };
+}
+
+function args(json: string, field: string): Record<string, unknown> {
+  if (json === "") return {};
+  const v = parseJson(json, field);
+  if (!isObject(v)) throw invalid(field, "must be a JSON object");
+  return v;
+}
+
+/** Call name by id, searching the assistant turns before message `i` (nearest first). */
+function callName(req: ChatRequest, i: number): string | undefined {
+  const id = req.messages[i]!.toolCallId;
+  for (let k = i - 1; k >= 0; k--) {
+    const m = req.messages[k]!;
+    if (m.role !== Role.ASSISTANT) continue;
+    for (const c of m.toolCalls) if (c.id === id) return c.name;
+  }
+  return undefined;
+}
+
+function conversation(
+  req: ChatRequest,
+  o: GeminiTranslateOptions,
+): Pick<GGenerateRequest, "contents" | "systemInstruction"> {
+  const contents: GContent[] = [];
+  const system: GPart[] = [];
+  let toolTurn: GContent | undefined; // consecutive tool results go back in one user turn
+  req.messages.forEach((m, i) => {
+    if (m.name !== "" && m.role !== Role.TOOL) unsupported(`messages[${i}].name`, o);
+    if (m.role !== Role.TOOL) toolTurn = undefined;
+    switch (m.role) {
+      case Role.SYSTEM:
+        system.push(...parts(m, i, o, false));
+        return;
+      case Role.USER:
+        contents.push({ role: "user", parts: parts(m, i, o, true) });
+        return;
+      case Role.ASSISTANT: {
+        const p = parts(m, i, o, false);
+        m.toolCalls.forEach((c, k) => {
+          p.push({
+            functionCall: {
+              name: c.name,
+              args: args(c.argumentsJson, `messages[${i}].tool_calls[${k}].arguments_json`),
+            },
+          });
+        });
+        if (p.length > 0) contents.push({ role: "model", parts: p }); // Gemini refuses empty turns
+        return;
+      }
+      case Role.TOOL: {
+        if (m.toolCallId === "") throw invalid(`messages[${i}].tool_call_id`, "required for tool messages");
+        const name = callName(req, i) ?? (m.name || undefined);
+        if (name === undefined) throw invalid(`messages[${i}].tool_call_id`, "matches no earlier tool call");
+        const part: GPart = { functionResponse: { name, response: toolResult(textOf(m)) } };
+        if (toolTurn === undefined) {
+          toolTurn = { role: "user", parts: [part] };
+          contents.push(toolTurn);
+        } else toolTurn.parts.push(part);
+        return;
+      }
+      default:
+        throw invalid(`messages[${i}].role`, "must be system, user, assistant or tool");
+    }
+  });
+  return system.length === 0 ? { contents } : { contents, systemInstruction: { parts: system } };
+}
+
+function tools(req: ChatRequest): GTool[] {
+  const functionDeclarations = req.tools.map((t, i) => {
+    const fn: GTool["functionDeclarations"][number] = { name: t.name };
+    if (t.description !== "") fn.description = t.description;
+    if (t.parametersJson !== "") fn.parameters = parseJson(t.parametersJson, `tools[${i}].parameters_json`);
+    return fn;
+  });
+  return [{ functionDeclarations }];
+}
+
+const MODES: Readonly<Record<ToolChoice_Mode, GFunctionCallingMode | undefined>> = {
+  [ToolChoice_Mode.UNSPECIFIED]: undefined,
+  [ToolChoice_Mode.AUTO]: "AUTO",
+  [ToolChoice_Mode.NONE]: "NONE",
+  [ToolChoice_Mode.REQUIRED]: "ANY",
+};
+
+function toolConfig(req: ChatRequest): GToolConfig | undefined {
+  const c = req.toolChoice?.choice;
+  if (c?.case === "toolName")
+    return { functionCallingConfig: { mode: "ANY", allowedFunctionNames: [c.value] } };
+  const mode = c?.case === "mode" ? MODES[c.value] : undefined;
+  return mode === undefined ? undefined : { functionCallingConfig: { mode } };
+}
+
+/** Thinking budgets derived from an effort when budget_tokens is unset (Gemini 2.5 ranges). */
+export const EFFORT_BUDGET: Readonly<Record<ReasoningOptions_Effort, number | undefined>> = {
+  [ReasoningOptions_Effort.UNSPECIFIED]: undefined,
+  [ReasoningOptions_Effort.MINIMAL]: 0,
+  [ReasoningOptions_Effort.LOW]: 1024,
+  [ReasoningOptions_Effort.MEDIUM]: 8192,
+  [ReasoningOptions_Effort.HIGH]: 24576,
+};
+
+function thinking(req: ChatRequest): GThinkingConfig | undefined {
+  const r = req.reasoning;
+  if (r === undefined) return undefined;
+  const out: GThinkingConfig = {};
+  const budget = r.budgetTokens ?? EFFORT_BUDGET[r.effort];
+  if (budget !== undefined) out.thinkingBudget = budget;
+  if (r.includeReasoning) out.includeThoughts = true;
+  return Object.keys(out).length === 0 ? undefined : out;
+}
+
+function generationConfig(req: ChatRequest): GGenerationConfig | undefined {
+  const g: GGenerationConfig = {};
+  if (req.temperature !== undefined) g.temperature = req.temperature;
+  if (req.topP !== undefined) g.topP = req.topP;
+  if (req.maxTokens !== undefined) g.maxOutputTokens = req.maxTokens;
+  if (req.stop.length > 0) g.stopSequences = req.stop;
+  if (req.seed !== undefined) g.seed = Number(req.seed);
+  if (req.presencePenalty !== undefined) g.presencePenalty = req.presencePenalty;
+  if (req.frequencyPenalty !== undefined) g.frequencyPenalty = req.frequencyPenalty;
+  const f = req.responseFormat;
+  if (f?.type === ResponseFormat_Type.JSON_OBJECT) g.responseMimeType = "application/json";
+  else if (f?.type === ResponseFormat_Type.JSON_SCHEMA) {
+    if (f.jsonSchema === "") throw invalid("response_format.json_schema", "required for TYPE_JSON_SCHEMA");
+    g.responseMimeType = "application/json";
+    g.responseJsonSchema = parseJson(f.jsonSchema, "response_format.json_schema");
+  }
+  const t = thinking(req);
+  if (t !== undefined) g.thinkingConfig = t;
+  return Object.keys(g).length === 0 ? undefined : g;
+}
+
+/** Deep merge for provider options: objects merge key by key, anything else replaces. */
+function merge(into: Record<string, unknown>, from: Record<string, unknown>): void {
+  for (const [k, v] of Object.entries(from)) {
+    const cur = into[k];
+    if (isObject(cur) && isObject(v)) {
+      const copy = { ...cur };
+      merge(copy, v);
+      into[k] = copy;
+    } else into[k] = v;
+  }
+}
+
+function providerOptions(req: ChatRequest, body: GGenerateRequest, o: GeminiTranslateOptions): void {
+  if (req.providerOptionsJson === "") return;
+  const all = parseJson(req.providerOptionsJson, "provider_options_json");
+  if (!isObject(all)) throw invalid("provider_options_json", "must be a JSON object");
+  // Wire format first, then the config name, so the name wins where both set a key.
+  for (const key of o.provider === "gemini" ? ["gemini"] : ["gemini", o.provider]) {
+    const v = all[key];
+    if (v === undefined) continue;
+    if (!isObject(v)) throw invalid(`provider_options_json.${key}`, "must be a JSON object");
+    merge(body, v);
+  }
+}
+
+/** Builds the generateContent body (the same for streamGenerateContent; the model is in the URL). */
+export function toGeminiRequest(req: ChatRequest, o: GeminiTranslateOptions): GGenerateRequest {
+  const body: GGenerateRequest = conversation(req, o);
+  if (req.tools.length > 0) body.tools = tools(req);
+  const tc = toolConfig(req);
+  if (tc !== undefined) body.toolConfig = tc;
+  const g = generationConfig(req);
+  if (g !== undefined) body.generationConfig = g;
+  if (req.user !== "") unsupported("user", o);
+  providerOptions(req, body, o);
+  return body;
+}
+
+/** "gemini-2.5-flash" -> "models/gemini-2.5-flash"; names already qualified stay as they are. */
+export function qualifiedModel(model: string): string {
+  return model.startsWith("models/") || model.startsWith("tunedModels/") ? model : `models/${model}`;
+}
+
+/** One embedContent body per input; several go out as one batchEmbedContents call. */
+export function toGeminiEmbedRequests(
+  req: EmbedRequest,
+  model: string,
+  o: GeminiTranslateOptions,
+): GBatchEmbedRequest {
+  if (req.user !== "") unsupported("user", o);
+  const name = qualifiedModel(model);
+  const requests = req.inputs.map((text): GEmbedRequest => {
+    const r: GEmbedRequest = { model: name, content: { parts: [{ text }] } };
+    if (req.dimensions !== undefined) r.outputDimensionality = req.dimensions;
+    return r;
+  });
+  return { requests };
+}
+
+/** Characters of the prompt, for a chars/4 usage estimate when Gemini reports none. */
+export function promptChars(req: ChatRequest): number {
+  let n = 0;
+  for (const m of req.messages) {
+    for (const c of m.content) if (c.part.case === "text") n += c.part.value.length;
+    for (const t of m.toolCalls) n += t.argumentsJson.length + t.name.length;
+  }
+  for (const t of req.tools) n += t.parametersJson.length + t.description.length + t.name.length;
+  return n;
+}

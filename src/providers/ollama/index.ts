@@ -1,0 +1,197 @@
+// The Ollama provider (native /api wire: chat unary + NDJSON streams, embed, tags), wiring the
+// pure translators to the shared HTTP layer. No credentials: OLLAMA_HOST is the whole config.
+import { randomUUID } from "node:crypto";
+import type {
+  ChatRequest,
+  ChatResponse,
+  ChatStreamResponse,
+  EmbedRequest,
+  EmbedResponse,
+  ModelInfo,
+} from "../../../gen/llmgateway/v1/llm_pb.js";
+import { GatewayError, UpstreamError } from "../../gateway/errors.js";
+import {
+  discard,
+  type HttpResponse,
+  networkError,
+  parseNDJSON,
+  readText,
+  request,
+  retainOrigin,
+} from "../http.js";
+import type { CallOptions, Provider } from "../types.js";
+import { fromOllamaHttpError } from "./errors.js";
+import {
+  type OllamaTranslateOptions,
+  promptChars,
+  toOllamaChatRequest,
+  toOllamaEmbedRequest,
+} from "./request.js";
+import { fromOllamaChatResponse, fromOllamaEmbeddings, fromOllamaTags } from "./response.js";
+import { translateOllamaStream } from "./stream.js";
+
+export type { OllamaTranslateOptions } from "./request.js";
+
+/** Ollama's own default address, used when OLLAMA_HOST is unset. */
+export const OLLAMA_DEFAULT_HOST = "http://127.0.0.1:11434";
+
+/**
+ * OLLAMA_HOST as Ollama's own CLI reads it ("0.0.0.0:11434", "localhost", "https://ollama.example")
+ * -> a base URL: scheme added (http) and, without one, port 11434; a trailing "/" or "/api" dropped.
+ */
+export function normalizeOllamaHost(host: string): string {
+  const h = host.trim();
+  if (h === "") return OLLAMA_DEFAULT_HOST;
+  let url = h;
+  if (!h.includes("://")) {
+    const hostPart = h.split("/")[0] ?? "";
+    const hasPort = /:\d+$/.test(hostPart);
+    url = `http://${hasPort ? h : h.replace(hostPart, `${hostPart}:11434`)}`;
+  }
+  return url.replace(/\/+$/, "").replace(/\/api$/, "");
+}
+
+/** Everything one configured Ollama server needs; built once at config load. */
+export interface OllamaProviderOptions {
+  /** Config name ("ollama", "ollama-gpu"); appears in errors and model ids. */
+  name: string;
+  /** OLLAMA_HOST, e.g. http://127.0.0.1:11434 or "localhost:11434" (see normalizeOllamaHost). */
+  baseUrl: string;
+  /** E.g. an auth header for an Ollama behind a proxy. */
+  extraHeaders?: Record<string, string>;
+  /** A parameter Ollama cannot honour: "reject" (default, INVALID_ARGUMENT) or "warn" and drop. */
+  unsupportedParams?: "reject" | "warn";
+  warn?: (msg: string) => void;
+}
+
+/** Error bodies are small; reading more than this of one is pointless. */
+const MAX_ERROR_BODY = 1024 * 1024;
+
+/** Builds the provider; no I/O until the first call. */
+export function createOllamaProvider(opts: OllamaProviderOptions): Provider {
+  const name = opts.name;
+  const base = normalizeOllamaHost(opts.baseUrl);
+  const translate: OllamaTranslateOptions = {
+    provider: name,
+    unsupportedParams: opts.unsupportedParams ?? "reject",
+  };
+  if (opts.warn !== undefined) translate.warn = opts.warn;
+  const urls = { chat: `${base}/api/chat`, embed: `${base}/api/embed`, tags: `${base}/api/tags` };
+  const baseHeaders: Record<string, string> = {
+    ...opts.extraHeaders,
+    "content-type": "application/json",
+    accept: "application/json",
+  };
+  const streamHeaders: Record<string, string> = { ...baseHeaders, accept: "application/x-ndjson" };
+  const release = retainOrigin(base);
+
+  function headers(template: Record<string, string>, requestId: string): Record<string, string> {
+    const h = { ...template };
+    if (requestId !== "") h["x-request-id"] = requestId;
+    return h;
+  }
+
+  async function fail(res: HttpResponse, signal: AbortSignal, model?: string): Promise<never> {
+    const body = await readText(res.body, name, signal, MAX_ERROR_BODY).catch(() => {
+      if (signal.aborted) throw signal.reason;
+      return "";
+    });
+    throw fromOllamaHttpError({
+      status: res.status,
+      body,
+      headers: res.headers,
+      provider: name,
+      ...(model === undefined ? {} : { model }),
+    });
+  }
+
+  async function call(
+    url: string,
+    body: string | undefined,
+    signal: AbortSignal,
+    requestId: string,
+    model?: string,
+  ) {
+    const res = await request({
+      url,
+      method: body === undefined ? "GET" : "POST",
+      headers: headers(baseHeaders, requestId),
+      ...(body === undefined ? {} : { body }),
+      signal,
+      provider: name,
+    });
+    if (res.status >= 300) await fail(res, signal, model);
+    const text = await readText(res.body, name, signal);
+    try {
+      return JSON.parse(text) as unknown;
+    } catch (e: unknown) {
+      throw new UpstreamError("protocol", "upstream answered with invalid JSON", name, {
+        status: res.status,
+        ...(model === undefined ? {} : { model }),
+        cause: e,
+      });
+    }
+  }
+
+  function context(req: ChatRequest, model: string) {
+    return {
+      provider: name,
+      model,
+      id: `ollama-${randomUUID()}`,
+      promptChars: promptChars(req),
+      includeReasoning: req.reasoning?.includeReasoning === true,
+    };
+  }
+
+  async function chat(req: ChatRequest, o: CallOptions): Promise<ChatResponse> {
+    const body = JSON.stringify(toOllamaChatRequest(req, o.model, false, translate));
+    const json = await call(urls.chat, body, o.signal, o.requestId, o.model);
+    return fromOllamaChatResponse(json, context(req, o.model));
+  }
+
+  async function* chatStream(req: ChatRequest, o: CallOptions): AsyncGenerator<ChatStreamResponse> {
+    const body = JSON.stringify(toOllamaChatRequest(req, o.model, true, translate));
+    const { signal, model } = o;
+    const res = await request({
+      url: urls.chat,
+      method: "POST",
+      headers: headers(streamHeaders, o.requestId),
+      body,
+      signal,
+      provider: name,
+    });
+    if (res.status >= 300) await fail(res, signal, model);
+    try {
+      yield* translateOllamaStream(parseNDJSON(res.body, { provider: name }), context(req, model));
+    } catch (e: unknown) {
+      if (signal.aborted) throw signal.reason;
+      if (e instanceof UpstreamError || e instanceof GatewayError) throw e;
+      const mapped = networkError(e, name, signal);
+      if (mapped instanceof UpstreamError && mapped.kind === "network") {
+        throw new UpstreamError("stream_interrupted", mapped.message, name, { model, cause: e });
+      }
+      throw mapped;
+    } finally {
+      discard(res.body);
+    }
+  }
+
+  async function embed(req: EmbedRequest, o: CallOptions): Promise<EmbedResponse> {
+    const body = JSON.stringify(toOllamaEmbedRequest(req, o.model, translate));
+    const json = await call(urls.embed, body, o.signal, o.requestId, o.model);
+    let inputChars = 0;
+    for (const s of req.inputs) inputChars += s.length;
+    return fromOllamaEmbeddings(json, {
+      provider: name,
+      model: o.model,
+      count: req.inputs.length,
+      inputChars,
+    });
+  }
+
+  async function listModels(signal: AbortSignal): Promise<ModelInfo[]> {
+    return fromOllamaTags(await call(urls.tags, undefined, signal, ""), name);
+  }
+
+  return { name, type: "ollama", chat, chatStream, embed, listModels, close: release };
+}

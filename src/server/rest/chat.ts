@@ -1,0 +1,86 @@
+// POST /v1/chat/completions through the pipeline: unary -> one `chat.completion`; stream -> SSE
+// `chat.completion.chunk`s. A failure before the first content is a plain HTTP error; after it the
+// stream ends with `event: error` and never `[DONE]` (a cut answer is never reported as complete).
+import type { CallContext } from "../../gateway/context.js";
+import type { Gateway } from "../../gateway/gateway.js";
+import type { NodeResponse } from "../bridge.js";
+import type { ParsedChat } from "./chat-request.js";
+import { ChunkFrames, chatCompletionJson, gatewayHeaders } from "./chat-response.js";
+import { asGatewayError, renderError } from "./errors.js";
+import { attemptsAfter, planSize, sendError, sendJson, write } from "./http.js";
+
+const DONE = "data: [DONE]\n\n";
+
+/** A unary chat call: the whole answer in one write. */
+export async function serveChat(
+  gw: Gateway,
+  p: ParsedChat,
+  cc: CallContext,
+  res: NodeResponse,
+): Promise<void> {
+  try {
+    const out = await gw.chat(p.req, cc);
+    const body = chatCompletionJson(out, Math.floor(Date.now() / 1000), cc.requestId);
+    sendJson(res, 200, body, gatewayHeaders(cc.requestId, out.provider, out.gateway));
+  } catch (e: unknown) {
+    if (res.destroyed) return;
+    const err = asGatewayError(e);
+    sendError(
+      res,
+      err,
+      cc.requestId,
+      attemptsAfter(err, () => planSize(gw, p.req.model, p.req.fallbackModels)),
+    );
+  }
+}
+
+/** A streamed chat call: headers with the first content (the gateway's commit point), then chunks. */
+export async function serveChatStream(
+  gw: Gateway,
+  p: ParsedChat,
+  cc: CallContext,
+  res: NodeResponse,
+): Promise<void> {
+  let frames: ChunkFrames | undefined;
+  let pending = "";
+  try {
+    for await (const msg of gw.chatStream(p.req, cc)) {
+      if (res.destroyed) return; // the client left: leaving the loop ends the gateway's stream
+      const ev = msg.event;
+      if (ev.case === "start") {
+        frames = new ChunkFrames(ev.value.id, ev.value.model, Math.floor(Date.now() / 1000));
+        res.writeHead(200, {
+          "content-type": "text/event-stream; charset=utf-8",
+          "cache-control": "no-cache",
+          "x-request-id": cc.requestId,
+          "x-llmgw-provider": ev.value.provider,
+        });
+        pending = frames.role();
+      } else if (ev.case === "delta" && frames) {
+        const wait = write(res, pending + frames.delta(ev.value));
+        pending = "";
+        if (wait) await wait;
+      } else if (ev.case === "end" && frames) {
+        let tail = pending + frames.finish(ev.value.finishReason);
+        if (p.includeUsage) tail += frames.usage(ev.value.usage);
+        res.end(tail + DONE);
+        return;
+      }
+    }
+    throw new Error("the gateway's stream ended without an end event");
+  } catch (e: unknown) {
+    if (res.destroyed) return;
+    const err = asGatewayError(e);
+    if (!frames) {
+      sendError(
+        res,
+        err,
+        cc.requestId,
+        attemptsAfter(err, () => planSize(gw, p.req.model, p.req.fallbackModels)),
+      );
+      return;
+    }
+    const r = renderError(err, cc.requestId, 1);
+    res.end(`${pending}event: error\ndata: ${r.body}\n\n`);
+  }
+}

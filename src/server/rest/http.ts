@@ -1,0 +1,83 @@
+// The REST door's HTTP plumbing: the cancel signal, writes with backpressure, JSON answers and
+// OpenAI-style error answers (with how many upstream attempts the gateway already made).
+import { ClientGone } from "../../gateway/context.js";
+import { type GatewayError, UpstreamError } from "../../gateway/errors.js";
+import type { Gateway } from "../../gateway/gateway.js";
+import { outcomeFor } from "../../resilience/outcome.js";
+import type { NodeRequest, NodeResponse } from "../bridge.js";
+import { renderError } from "./errors.js";
+
+/** Fired when the client goes away before our end() (HTTP/2: its stream closed or was reset). */
+export function clientGone(req: NodeRequest, res: NodeResponse): ClientGone {
+  const gone = new ClientGone();
+  const onClose = () => {
+    if (!res.writableEnded) gone.fire();
+  };
+  if ("stream" in req) req.once("close", onClose);
+  else res.once("close", onClose);
+  return gone;
+}
+
+/** Writes a chunk; returns a promise only when the socket is full (resolves on drain or close). */
+export function write(res: NodeResponse, chunk: string): Promise<void> | undefined {
+  if ((res as { write(c: string): boolean }).write(chunk)) return undefined;
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off("drain", done);
+      res.off("close", done);
+      resolve();
+    };
+    res.once("drain", done);
+    res.once("close", done);
+  });
+}
+
+/** A whole JSON answer in one write. */
+export function sendJson(
+  res: NodeResponse,
+  status: number,
+  body: string,
+  headers: Record<string, string>,
+): void {
+  headers["content-type"] = "application/json";
+  headers["content-length"] = String(Buffer.byteLength(body));
+  res.writeHead(status, headers);
+  res.end(body);
+}
+
+/**
+ * Upstream attempts behind an error. The pipeline reports attempts only on success, so for an
+ * error: an `attempts` metadata entry when the pipeline gives one; else, for an upstream failure
+ * the gateway moves on from (retry / fallback), every deployment of the plan was tried; one that
+ * returns at once was the last of at least one; anything else made none we can count.
+ */
+export function attemptsAfter(e: GatewayError, planSize: () => number): number {
+  const given = Number(e.details.metadata?.["attempts"]);
+  if (given > 0) return given;
+  const cause = e.details.cause;
+  if (!(cause instanceof UpstreamError)) return 0;
+  return outcomeFor(cause.kind) === "return" ? 1 : planSize();
+}
+
+/** Writes an OpenAI-style error answer for a gateway error. */
+export function sendError(res: NodeResponse, e: GatewayError, rid: string, attempts: number): void {
+  const r = renderError(e, rid, attempts);
+  res.writeHead(r.status, r.headers);
+  res.end(r.body);
+}
+
+/** An error that is about the HTTP route, not a call (unknown path, wrong method). */
+export function sendRouteError(res: NodeResponse, status: number, message: string, rid: string): void {
+  const code = status === 404 ? "not_found" : "method_not_allowed";
+  const body = JSON.stringify({ error: { message, type: "invalid_request_error", param: null, code } });
+  sendJson(res, status, body, { "x-request-id": rid });
+}
+
+/** How many deployments the gateway's plan for this model has (1 when it has none to show). */
+export function planSize(gateway: Gateway, model: string, fallbacks: readonly string[] = []): number {
+  try {
+    return gateway.router.plan(model, fallbacks).deployments.length;
+  } catch {
+    return 1;
+  }
+}

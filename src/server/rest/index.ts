@@ -1,0 +1,150 @@
+// The OpenAI-compatible REST door on the gateway's one port: /v1/chat/completions (unary + SSE),
+// /v1/embeddings, /v1/models[/{id}] — parsed here, served by the same pipeline as every protocol.
+import { create } from "@bufbuild/protobuf";
+import { ListModelsRequestSchema } from "../../../gen/llmgateway/v1/llm_pb.js";
+import type { CallContext } from "../../gateway/context.js";
+import { GatewayError } from "../../gateway/errors.js";
+import type { Gateway } from "../../gateway/gateway.js";
+import type { ModelDirectory } from "../../gateway/models.js";
+import type { Logger } from "../../telemetry/logger.js";
+import { type NodeRequest, type NodeResponse, readBody } from "../bridge.js";
+import { requestIdFrom } from "../routes.js";
+import { serveChat, serveChatStream } from "./chat.js";
+import { toChatRequest } from "./chat-request.js";
+import { embeddingsJson, toEmbedRequest } from "./embeddings.js";
+import { asGatewayError } from "./errors.js";
+import { attemptsAfter, clientGone, planSize, sendError, sendJson, sendRouteError } from "./http.js";
+import { modelJson, modelsListJson } from "./models.js";
+import { type Obj, type ParamPolicy, parseBody } from "./parse.js";
+
+/** What the REST door needs from the running app. */
+export interface RestDeps {
+  gateway: Gateway;
+  models: ModelDirectory;
+  maxRequestBytes: number;
+  log: Logger;
+}
+
+const MODELS_PREFIX = "/v1/models/";
+
+/** The request body as a JSON object, or false once an error answer was sent. */
+async function body(req: NodeRequest, res: NodeResponse, rid: string, max: number): Promise<Obj | false> {
+  const r = await readBody(req, max);
+  if (!r.ok) {
+    if (!r.aborted) {
+      const e = new GatewayError(
+        "RESOURCE_EXHAUSTED",
+        "REQUEST_TOO_LARGE",
+        `request of ${r.size} bytes exceeds server.max_request_bytes (${max} bytes)`,
+        { metadata: { max_request_bytes: String(max) } },
+      );
+      sendError(res, e, rid, 0);
+    }
+    return false;
+  }
+  try {
+    return parseBody(r.bytes);
+  } catch (e: unknown) {
+    sendError(res, asGatewayError(e), rid, 0);
+    return false;
+  }
+}
+
+/** Returns the Node handler for the REST door; unknown paths get an OpenAI-style 404. */
+export function createRestHandler(deps: RestDeps): (req: NodeRequest, res: NodeResponse) => void {
+  const { gateway, models, maxRequestBytes: max } = deps;
+  const policy: ParamPolicy = {
+    mode: gateway.config.defaults.unsupportedParams,
+    warn: (msg) => deps.log.warn(msg),
+  };
+  const context = (req: NodeRequest, res: NodeResponse, rid: string, method: string): CallContext => ({
+    signal: clientGone(req, res),
+    timeoutMs: undefined, // no deadline header in OpenAI's protocol: the gateway's default applies
+    requestId: rid,
+    method,
+  });
+
+  const chat = async (req: NodeRequest, res: NodeResponse, rid: string) => {
+    const b = await body(req, res, rid, max);
+    if (!b) return;
+    let parsed: ReturnType<typeof toChatRequest>;
+    try {
+      parsed = toChatRequest(b, policy);
+    } catch (e: unknown) {
+      return sendError(res, asGatewayError(e), rid, 0);
+    }
+    const cc = context(req, res, rid, parsed.stream ? "ChatStream" : "Chat");
+    return parsed.stream ? serveChatStream(gateway, parsed, cc, res) : serveChat(gateway, parsed, cc, res);
+  };
+
+  const embed = async (req: NodeRequest, res: NodeResponse, rid: string) => {
+    const b = await body(req, res, rid, max);
+    if (!b) return;
+    try {
+      const p = toEmbedRequest(b);
+      const out = await gateway.embed(p.req, context(req, res, rid, "Embed"));
+      sendJson(res, 200, embeddingsJson(out, p.base64), {
+        "x-request-id": rid,
+        "x-llmgw-provider": out.provider,
+        "x-llmgw-attempts": String(out.gateway?.attempts ?? 0),
+        "x-llmgw-cache": "none",
+      });
+    } catch (e: unknown) {
+      if (res.destroyed) return;
+      const err = asGatewayError(e);
+      const model = typeof b["model"] === "string" ? b["model"] : "";
+      sendError(
+        res,
+        err,
+        rid,
+        attemptsAfter(err, () => planSize(gateway, model)),
+      );
+    }
+  };
+
+  const listOrGet = async (res: NodeResponse, rid: string, id: string | undefined) => {
+    try {
+      const json =
+        id === undefined
+          ? modelsListJson((await models.list(create(ListModelsRequestSchema, {}))).models)
+          : modelJson((await models.get(id)).model);
+      sendJson(res, 200, json, { "x-request-id": rid, "x-llmgw-attempts": "0", "x-llmgw-cache": "none" });
+    } catch (e: unknown) {
+      sendError(res, asGatewayError(e), rid, 0);
+    }
+  };
+
+  return (req, res) => {
+    const url = req.url ?? "";
+    const q = url.indexOf("?");
+    const path = q < 0 ? url : url.slice(0, q);
+    const given = req.headers["x-request-id"];
+    const rid = requestIdFrom(typeof given === "string" ? given : undefined);
+    const method = req.method ?? "";
+    const served = (want: string, run: () => Promise<void>) => {
+      if (method !== want) {
+        req.resume();
+        return sendRouteError(res, 405, `${method} is not allowed on ${path}; use ${want}`, rid);
+      }
+      run().catch((e: unknown) => {
+        deps.log.error({ path, err: e instanceof Error ? e.message : String(e) }, "REST handler failed");
+        if (!res.headersSent) sendError(res, asGatewayError(e), rid, 0);
+        else res.destroy();
+      });
+    };
+    if (path === "/v1/chat/completions") return served("POST", () => chat(req, res, rid));
+    if (path === "/v1/embeddings") return served("POST", () => embed(req, res, rid));
+    if (path === "/v1/models") return served("GET", () => listOrGet(res, rid, undefined));
+    if (path.startsWith(MODELS_PREFIX) && path.length > MODELS_PREFIX.length) {
+      let id: string;
+      try {
+        id = decodeURIComponent(path.slice(MODELS_PREFIX.length)); // "openai%2Fgpt-4o" and "openai/gpt-4o"
+      } catch {
+        id = path.slice(MODELS_PREFIX.length);
+      }
+      return served("GET", () => listOrGet(res, rid, id));
+    }
+    req.resume();
+    sendRouteError(res, 404, `no route for ${method} ${path}`, rid);
+  };
+}
