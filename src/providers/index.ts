@@ -2,8 +2,11 @@
 // config loader needs to know (key and base-URL env vars).
 import type { ProviderConfig } from "../config/index.js";
 import type { PresetInfo } from "../config/load.js";
+import { createAnthropicProvider } from "./anthropic/index.js";
 import { createGeminiProvider } from "./gemini/index.js";
+import { createHuggingFaceProvider } from "./huggingface/index.js";
 import { createMockProvider } from "./mock/index.js";
+import { createOllamaProvider } from "./ollama/index.js";
 import { createOpenAIProvider } from "./openai/index.js";
 import { compatibleQuirks, isOpenAIPresetName, openaiPresets } from "./openai/presets.js";
 import type { Provider } from "./types.js";
@@ -12,7 +15,7 @@ export { closeAll as closeHttpPools } from "./http.js";
 export type { CallOptions, Provider, ProviderStream } from "./types.js";
 
 /** Wire formats this build speaks. */
-export type ProviderType = "mock" | "openai" | "gemini";
+export type ProviderType = "mock" | "openai" | "anthropic" | "gemini" | "ollama" | "huggingface";
 
 /** Options every factory receives beside the provider's config. */
 export interface FactoryOptions {
@@ -35,8 +38,34 @@ export const factories = {
       unsupportedParams: opts.unsupportedParams,
       warn: opts.warn,
     }),
+  anthropic: (cfg, opts) =>
+    createAnthropicProvider({
+      name: cfg.name,
+      baseUrl: cfg.baseUrl,
+      apiKey: cfg.apiKey,
+      extraHeaders: cfg.headers,
+      unsupportedParams: opts.unsupportedParams,
+      warn: opts.warn,
+    }),
   gemini: (cfg, opts) =>
     createGeminiProvider({
+      name: cfg.name,
+      baseUrl: cfg.baseUrl,
+      apiKey: cfg.apiKey,
+      extraHeaders: cfg.headers,
+      unsupportedParams: opts.unsupportedParams,
+      warn: opts.warn,
+    }),
+  ollama: (cfg, opts) =>
+    createOllamaProvider({
+      name: cfg.name,
+      baseUrl: cfg.baseUrl,
+      extraHeaders: cfg.headers,
+      unsupportedParams: opts.unsupportedParams,
+      warn: opts.warn,
+    }),
+  huggingface: (cfg, opts) =>
+    createHuggingFaceProvider({
       name: cfg.name,
       baseUrl: cfg.baseUrl,
       apiKey: cfg.apiKey,

@@ -48,6 +48,7 @@ describe("config", () => {
         "  groq: { api_key: '${NOPE}' }",
         "  local: { type: openai, base_url: '${LOCAL_URL:-http://127.0.0.1:4000/v1}', api_key: k }",
         "  anthropic: { api_key: x }",
+        "  ollama: { base_url: '${NO_OLLAMA}' }",
       ].join("\n"),
     );
     const c = load(["--config", p], { MY_KEY: "sk-from-env" });
@@ -55,7 +56,8 @@ describe("config", () => {
     expect(c.providers.find((x) => x.name === "local")?.baseUrl).toBe("http://127.0.0.1:4000/v1");
     expect(c.providers.some((x) => x.name === "groq")).toBe(false);
     expect(c.warnings.join("\n")).toMatch(/groq disabled: its api_key resolved empty/);
-    expect(c.warnings.join("\n")).toMatch(/anthropic disabled: wire format "anthropic"/);
+    expect(c.providers.find((x) => x.name === "anthropic")?.type).toBe("anthropic");
+    expect(c.warnings.join("\n")).toMatch(/ollama disabled: its base_url resolved empty/);
   });
 
   it("models deep-merge over defaults", () => {
@@ -98,5 +100,28 @@ describe("config", () => {
     const c = load(["--config", example], { OPENAI_API_KEY: "sk-a", OPENAI_EU_API_KEY: "sk-b" });
     expect(c.models.get("smart")?.deployments.length).toBe(2);
     expect(c.providers.map((p) => p.name)).toContain("openai-eu");
+  });
+});
+
+describe("native provider presets", () => {
+  it("zero config enables each native provider from its env var; Ollama from OLLAMA_HOST without a key", () => {
+    const c = load([], {
+      ANTHROPIC_API_KEY: "a",
+      GEMINI_API_KEY: "g",
+      HF_TOKEN: "h",
+      OLLAMA_HOST: "127.0.0.1:11434",
+    });
+    const by = (n: string) => c.providers.find((p) => p.name === n);
+    expect(by("anthropic")).toMatchObject({ type: "anthropic", baseUrl: "https://api.anthropic.com" });
+    expect(by("gemini")).toMatchObject({
+      type: "gemini",
+      baseUrl: "https://generativelanguage.googleapis.com",
+    });
+    expect(by("huggingface")).toMatchObject({
+      type: "huggingface",
+      baseUrl: "https://router.huggingface.co/v1",
+    });
+    expect(by("ollama")).toMatchObject({ type: "ollama", baseUrl: "http://127.0.0.1:11434", apiKey: "" });
+    expect(load([], {}).providers.map((p) => p.name)).toEqual(["mock"]);
   });
 });

@@ -1,0 +1,414 @@
+// A real HTTP/1.1 server on loopback speaking the Gemini API (v1beta generateContent, SSE
+// streamGenerateContent, embedContent, batchEmbedContents, models list/get, google.rpc error
+// bodies), with faults chosen by the model string (`gemini-2.5-flash+status=429`; gemini-faults.ts).
+import { randomBytes } from "node:crypto";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
+import {
+  path as at,
+  badRequestBody,
+  finishOf,
+  firstFunctionName,
+  type GeminiDirectives,
+  type GoogleErrorBody,
+  geminiFault,
+  invalidKeyBody,
+  lastUserText,
+  missingKeyBody,
+  notFoundBody,
+  parseGeminiDirectives,
+  promptTokenCount,
+  SAFETY_RATINGS,
+  THOUGHT,
+  THOUGHT_TOKENS,
+  TOOL_ARGS,
+  wantsThoughts,
+  withoutFailures,
+} from "./gemini-faults.js";
+import {
+  type Exchange,
+  embeddingVector,
+  kill,
+  killAfterFlush,
+  pause,
+  wordCount,
+  words,
+} from "./openai-faults.js";
+
+/** One request as the fake saw it. */
+export interface RecordedRequest {
+  method: string;
+  /** Path without the query string. */
+  path: string;
+  /** The raw request target, query included (to assert no key ever travels in it). */
+  url: string;
+  /** An API key appeared in the URL (`?key=`), as some SDK versions send it. */
+  keyInUrl: boolean;
+  headers: Record<string, string | string[] | undefined>;
+  /** Parsed JSON body; the raw text when it was not JSON; undefined when empty. */
+  body: unknown;
+  aborted: boolean;
+  finished: boolean;
+}
+
+/** A running fake; `url` is the origin (clients append /v1beta). */
+export interface GeminiFake {
+  url: string;
+  port: number;
+  requests: RecordedRequest[];
+  close(): Promise<void>;
+  /** Clears `requests` and the per-model-string call counters (fail_times). */
+  reset(): void;
+  /** Resolves true once requests[index] is aborted by the client, false after timeoutMs. */
+  waitForAbort(index: number, timeoutMs: number): Promise<boolean>;
+}
+
+/** The models the fake lists; pages hold at most PAGE_CAP of them so pagination is exercised. */
+export const FAKE_GEMINI_MODELS = [
+  ["gemini-2.5-flash", 1048576, 65536, ["generateContent", "countTokens", "createCachedContent"]],
+  ["gemini-2.5-pro", 1048576, 65536, ["generateContent", "countTokens"]],
+  ["gemini-2.0-flash-lite", 1048576, 8192, ["generateContent", "countTokens"]],
+  ["gemini-embedding-001", 2048, 1, ["embedContent", "countTextTokens"]],
+  ["imagen-4.0-generate-001", 480, 8192, ["predict"]],
+].map(([id, input, output, methods]) => ({
+  name: `models/${id}`,
+  version: "001",
+  displayName: String(id),
+  description: `Fake ${String(id)}`,
+  inputTokenLimit: input,
+  outputTokenLimit: output,
+  supportedGenerationMethods: methods,
+}));
+const PAGE_CAP = 2;
+
+const SSE_END = "\r\n\r\n";
+
+function sendJson(ex: Exchange, status: number, payload: unknown): void {
+  if (ex.closed) return;
+  const text = JSON.stringify(payload);
+  ex.res.writeHead(status, {
+    "content-type": "application/json; charset=UTF-8",
+    "content-length": String(Buffer.byteLength(text)),
+    "x-goog-fake": "1",
+  });
+  ex.res.end(text);
+}
+
+function sendError(ex: Exchange, body: GoogleErrorBody, headers: Record<string, string> = {}): void {
+  if (ex.closed) return;
+  const text = JSON.stringify(body, null, 2);
+  ex.res.writeHead(body.error.code, { ...headers, "content-type": "application/json; charset=UTF-8" });
+  ex.res.end(text);
+}
+
+interface Answer {
+  text: string;
+  thought?: string;
+  call?: { name: string; args: Record<string, unknown> };
+  finish: string;
+  usage?: Record<string, number>;
+}
+
+function answerFor(d: GeminiDirectives, reqBody: unknown): Answer {
+  const prompt = promptTokenCount(reqBody);
+  const a: Answer = { text: "", finish: finishOf(d) };
+  if (d.tools || d.malformedCall) a.call = { name: firstFunctionName(reqBody), args: TOOL_ARGS };
+  else if (!d.safety) a.text = `echo: ${lastUserText(reqBody)}`;
+  if (d.thinking && wantsThoughts(reqBody)) a.thought = THOUGHT;
+  if (d.noUsage) return a;
+  const out = a.call ? 5 : wordCount(a.text);
+  a.usage = { promptTokenCount: prompt, candidatesTokenCount: out, totalTokenCount: prompt + out };
+  if (d.thinking) {
+    a.usage["thoughtsTokenCount"] = THOUGHT_TOKENS;
+    a.usage["totalTokenCount"] = prompt + out + THOUGHT_TOKENS;
+  }
+  return a;
+}
+
+function candidate(parts: unknown[], finish?: string): Record<string, unknown> {
+  const c: Record<string, unknown> = { index: 0 };
+  if (parts.length > 0) c["content"] = { parts, role: "model" };
+  if (finish !== undefined) c["finishReason"] = finish;
+  if (finish === "SAFETY") c["safetyRatings"] = SAFETY_RATINGS;
+  return c;
+}
+
+function envelope(d: GeminiDirectives, id: string, extra: Record<string, unknown>): Record<string, unknown> {
+  return { ...extra, modelVersion: d.base, responseId: id };
+}
+
+function blockedPayload(d: GeminiDirectives, reqBody: unknown, id: string): Record<string, unknown> {
+  const p = promptTokenCount(reqBody);
+  return envelope(d, id, {
+    promptFeedback: { blockReason: "SAFETY", safetyRatings: SAFETY_RATINGS },
+    ...(d.noUsage ? {} : { usageMetadata: { promptTokenCount: p, totalTokenCount: p } }),
+  });
+}
+
+function generate(ex: Exchange, d: GeminiDirectives, reqBody: unknown, id: string) {
+  if (d.stall) return;
+  let payload: Record<string, unknown>;
+  if (d.blocked) payload = blockedPayload(d, reqBody, id);
+  else {
+    const a = answerFor(d, reqBody);
+    const parts: unknown[] = [];
+    if (a.thought !== undefined) parts.push({ text: a.thought, thought: true });
+    if (a.text !== "") parts.push({ text: a.text });
+    if (a.call) parts.push({ functionCall: a.call });
+    payload = envelope(d, id, {
+      candidates: [candidate(parts, a.finish)],
+      ...(a.usage ? { usageMetadata: a.usage } : {}),
+    });
+  }
+  if (!d.malformed && d.drop === undefined) return sendJson(ex, 200, payload);
+  const text = d.malformed ? `{"candidates": [{"content": {"parts": [{"text": "ech` : JSON.stringify(payload);
+  ex.res.writeHead(200, {
+    "content-type": "application/json; charset=UTF-8",
+    "content-length": String(Buffer.byteLength(text)),
+  });
+  if (d.malformed) ex.res.end(text);
+  else ex.res.write(text.slice(0, Math.floor(text.length / 2)), () => kill(ex, false));
+}
+
+async function stream(ex: Exchange, d: GeminiDirectives, reqBody: unknown, id: string): Promise<void> {
+  ex.res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
+  const chunks: Record<string, unknown>[] = [];
+  if (d.blocked) chunks.push(blockedPayload(d, reqBody, id));
+  else {
+    const a = answerFor(d, reqBody);
+    const running = a.usage
+      ? { promptTokenCount: a.usage["promptTokenCount"], totalTokenCount: a.usage["promptTokenCount"] }
+      : undefined;
+    const pieces: unknown[][] = [];
+    if (a.thought !== undefined) pieces.push([{ text: a.thought, thought: true }]);
+    for (const w of words(a.text)) pieces.push([{ text: w }]);
+    if (a.call) pieces.push([{ functionCall: a.call }]);
+    if (pieces.length === 0 || d.safety) pieces.push([]);
+    pieces.forEach((parts, i) => {
+      const last = i === pieces.length - 1;
+      const usage = last ? a.usage : running;
+      chunks.push(
+        envelope(d, id, {
+          candidates: [candidate(parts, last ? a.finish : undefined)],
+          ...(usage ? { usageMetadata: usage } : {}),
+        }),
+      );
+    });
+  }
+  for (let i = 0; i < chunks.length; i++) {
+    if (ex.closed) return;
+    if (d.drop !== undefined && i >= d.drop) return killAfterFlush(ex);
+    ex.res.write(`data: ${JSON.stringify(chunks[i])}${SSE_END}`);
+    if (d.malformed && i === 0) ex.res.write(`data: {"candidates": [{"content":${SSE_END}`);
+    if (d.stall) return;
+    if (!(await pause(ex, d.chunkDelayMs ?? 0))) return;
+  }
+  if (d.drop !== undefined) return killAfterFlush(ex);
+  if (!ex.closed) ex.res.end();
+}
+
+function embedOne(text: string, dims: unknown): { values: number[] } {
+  const n = typeof dims === "number" && Number.isInteger(dims) && dims > 0 ? dims : 8;
+  return { values: embeddingVector(text, n) };
+}
+
+function textParts(content: unknown): string | undefined {
+  const parts = at(content, "parts");
+  if (!Array.isArray(parts) || parts.length === 0) return undefined;
+  return parts
+    .map((_, i) => at(parts, i, "text"))
+    .filter((t) => typeof t === "string")
+    .join(" ");
+}
+
+function embeddings(ex: Exchange, method: string, model: string, reqBody: unknown) {
+  if (method === "embedContent") {
+    const text = textParts(at(reqBody, "content"));
+    if (text === undefined)
+      return sendError(ex, badRequestBody("* EmbedContentRequest.content: contents is not specified\n"));
+    return sendJson(ex, 200, { embedding: embedOne(text, at(reqBody, "outputDimensionality")) });
+  }
+  const requests = at(reqBody, "requests");
+  if (!Array.isArray(requests) || requests.length === 0) {
+    return sendError(ex, badRequestBody("* BatchEmbedContentsRequest.requests: requests is not specified\n"));
+  }
+  const out: { values: number[] }[] = [];
+  for (let i = 0; i < requests.length; i++) {
+    const r: unknown = requests[i];
+    if (at(r, "model") !== `models/${model}`) {
+      return sendError(
+        ex,
+        badRequestBody(
+          `* BatchEmbedContentsRequest.requests[${i}].model: model names must match the batch model models/${model}\n`,
+        ),
+      );
+    }
+    const text = textParts(at(r, "content"));
+    if (text === undefined)
+      return sendError(
+        ex,
+        badRequestBody(`* BatchEmbedContentsRequest.requests[${i}].content: contents is not specified\n`),
+      );
+    out.push(embedOne(text, at(r, "outputDimensionality")));
+  }
+  sendJson(ex, 200, { embeddings: out });
+}
+
+function listModels(ex: Exchange, query: URLSearchParams): void {
+  const size = Math.min(Number(query.get("pageSize")) || 50, PAGE_CAP);
+  const start = Number((query.get("pageToken") ?? "p0").slice(1)) || 0;
+  const models = FAKE_GEMINI_MODELS.slice(start, start + size);
+  const next = start + size < FAKE_GEMINI_MODELS.length ? `p${start + size}` : undefined;
+  sendJson(ex, 200, next === undefined ? { models } : { models, nextPageToken: next });
+}
+
+/** Starts the fake; with `apiKey` set, requests must carry it (x-goog-api-key or ?key=). */
+export async function startGeminiFake(opts: { apiKey?: string } = {}): Promise<GeminiFake> {
+  const requests: RecordedRequest[] = [];
+  const calls = new Map<string, number>();
+  const sockets = new Set<Socket>();
+  const abortWaiters = new Set<() => void>();
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = req.url ?? "/";
+    const parsed = new URL(url, "http://fake");
+    const method = req.method ?? "GET";
+    const rec: RecordedRequest = {
+      method,
+      path: parsed.pathname,
+      url,
+      keyInUrl: parsed.searchParams.has("key"),
+      headers: { ...req.headers },
+      body: undefined,
+      aborted: false,
+      finished: false,
+    };
+    requests.push(rec);
+    const ex: Exchange = { req, res, rec, closed: false, killed: false };
+    res.on("close", () => {
+      ex.closed = true;
+      rec.finished = res.writableFinished;
+      if (!res.writableFinished && !ex.killed) {
+        rec.aborted = true;
+        for (const w of abortWaiters) w();
+      }
+    });
+    const chunks: Buffer[] = [];
+    try {
+      for await (const c of req) chunks.push(c as Buffer);
+    } catch {
+      return;
+    }
+    const raw = Buffer.concat(chunks).toString("utf8");
+    if (raw !== "") {
+      try {
+        rec.body = JSON.parse(raw);
+      } catch {
+        rec.body = raw;
+        return sendError(
+          ex,
+          badRequestBody(`Invalid JSON payload received. Unexpected token.\n${raw.slice(0, 20)}\n^`),
+        );
+      }
+    }
+    if (opts.apiKey !== undefined) {
+      const given = req.headers["x-goog-api-key"] ?? parsed.searchParams.get("key") ?? "";
+      if (given === "") return sendError(ex, missingKeyBody());
+      if (given !== opts.apiKey) return sendError(ex, invalidKeyBody());
+    }
+    const route = /^\/v1(?:beta)?\/(models(?:\/([^:]+))?)(?::([A-Za-z]+))?$/.exec(parsed.pathname);
+    if (route === null)
+      return sendError(ex, {
+        error: { code: 404, message: `Not found: ${parsed.pathname}`, status: "NOT_FOUND" },
+      });
+    const model = route[2] === undefined ? undefined : decodeURIComponent(route[2]);
+    const verb = route[3];
+    if (method === "GET" && model === undefined) return listModels(ex, parsed.searchParams);
+    if (method === "GET" && verb === undefined && model !== undefined) {
+      const m = FAKE_GEMINI_MODELS.find((x) => x.name === `models/${model}`);
+      return m ? sendJson(ex, 200, m) : sendError(ex, notFoundBody(model, "get"));
+    }
+    const known = ["generateContent", "streamGenerateContent", "embedContent", "batchEmbedContents"];
+    if (method !== "POST" || model === undefined || verb === undefined || !known.includes(verb)) {
+      return sendError(ex, {
+        error: { code: 404, message: `Method not found: ${method} ${parsed.pathname}`, status: "NOT_FOUND" },
+      });
+    }
+    const n = (calls.get(model) ?? 0) + 1;
+    calls.set(model, n);
+    let d = parseGeminiDirectives(model);
+    if (d.failTimes !== undefined && n > d.failTimes) d = withoutFailures(d);
+    if (d.delayMs !== undefined && !(await pause(ex, d.delayMs))) return;
+    if (ex.closed) return;
+    if (d.reset) return kill(ex, true);
+    const fault = geminiFault(d);
+    if (fault)
+      return sendError(ex, fault.body, d.retryAfter === undefined ? {} : { "retry-after": d.retryAfter });
+    if (verb === "embedContent" || verb === "batchEmbedContents") {
+      return d.stall ? undefined : embeddings(ex, verb, model, rec.body);
+    }
+    if (!Array.isArray(at(rec.body, "contents"))) {
+      return sendError(ex, badRequestBody("* GenerateContentRequest.contents: contents is not specified\n"));
+    }
+    const id = randomBytes(9).toString("base64url");
+    if (verb === "streamGenerateContent") {
+      if (parsed.searchParams.get("alt") !== "sse") {
+        return sendError(ex, badRequestBody("the fake only streams with alt=sse"));
+      }
+      return stream(ex, d, rec.body, id);
+    }
+    return generate(ex, d, rec.body, id);
+  }
+
+  const server = createServer({ keepAlive: true }, (req, res) => {
+    handle(req, res).catch(() => {
+      if (!res.headersSent && !res.destroyed) {
+        res.writeHead(500, { "content-type": "application/json" });
+        res.end(JSON.stringify({ error: { code: 500, message: "fake failed", status: "INTERNAL" } }));
+      } else res.destroy();
+    });
+  });
+  server.on("connection", (s: Socket) => {
+    sockets.add(s);
+    s.on("close", () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    requests,
+    reset() {
+      requests.length = 0;
+      calls.clear();
+    },
+    close() {
+      return new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const s of sockets) s.destroy();
+        server.closeAllConnections();
+      });
+    },
+    waitForAbort(index, timeoutMs) {
+      if (requests[index]?.aborted) return Promise.resolve(true);
+      return new Promise<boolean>((resolve) => {
+        const check = () => {
+          if (requests[index]?.aborted) done(true);
+        };
+        const done = (v: boolean) => {
+          clearTimeout(timer);
+          abortWaiters.delete(check);
+          resolve(v);
+        };
+        const timer = setTimeout(() => done(false), timeoutMs);
+        abortWaiters.add(check);
+      });
+    },
+  };
+}
