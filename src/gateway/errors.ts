@@ -94,6 +94,7 @@ export class GatewayError extends Error {
     readonly reason: Reason,
     message: string,
     readonly details: {
+      /** ErrorInfo metadata; the pipeline adds `attempts` once it has called upstream. */
       metadata?: Record<string, string>;
       retryAfterMs?: number;
       violations?: FieldViolation[];

@@ -207,7 +207,10 @@ export class Gateway {
         if (!kept) a.dispose();
       }
     }
-    throw toGatewayError(last, call.trail.at(-1)?.deployment ?? call.requested);
+    const err = toGatewayError(last, call.trail.at(-1)?.deployment ?? call.requested);
+    // Clients (and the REST door's x-should-retry) learn how many upstream attempts were made.
+    err.details.metadata = { ...err.details.metadata, attempts: String(call.trail.length) };
+    throw err;
   }
 
   /**

@@ -7,7 +7,7 @@ import type { NodeResponse } from "../bridge.js";
 import type { ParsedChat } from "./chat-request.js";
 import { ChunkFrames, chatCompletionJson, gatewayHeaders } from "./chat-response.js";
 import { asGatewayError, renderError } from "./errors.js";
-import { attemptsAfter, planSize, sendError, sendJson, write } from "./http.js";
+import { attemptsOf, sendError, sendJson, write } from "./http.js";
 
 const DONE = "data: [DONE]\n\n";
 
@@ -25,12 +25,7 @@ export async function serveChat(
   } catch (e: unknown) {
     if (res.destroyed) return;
     const err = asGatewayError(e);
-    sendError(
-      res,
-      err,
-      cc.requestId,
-      attemptsAfter(err, () => planSize(gw, p.req.model, p.req.fallbackModels)),
-    );
+    sendError(res, err, cc.requestId, attemptsOf(err));
   }
 }
 
@@ -72,12 +67,7 @@ export async function serveChatStream(
     if (res.destroyed) return;
     const err = asGatewayError(e);
     if (!frames) {
-      sendError(
-        res,
-        err,
-        cc.requestId,
-        attemptsAfter(err, () => planSize(gw, p.req.model, p.req.fallbackModels)),
-      );
+      sendError(res, err, cc.requestId, attemptsOf(err));
       return;
     }
     const r = renderError(err, cc.requestId, 1);

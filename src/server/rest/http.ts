@@ -1,9 +1,7 @@
 // The REST door's HTTP plumbing: the cancel signal, writes with backpressure, JSON answers and
 // OpenAI-style error answers (with how many upstream attempts the gateway already made).
 import { ClientGone } from "../../gateway/context.js";
-import { type GatewayError, UpstreamError } from "../../gateway/errors.js";
-import type { Gateway } from "../../gateway/gateway.js";
-import { outcomeFor } from "../../resilience/outcome.js";
+import type { GatewayError } from "../../gateway/errors.js";
 import type { NodeRequest, NodeResponse } from "../bridge.js";
 import { renderError } from "./errors.js";
 
@@ -45,18 +43,9 @@ export function sendJson(
   res.end(body);
 }
 
-/**
- * Upstream attempts behind an error. The pipeline reports attempts only on success, so for an
- * error: an `attempts` metadata entry when the pipeline gives one; else, for an upstream failure
- * the gateway moves on from (retry / fallback), every deployment of the plan was tried; one that
- * returns at once was the last of at least one; anything else made none we can count.
- */
-export function attemptsAfter(e: GatewayError, planSize: () => number): number {
-  const given = Number(e.details.metadata?.["attempts"]);
-  if (given > 0) return given;
-  const cause = e.details.cause;
-  if (!(cause instanceof UpstreamError)) return 0;
-  return outcomeFor(cause.kind) === "return" ? 1 : planSize();
+/** Upstream attempts behind an error, as the pipeline reports them in ErrorInfo metadata (0: none). */
+export function attemptsOf(e: GatewayError): number {
+  return Number(e.details.metadata?.["attempts"] ?? 0) || 0;
 }
 
 /** Writes an OpenAI-style error answer for a gateway error. */
@@ -71,13 +60,4 @@ export function sendRouteError(res: NodeResponse, status: number, message: strin
   const code = status === 404 ? "not_found" : "method_not_allowed";
   const body = JSON.stringify({ error: { message, type: "invalid_request_error", param: null, code } });
   sendJson(res, status, body, { "x-request-id": rid });
-}
-
-/** How many deployments the gateway's plan for this model has (1 when it has none to show). */
-export function planSize(gateway: Gateway, model: string, fallbacks: readonly string[] = []): number {
-  try {
-    return gateway.router.plan(model, fallbacks).deployments.length;
-  } catch {
-    return 1;
-  }
 }

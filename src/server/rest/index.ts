@@ -13,7 +13,7 @@ import { serveChat, serveChatStream } from "./chat.js";
 import { toChatRequest } from "./chat-request.js";
 import { embeddingsJson, toEmbedRequest } from "./embeddings.js";
 import { asGatewayError } from "./errors.js";
-import { attemptsAfter, clientGone, planSize, sendError, sendJson, sendRouteError } from "./http.js";
+import { attemptsOf, clientGone, sendError, sendJson, sendRouteError } from "./http.js";
 import { modelJson, modelsListJson } from "./models.js";
 import { type Obj, type ParamPolicy, parseBody } from "./parse.js";
 
@@ -93,12 +93,7 @@ export function createRestHandler(deps: RestDeps): (req: NodeRequest, res: NodeR
       if (res.destroyed) return;
       const err = asGatewayError(e);
       const model = typeof b["model"] === "string" ? b["model"] : "";
-      sendError(
-        res,
-        err,
-        rid,
-        attemptsAfter(err, () => planSize(gateway, model)),
-      );
+      sendError(res, err, rid, attemptsOf(err));
     }
   };
 
