@@ -183,7 +183,16 @@ function resolveProviders(file: FileConfig, input: LoadInput, warnings: string[]
       warnings.push(`provider ${name} disabled: its api_key resolved empty`);
       continue;
     }
-    out.push({ name, type, baseUrl: withScheme(baseUrl), apiKey, headers: spec?.headers ?? {} });
+    const embedBaseUrl =
+      spec?.embed_base_url || (type === "huggingface" ? env["HF_EMBED_BASE_URL"] : undefined);
+    out.push({
+      name,
+      type,
+      baseUrl: withScheme(baseUrl),
+      apiKey,
+      headers: spec?.headers ?? {},
+      ...(embedBaseUrl ? { embedBaseUrl } : {}),
+    });
   }
   for (const [name, preset] of Object.entries(presets)) {
     if (name in declared || !input.implementedTypes.has(preset.type)) continue;
@@ -191,12 +200,14 @@ function resolveProviders(file: FileConfig, input: LoadInput, warnings: string[]
     const baseUrl = env[preset.baseUrlEnv];
     // Keyed presets are enabled by their key; keyless ones (Ollama) by their base-URL variable.
     if (preset.keyEnv ? !apiKey : !baseUrl) continue;
+    const embedBaseUrl = preset.type === "huggingface" ? env["HF_EMBED_BASE_URL"] : undefined;
     out.push({
       name,
       type: preset.type,
       baseUrl: withScheme(baseUrl || preset.baseUrl),
       apiKey: apiKey ?? "",
       headers: {},
+      ...(embedBaseUrl ? { embedBaseUrl } : {}),
     });
   }
   return out;

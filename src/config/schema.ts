@@ -83,6 +83,8 @@ export const fileSchema = z.strictObject({
         .strictObject({
           type: z.string().optional(),
           base_url: z.string().optional(),
+          /** Hugging Face: the feature-extraction base for embeddings. */
+          embed_base_url: z.string().optional(),
           api_key: z.string().optional(),
           headers: z.record(z.string(), z.string()).optional(),
           enabled: z.boolean().optional(),

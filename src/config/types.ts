@@ -27,6 +27,8 @@ export interface ProviderConfig {
   baseUrl: string;
   apiKey: string;
   headers: Record<string, string>;
+  /** Hugging Face only: where embeddings go (feature-extraction), when not the default. */
+  embedBaseUrl?: string;
 }
 
 /** A model name from config: deployments then fallbacks. */

@@ -68,6 +68,7 @@ export const factories = {
     createHuggingFaceProvider({
       name: cfg.name,
       baseUrl: cfg.baseUrl,
+      ...(cfg.embedBaseUrl ? { embedBaseUrl: cfg.embedBaseUrl } : {}),
       apiKey: cfg.apiKey,
       extraHeaders: cfg.headers,
       unsupportedParams: opts.unsupportedParams,
