@@ -101,8 +101,19 @@ function endStream(res: NodeResponse, error: ConnectError | undefined): void {
   res.end(envelope(2, JSON.stringify(endStreamToJson(new Headers(), error, undefined))));
 }
 
+type Corkable = { write(c: Buffer): boolean; cork(): void; uncork(): void; writableCorked: number };
+
+/**
+ * Writes a stream message. Messages produced in the same tick (a `start` and the first delta, a
+ * burst of deltas) are corked into one write: one syscall, one TCP segment, the delta not behind.
+ */
 function write(res: NodeResponse, chunk: Buffer): Promise<void> | undefined {
-  if ((res as { write(c: Buffer): boolean }).write(chunk)) return undefined;
+  const w = res as unknown as Corkable;
+  if (w.writableCorked === 0) {
+    w.cork();
+    process.nextTick(() => w.uncork());
+  }
+  if (w.write(chunk)) return undefined;
   return new Promise((resolve) => {
     const done = () => {
       res.off("drain", done);
