@@ -229,6 +229,7 @@ export function loadConfig(input: LoadInput): GatewayConfig {
       deployments: m.deployments.map((d) => ({ target: d.target, weight: d.weight ?? 1 })),
       strategy: m.strategy ?? "weighted",
       fallbacks: m.fallbacks ?? [],
+      hedgeAfterMs: m.hedge_after_ms,
       policy: mergePolicy(defaults, m),
     });
   }

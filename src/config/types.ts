@@ -37,6 +37,8 @@ export interface ModelConfig {
   deployments: { target: string; weight: number }[];
   strategy: "weighted" | "least_inflight" | "least_latency";
   fallbacks: string[];
+  /** Send to a second deployment when the first has not answered after this long (0 = race); unset = no hedging. */
+  hedgeAfterMs?: number;
   policy: ModelPolicy;
 }
 

@@ -65,6 +65,7 @@ export type Reason =
   | "SHUTTING_DOWN"
   | "CANCELLED"
   | "OVERLOADED"
+  | "CIRCUIT_OPEN"
   | "INTERNAL";
 
 /** gRPC status codes used by the gateway (names as in google.rpc.Code). */

@@ -8,8 +8,6 @@ import {
   ChatStreamResponseSchema,
   type EmbedRequest,
   type EmbedResponse,
-  type GatewayInfo,
-  GatewayInfoSchema,
   type StreamStart,
   type Usage,
   UsageSchema,
@@ -17,65 +15,40 @@ import {
 import type { Catalog, CatalogEntry } from "../catalog/index.js";
 import type { GatewayConfig } from "../config/index.js";
 import type { Provider } from "../providers/types.js";
-import { outcomeFor } from "../resilience/outcome.js";
-import { type Deployment, Router } from "../routing/index.js";
+import { DeploymentRegistry, type DeploymentSnapshot } from "../resilience/index.js";
+import { capabilityNeeds, type Deployment, Router } from "../routing/index.js";
 import type { Logger } from "../telemetry/logger.js";
+import { AttemptRunner, toGatewayError } from "./attempts.js";
+import { Call } from "./call.js";
 import type { CallContext } from "./context.js";
 import { checkContextWindow } from "./context-window.js";
-import { fromUpstream, GatewayError, reasonForKind, UpstreamError } from "./errors.js";
-import { AttemptScope, CallScope } from "./scope.js";
+import { GatewayError, UpstreamError } from "./errors.js";
+import { type AttemptScope, CallScope } from "./scope.js";
 import { validateChat, validateEmbed } from "./validate.js";
 
-/** One attempt, for the trail and logs. */
-interface AttemptRecord {
-  deployment: string;
-  outcome: string;
-  durationMs: number;
+/** The first content of a stream, read before the commit point, with the iterator to go on reading. */
+interface StreamHead {
+  start: StreamStart | undefined;
+  event: ChatStreamResponse;
+  deployment: Deployment;
+  iter: AsyncIterator<ChatStreamResponse>;
 }
 
-/** Per-call bookkeeping shared by all methods. */
-class Call {
-  readonly t0 = performance.now();
-  readonly trail: AttemptRecord[] = [];
-  upstreamMs = 0;
-  provider = "";
-  model = "";
-  /** The deployment that answered. */
-  deployment: Deployment | undefined;
-  inputTokens = 0;
-  outputTokens = 0;
-  constructor(
-    readonly ctx: CallContext,
-    readonly requested: string,
-  ) {}
+const ignore = () => {};
+/** A stream generator closed by its consumer before an error or `end`: neutral for the breaker. */
+const HANDLER_GONE = new GatewayError("CANCELLED", "CANCELLED", "the client stopped reading");
 
-  info(): GatewayInfo {
-    return create(GatewayInfoSchema, {
-      attempts: this.trail.length,
-      latencyMs: performance.now() - this.t0,
-      upstreamLatencyMs: this.upstreamMs,
-      requestId: this.ctx.requestId,
-      attemptTrail: this.trail,
-    });
-  }
-}
-
-function outcomeName(e: unknown): string {
-  if (e instanceof GatewayError) return e.reason;
-  if (e instanceof UpstreamError) return reasonForKind(e.kind).reason;
-  return "INTERNAL";
-}
-
-/** Turns anything thrown during a call into the GatewayError the client sees. */
-function toGatewayError(e: unknown, target: string): GatewayError {
-  if (e instanceof GatewayError) return e;
-  if (e instanceof UpstreamError) return fromUpstream(e, target);
-  return new GatewayError("INTERNAL", "INTERNAL", "internal error", { cause: e });
+/** Closes an upstream stream we no longer read (a failed attempt, a hedge's late loser). */
+function closeStream(it: AsyncIterator<ChatStreamResponse>): void {
+  void it.return?.()?.catch(ignore);
 }
 
 /** The gateway's public operations; one instance per process (and per config). */
 export class Gateway {
   readonly router: Router;
+  /** Live state per deployment (in-flight, latency, retry budget, breaker), shared with routing. */
+  readonly deployments = new DeploymentRegistry();
+  private readonly runner = new AttemptRunner(this.deployments);
   private inflight = 0;
   private streams = 0;
   private draining = false;
@@ -87,7 +60,17 @@ export class Gateway {
     readonly log: Logger,
     readonly catalog: Catalog,
   ) {
-    this.router = new Router(providers, config, catalog);
+    this.router = new Router(providers, config, catalog, (t) => this.deployments.peek(t));
+  }
+
+  /** Every deployment called so far: breaker state, in-flight count, EWMA latency (Health). */
+  deploymentHealth(): DeploymentSnapshot[] {
+    return this.deployments.snapshot();
+  }
+
+  /** Shuts the breakers down (their timers); the gateway must not be used afterwards. */
+  close(): void {
+    this.deployments.close();
   }
 
   /** The catalog entry of a deployment: by its target, or by wire format for renamed providers. */
@@ -154,6 +137,8 @@ export class Gateway {
       ms: Math.round((performance.now() - call.t0) * 100) / 100,
       upstream_ms: Math.round(call.upstreamMs * 100) / 100,
       attempts: call.trail.length,
+      deployment: call.deployment?.target,
+      skipped_open: call.skipped || undefined,
       tokens_in: call.inputTokens,
       tokens_out: call.outputTokens,
     };
@@ -164,53 +149,6 @@ export class Gateway {
 
   private scope(ctx: CallContext, defaultMs: number): CallScope {
     return new CallScope(ctx.signal, ctx.timeoutMs ?? defaultMs);
-  }
-
-  /** Runs `fn` against each deployment of the plan until one answers or a failure must be returned. */
-  private async attempt<T>(
-    call: Call,
-    scope: CallScope,
-    deployments: Deployment[],
-    attemptMs: number,
-    fn: (d: Deployment, a: AttemptScope) => Promise<T>,
-    keep?: (a: AttemptScope) => void,
-  ): Promise<T> {
-    let last: unknown;
-    let kept = false;
-    for (let i = 0; i < deployments.length; i++) {
-      const d = deployments[i] as Deployment;
-      const a = new AttemptScope(scope, d.provider.name);
-      a.arm(attemptMs, "no answer within the attempt timeout");
-      const ta = performance.now();
-      try {
-        const out = await fn(d, a);
-        const ms = performance.now() - ta;
-        call.upstreamMs += ms;
-        call.trail.push({ deployment: d.target, outcome: "ok", durationMs: Math.round(ms) });
-        call.provider = d.provider.name;
-        call.model = d.target;
-        call.deployment = d;
-        if (keep) {
-          keep(a); // the caller now owns the scope (a stream goes on reading on it)
-          kept = true;
-        }
-        return out;
-      } catch (e: unknown) {
-        const err = a.explain(e);
-        a.controller.abort(); // whatever failed, nothing of this attempt may linger upstream
-        const ms = performance.now() - ta;
-        call.upstreamMs += ms;
-        call.trail.push({ deployment: d.target, outcome: outcomeName(err), durationMs: Math.round(ms) });
-        last = err;
-        if (!(err instanceof UpstreamError) || outcomeFor(err.kind) === "return") break;
-      } finally {
-        if (!kept) a.dispose();
-      }
-    }
-    const err = toGatewayError(last, call.trail.at(-1)?.deployment ?? call.requested);
-    // Clients (and the REST door's x-should-retry) learn how many upstream attempts were made.
-    err.details.metadata = { ...err.details.metadata, attempts: String(call.trail.length) };
-    throw err;
   }
 
   /**
@@ -224,19 +162,20 @@ export class Gateway {
     validate: () => void,
     send: (d: Deployment, a: AttemptScope) => Promise<R>,
     preflight?: (first: Deployment) => Promise<void> | undefined,
+    needs?: () => ReturnType<typeof capabilityNeeds>,
   ): Promise<R> {
     const call = new Call(ctx, model);
     let error: GatewayError | undefined;
     this.admit(false);
     try {
       validate();
-      const plan = this.router.plan(model, fallbacks);
+      const plan = this.router.plan(model, fallbacks, needs);
       const first = plan.deployments[0];
       const pending = first && preflight?.(first);
       if (pending) await pending;
       const scope = this.scope(ctx, plan.policy.timeouts.requestMs);
       try {
-        const res = await this.attempt(call, scope, plan.deployments, plan.policy.timeouts.attemptMs, send);
+        const res = await this.runner.run(call, scope, plan, plan.policy.timeouts.attemptMs, send);
         res.model = `${call.provider}/${res.model || call.model.slice(call.provider.length + 1)}`;
         res.provider = call.provider;
         call.inputTokens = res.usage?.inputTokens ?? 0;
@@ -265,6 +204,7 @@ export class Gateway {
       () => validateChat(req),
       (d, a) => d.provider.chat(req, { signal: a.signal, model: d.model, requestId: ctx.requestId }),
       (d) => checkContextWindow(this.entryFor(d), req),
+      () => capabilityNeeds(req),
     );
   }
 
@@ -286,52 +226,36 @@ export class Gateway {
   async *chatStream(req: ChatRequest, ctx: CallContext): AsyncGenerator<ChatStreamResponse> {
     const call = new Call(ctx, req.model);
     let error: GatewayError | undefined;
+    /** Why the committed stream failed, as the breaker should judge it. */
+    let broke: unknown;
     this.admit(true);
     let scope: CallScope | undefined;
     let attempt: AttemptScope | undefined;
     let it: AsyncIterator<ChatStreamResponse> | undefined;
     try {
       validateChat(req);
-      const plan = this.router.plan(req.model, req.fallbackModels);
+      const plan = this.router.plan(req.model, req.fallbackModels, () => capabilityNeeds(req));
       const head = plan.deployments[0];
       const pending = head && checkContextWindow(this.entryFor(head), req);
       if (pending) await pending;
       const t = plan.policy.timeouts;
       scope = this.scope(ctx, t.maxStreamMs);
-      const s = scope;
       // Before the commit point: open the stream and read up to the first content on each deployment.
-      const first = await this.attempt(
+      const first = await this.runner.run<StreamHead>(
         call,
-        s,
-        plan.deployments,
+        scope,
+        plan,
         t.firstTokenMs,
-        async (d, a) => {
-          const iter = d.provider
-            .chatStream(req, { signal: a.signal, model: d.model, requestId: ctx.requestId })
-            [Symbol.asyncIterator]();
-          it = iter;
-          let start: StreamStart | undefined;
-          for (;;) {
-            const r = await this.nextOrAbort(iter, a.signal);
-            if (r.done) {
-              throw new UpstreamError(
-                "stream_interrupted",
-                "the stream ended before any content",
-                d.provider.name,
-              );
-            }
-            const ev = r.value.event;
-            if (ev.case === "start") start = ev.value;
-            else return { start, event: r.value, deployment: d };
-          }
-        },
+        (d, a) => this.openStream(req, ctx, d, a),
         (a) => {
           attempt = a;
         },
+        (late) => closeStream(late.iter),
       );
+      it = first.iter;
       // The winning attempt's scope stays linked to the call: a cancel or deadline aborts the upstream.
       const live = attempt as unknown as AttemptScope;
-      const stream = it as unknown as AsyncIterator<ChatStreamResponse>;
+      const stream = it;
       const startMsg = create(ChatStreamResponseSchema, {
         event: {
           case: "start",
@@ -355,6 +279,7 @@ export class Gateway {
           call.upstreamMs += performance.now() - t1;
           end.gateway = call.info();
           end.gateway.costUsd = this.cost(call.deployment, end.usage);
+          this.runner.settle(call, undefined); // a stream counts as a success only when it ends well
           yield ev;
           return;
         }
@@ -365,6 +290,7 @@ export class Gateway {
           r = await this.nextOrAbort(stream, live.signal);
         } catch (e: unknown) {
           const why = live.explain(e);
+          broke = why;
           if (why instanceof GatewayError) throw why;
           const msg = why instanceof Error ? why.message : "upstream failed";
           throw new GatewayError(
@@ -378,6 +304,7 @@ export class Gateway {
           );
         }
         if (r.done) {
+          broke = new UpstreamError("stream_interrupted", "ended without finishing", call.provider);
           throw new GatewayError(
             "UNAVAILABLE",
             "UPSTREAM_STREAM_INTERRUPTED",
@@ -393,12 +320,45 @@ export class Gateway {
       error = toGatewayError(e, req.model);
       throw error;
     } finally {
+      // Neither an error nor `end`: the client stopped reading (cancel) — counted neither way.
+      this.runner.settle(call, broke ?? error ?? HANDLER_GONE);
       attempt?.controller.abort();
       attempt?.dispose();
-      if (it) void it.return?.()?.catch(() => {});
+      if (it) closeStream(it);
       scope?.dispose();
       this.release(true);
       this.finish(call, error);
+    }
+  }
+
+  /** One pre-commit stream attempt: open it and read up to the first content (or fail, closing it). */
+  private async openStream(
+    req: ChatRequest,
+    ctx: CallContext,
+    d: Deployment,
+    a: AttemptScope,
+  ): Promise<StreamHead> {
+    const iter = d.provider
+      .chatStream(req, { signal: a.signal, model: d.model, requestId: ctx.requestId })
+      [Symbol.asyncIterator]();
+    try {
+      let start: StreamStart | undefined;
+      for (;;) {
+        const r = await this.nextOrAbort(iter, a.signal);
+        if (r.done) {
+          throw new UpstreamError(
+            "stream_interrupted",
+            "the stream ended before any content",
+            d.provider.name,
+          );
+        }
+        const ev = r.value.event;
+        if (ev.case === "start") start = ev.value;
+        else return { start, event: r.value, deployment: d, iter };
+      }
+    } catch (e: unknown) {
+      closeStream(iter);
+      throw e;
     }
   }
 

@@ -136,6 +136,14 @@ export class ModelDirectory {
         type: p.type,
         status: serving,
       })),
+      deployments: this.gateway.deploymentHealth().map((d) => ({
+        target: d.target,
+        provider: d.provider,
+        breaker: d.breaker,
+        inflight: d.inflight,
+        ewmaLatencyMs: d.ewmaMs,
+        msUntilHalfOpen: BigInt(d.msUntilHalfOpen),
+      })),
     });
   }
 }

@@ -27,7 +27,7 @@ type Factory = (cfg: ProviderConfig, opts: FactoryOptions) => Provider;
 
 /** One factory per wire format; `satisfies` keeps it exhaustive over ProviderType. */
 export const factories = {
-  mock: () => createMockProvider(),
+  mock: (_cfg, opts) => createMockProvider(opts),
   openai: (cfg, opts) =>
     createOpenAIProvider({
       name: cfg.name,

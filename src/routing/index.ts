@@ -1,9 +1,14 @@
 // Routing: turns a requested model name into an ordered plan of deployments (provider + upstream
-// model): a config alias's deployments (heaviest first), its fallbacks, then the request's fallbacks.
-import type { Catalog } from "../catalog/index.js";
+// model): a config alias's deployments (load balanced by its strategy), then the request's
+// fallback_models, the alias's configured fallbacks, and — opt-in — catalog equivalents.
+import type { CapabilityName, Catalog } from "../catalog/index.js";
 import type { GatewayConfig, ModelPolicy } from "../config/index.js";
 import { GatewayError } from "../gateway/errors.js";
 import type { Provider } from "../providers/types.js";
+import { balance, type LiveStats } from "./balance.js";
+
+export { balance, type LiveStats, type Strategy } from "./balance.js";
+export { capabilityNeeds } from "./needs.js";
 
 /** One place a call can be sent. */
 export interface Deployment {
@@ -18,6 +23,8 @@ export interface Deployment {
 export interface Plan {
   deployments: Deployment[];
   policy: ModelPolicy;
+  /** Hedge delay of the requested model, ms (0 = race at once); undefined = no hedging. */
+  hedgeAfterMs: number | undefined;
 }
 
 /** Resolves model names against the enabled providers and the config's aliases. */
@@ -26,6 +33,7 @@ export class Router {
     private readonly providers: ReadonlyMap<string, Provider>,
     private readonly config: GatewayConfig,
     private readonly catalog?: Catalog,
+    private readonly stats: (target: string) => LiveStats | undefined = () => undefined,
   ) {}
 
   private target(name: string, field: string): Deployment {
@@ -58,24 +66,69 @@ export class Router {
     return { provider, model: name.slice(slash + 1), target: name };
   }
 
-  private expand(name: string, field: string, out: Deployment[]): ModelPolicy {
+  /** A name's own deployments (balanced when it is an alias); its configured fallbacks go to `later`. */
+  private expand(name: string, field: string, out: Deployment[], later?: string[]): ModelPolicy {
     const alias = this.config.models.get(name);
     if (!alias) {
       out.push(this.target(name, field));
       return this.config.defaults;
     }
-    const sorted = [...alias.deployments].sort((a, b) => b.weight - a.weight);
-    for (const d of sorted) out.push(this.target(d.target, `models.${name}.deployments`));
-    for (const f of alias.fallbacks) out.push(this.target(f, `models.${name}.fallbacks`));
+    const ordered =
+      alias.deployments.length === 1
+        ? alias.deployments
+        : balance(
+            alias.deployments,
+            alias.strategy,
+            (d) => d.weight,
+            (d) => this.stats(d.target),
+          );
+    for (const d of ordered) out.push(this.target(d.target, `models.${name}.deployments`));
+    if (later) for (const f of alias.fallbacks) later.push(f);
+    else for (const f of alias.fallbacks) out.push(this.target(f, `models.${name}.fallbacks`));
     return alias.policy;
   }
 
-  /** The ordered plan for a call; NOT_FOUND names what is available when a name is unknown. */
-  plan(model: string, fallbacks: readonly string[] = []): Plan {
+  /**
+   * The ordered plan for a call; NOT_FOUND names what is available when a name is unknown. `needs`
+   * (the request's capability needs) is read only when the model opts into catalog equivalents.
+   */
+  plan(model: string, fallbacks: readonly string[] = [], needs?: () => CapabilityName[]): Plan {
     const deployments: Deployment[] = [];
-    const policy = this.expand(model, "model", deployments);
+    const alias = this.config.models.get(model);
+    const configured: string[] | undefined = alias?.fallbacks.length ? [] : undefined;
+    const policy = this.expand(model, "model", deployments, configured);
+    const primary = deployments.length;
     for (let i = 0; i < fallbacks.length; i++)
       this.expand(fallbacks[i] ?? "", `fallback_models[${i}]`, deployments);
-    return { deployments, policy };
+    if (configured) {
+      for (const f of configured) this.expand(f, `models.${model}.fallbacks`, deployments);
+    }
+    if (policy.equivalents && this.catalog) this.addEquivalents(deployments, primary, needs?.() ?? []);
+    const plan: Plan = { deployments, policy, hedgeAfterMs: alias?.hedgeAfterMs };
+    if (deployments.length > 1) plan.deployments = dedupe(deployments);
+    return plan;
   }
+
+  /** Catalog equivalents of the primary deployments, on enabled providers, that meet the needs. */
+  private addEquivalents(out: Deployment[], primary: number, needs: CapabilityName[]): void {
+    const catalog = this.catalog;
+    if (!catalog) return;
+    for (let i = 0; i < primary; i++) {
+      const d = out[i] as Deployment;
+      const id = catalog.get(d.target) ? d.target : `${d.provider.type}/${d.model}`;
+      for (const e of catalog.equivalents(id, needs)) {
+        if (this.providers.has(e.provider)) out.push(this.target(e.id, "catalog equivalents"));
+      }
+    }
+  }
+}
+
+/** Each target once, first occurrence wins. */
+function dedupe(ds: Deployment[]): Deployment[] {
+  const seen = new Set<string>();
+  return ds.filter((d) => {
+    if (seen.has(d.target)) return false;
+    seen.add(d.target);
+    return true;
+  });
 }

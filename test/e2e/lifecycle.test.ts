@@ -131,9 +131,11 @@ describe.each(transports)("failure modes over $name", ({ make }) => {
     expect(res.model).toBe("mock/echo");
     expect(res.provider).toBe("mock");
     const trail = res.gateway?.attemptTrail ?? [];
-    expect(trail).toHaveLength(2);
+    // error-500 is retried (max_attempts 3) while its retry budget allows, then falls back.
+    expect(trail.length).toBeGreaterThanOrEqual(2);
+    expect(trail.length).toBeLessThanOrEqual(4);
     expect(res.gateway?.attempts).toBe(trail.length);
-    expect(trail[0]?.deployment).toBe("mock/error-500");
+    for (const a of trail.slice(0, -1)) expect(a.deployment).toBe("mock/error-500");
     expect(trail[0]?.outcome).not.toBe("ok");
     expect(trail[0]?.outcome).toMatch(/unavailable/i);
     expect(trail.at(-1)).toMatchObject({ deployment: "mock/echo", outcome: "ok" });
@@ -149,7 +151,10 @@ describe.each(transports)("failure modes over $name", ({ make }) => {
     expect(deltaText(events)).toBe("echo: streamed rescue");
     const end = events.at(-1)?.event;
     if (end?.case !== "end") throw new Error("no end");
-    expect(end.value.gateway?.attemptTrail.map((a) => a.deployment)).toEqual(["mock/error-500", "mock/echo"]);
+    const tried = end.value.gateway?.attemptTrail.map((a) => a.deployment) ?? [];
+    expect(tried.at(-1)).toBe("mock/echo");
+    expect(tried.length).toBeGreaterThanOrEqual(2);
+    for (const t of tried.slice(0, -1)) expect(t).toBe("mock/error-500");
   });
 
   it("a fallback_models entry naming an unknown provider -> NOT_FOUND / MODEL_NOT_FOUND", async () => {

@@ -590,15 +590,17 @@ describe("unary Chat: fallbacks", () => {
     );
     expect(textOf(res.message?.content)).toBe("echo: fall back please");
     expect(res.provider).toBe("openai");
+    // 503 is retried on the same deployment (max_attempts 3 counts the first try), then falls back.
     const trail = res.gateway?.attemptTrail ?? [];
-    expect(trail).toHaveLength(2);
-    expect(trail[0]?.deployment).toBe(first);
-    expect(trail[0]?.outcome).not.toBe("ok");
-    expect(trail[0]?.outcome).not.toBe("");
-    expect(trail[1]?.deployment).toBe(second);
-    expect(trail[1]?.outcome).toBe("ok");
-    expect(res.gateway?.attempts).toBe(2);
-    expect(upstreamFor("fb-503a")).toHaveLength(1);
+    expect(trail).toHaveLength(4);
+    for (const a of trail.slice(0, 3)) {
+      expect(a.deployment).toBe(first);
+      expect(a.outcome).toBe("UPSTREAM_UNAVAILABLE");
+    }
+    expect(trail[3]?.deployment).toBe(second);
+    expect(trail[3]?.outcome).toBe("ok");
+    expect(res.gateway?.attempts).toBe(4);
+    expect(upstreamFor("fb-503a")).toHaveLength(3);
     expect(upstreamFor("fb-503b")).toHaveLength(1);
   });
 
@@ -817,10 +819,11 @@ describe("ChatStream", () => {
     const end = events.at(-1)?.event;
     if (end?.case !== "end") return expect.fail("no end");
     const trail = end.value.gateway?.attemptTrail ?? [];
-    expect(trail.map((a) => a.deployment)).toEqual([target, "mock/echo"]);
+    // Before the commit point a 503 is retried (max_attempts 3), then the stream falls back.
+    expect(trail.map((a) => a.deployment)).toEqual([target, target, target, "mock/echo"]);
     expect(trail[0]?.outcome).not.toBe("ok");
-    expect(trail[1]?.outcome).toBe("ok");
-    expect(upstreamFor("s-fallback")).toHaveLength(1);
+    expect(trail[3]?.outcome).toBe("ok");
+    expect(upstreamFor("s-fallback")).toHaveLength(3);
   });
 
   it("client cancel mid-stream: the upstream request is aborted within 1 s", async () => {

@@ -202,7 +202,8 @@ describe("models and headers", () => {
     const e = await chat({ model: "mock/error-429", messages: msgs });
     expect(e.status).toBe(429);
     expect(e.headers["retry-after"]).toBe("1");
-    expect(e.headers["x-llmgw-attempts"]).toBe("1");
+    // Rate limited: retried on the same deployment after Retry-After (max_attempts 3 counts the first try).
+    expect(e.headers["x-llmgw-attempts"]).toBe("3");
     const unknown = await call("GET", "/v2/nothing");
     expect(unknown.status).toBe(404);
     expect(errorOf(unknown).code).toBe("not_found");

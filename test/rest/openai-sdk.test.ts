@@ -280,13 +280,15 @@ describe("errors", () => {
     const err = await failure(client.chat.completions.create(params));
     expect(err.status).toBe(502);
     expect(err.headers?.get("x-should-retry")).toBe("false");
-    expect(err.headers?.get("x-llmgw-attempts")).toBe("2");
-    expect(upstream("fb-a")).toHaveLength(1);
-    expect(upstream("fb-b")).toHaveLength(1);
+    // Each deployment gets its first try and retries (max_attempts 3) before the next is tried.
+    expect(err.headers?.get("x-llmgw-attempts")).toBe("6");
+    expect(upstream("fb-a")).toHaveLength(3);
+    expect(upstream("fb-b")).toHaveLength(3);
 
     const alias = await failure(client.chat.completions.create({ model: "twin", messages: user("x") }));
     expect(alias.status).toBe(502);
-    expect(upstream("twin-a")).toHaveLength(1);
-    expect(upstream("twin-b")).toHaveLength(1);
+    expect(alias.headers?.get("x-llmgw-attempts")).toBe("6");
+    expect(upstream("twin-a")).toHaveLength(3);
+    expect(upstream("twin-b")).toHaveLength(3);
   });
 });

@@ -11,6 +11,7 @@ import {
   ToolChoice_Mode,
 } from "../../../gen/llmgateway/v1/llm_pb.js";
 import { GatewayError } from "../../gateway/errors.js";
+import { providerOptionObjects } from "../options.js";
 import type {
   AntImageBlock,
   AntMessage,
@@ -194,24 +195,6 @@ function thinking(req: ChatRequest): AntThinking | undefined {
   return { type: "enabled", budget_tokens: budget };
 }
 
-function providerOptions(req: ChatRequest, o: AnthropicTranslateOptions): Record<string, unknown>[] {
-  if (req.providerOptionsJson === "") return [];
-  const all = parseJson(req.providerOptionsJson, "provider_options_json");
-  if (typeof all !== "object" || all === null || Array.isArray(all)) {
-    throw invalid("provider_options_json", "must be a JSON object");
-  }
-  const out: Record<string, unknown>[] = [];
-  for (const key of o.provider === "anthropic" ? ["anthropic"] : ["anthropic", o.provider]) {
-    const v: unknown = (all as Record<string, unknown>)[key];
-    if (v === undefined) continue;
-    if (typeof v !== "object" || v === null || Array.isArray(v)) {
-      throw invalid(`provider_options_json.${key}`, "must be a JSON object");
-    }
-    out.push(v as Record<string, unknown>);
-  }
-  return out;
-}
-
 /**
  * Builds the Messages body; `model` is the upstream name. max_tokens is the request's, else the
  * default (plus the thinking budget, which Anthropic counts inside max_tokens). JSON_SCHEMA output
@@ -256,7 +239,7 @@ export function toAnthropicRequest(
   }
   if (think !== undefined) out.thinking = think;
   if (req.user !== "") out.metadata = { user_id: req.user };
-  for (const extra of providerOptions(req, o)) Object.assign(out, extra);
+  for (const extra of providerOptionObjects(req, "anthropic", o.provider)) Object.assign(out, extra.value);
   // The escape hatch may add or override any field but these two, which routing and the
   // response translators depend on.
   out.model = model;

@@ -11,6 +11,7 @@ import {
   ToolChoice_Mode,
 } from "../../../gen/llmgateway/v1/llm_pb.js";
 import { GatewayError } from "../../gateway/errors.js";
+import { providerOptionObjects } from "../options.js";
 import type {
   GBatchEmbedRequest,
   GContent,
@@ -271,16 +272,7 @@ function merge(into: Record<string, unknown>, from: Record<string, unknown>): vo
 }
 
 function providerOptions(req: ChatRequest, body: GGenerateRequest, o: GeminiTranslateOptions): void {
-  if (req.providerOptionsJson === "") return;
-  const all = parseJson(req.providerOptionsJson, "provider_options_json");
-  if (!isObject(all)) throw invalid("provider_options_json", "must be a JSON object");
-  // Wire format first, then the config name, so the name wins where both set a key.
-  for (const key of o.provider === "gemini" ? ["gemini"] : ["gemini", o.provider]) {
-    const v = all[key];
-    if (v === undefined) continue;
-    if (!isObject(v)) throw invalid(`provider_options_json.${key}`, "must be a JSON object");
-    merge(body, v);
-  }
+  for (const v of providerOptionObjects(req, "gemini", o.provider)) merge(body, v.value);
 }
 
 /** Builds the generateContent body (the same for streamGenerateContent; the model is in the URL). */

@@ -14,11 +14,50 @@ import {
   FinishReason,
   type ModelInfo,
   ModelInfoSchema,
+  ResponseFormat_Type,
   Role,
   UsageSchema,
 } from "../../../gen/llmgateway/v1/llm_pb.js";
 import { GatewayError, UpstreamError, type UpstreamErrorKind } from "../../gateway/errors.js";
 import type { CallOptions, Provider } from "../types.js";
+
+/**
+ * What the mock cannot honour: it echoes, so a request relying on any of these would get a
+ * misleading success. Sampling parameters (temperature, top_p, penalties) and `user` are accepted:
+ * an echo is deterministic anyway.
+ */
+function unsupportedIn(req: ChatRequest): string[] {
+  const out: string[] = [];
+  if (req.tools.length > 0 || req.toolChoice !== undefined) out.push("tools");
+  if (req.messages.some((m) => m.toolCalls.length > 0 || m.role === Role.TOOL)) out.push("tool_calls");
+  if (req.messages.some((m) => m.content.some((p) => p.part.case === "image"))) out.push("images");
+  const format = req.responseFormat?.type;
+  if (format === ResponseFormat_Type.JSON_OBJECT || format === ResponseFormat_Type.JSON_SCHEMA)
+    out.push("response_format");
+  if (req.stop.length > 0) out.push("stop");
+  if (req.maxTokens !== undefined) out.push("max_tokens");
+  if (req.seed !== undefined) out.push("seed");
+  if (req.reasoning !== undefined) out.push("reasoning");
+  return out;
+}
+
+/** Options of the mock (the unsupported-parameter policy, as for every provider). */
+export interface MockOptions {
+  unsupportedParams?: "reject" | "warn";
+  warn?: (msg: string) => void;
+}
+
+function checkSupported(req: ChatRequest, o: MockOptions): void {
+  for (const param of unsupportedIn(req)) {
+    const msg = `parameter "${param}" is not supported by provider "mock" (it echoes the last user text)`;
+    if (o.unsupportedParams === "warn") o.warn?.(`${msg}; ignored`);
+    else {
+      throw new GatewayError("INVALID_ARGUMENT", "UNSUPPORTED_PARAMETER", msg, {
+        metadata: { parameter: param, provider: "mock" },
+      });
+    }
+  }
+}
 
 /** Model names the mock answers, for listings and "not found" messages. */
 export const MOCK_MODELS = ["echo", "slow-<ms>", "error-<status>", "flaky-<n>", "stall", "cut", "embed"];
@@ -126,7 +165,12 @@ function vectorFor(text: string, dims: number): number[] {
   return out;
 }
 
-async function* stream(req: ChatRequest, opts: CallOptions): AsyncGenerator<ChatStreamResponse> {
+async function* stream(
+  req: ChatRequest,
+  opts: CallOptions,
+  o: MockOptions,
+): AsyncGenerator<ChatStreamResponse> {
+  checkSupported(req, o);
   const mode = await prelude(opts.model, opts);
   const answer = `echo: ${lastUserText(req)}`;
   const words = answer.split(" ");
@@ -149,11 +193,12 @@ async function* stream(req: ChatRequest, opts: CallOptions): AsyncGenerator<Chat
 }
 
 /** Creates the mock provider. */
-export function createMockProvider(): Provider {
+export function createMockProvider(o: MockOptions = {}): Provider {
   return {
     name: "mock",
     type: "mock",
     async chat(req: ChatRequest, opts: CallOptions): Promise<ChatResponse> {
+      checkSupported(req, o);
       const mode = await prelude(opts.model, opts);
       if (mode === "stall") await sleep(2 ** 31 - 1, opts.signal);
       if (mode === "cut") {
@@ -170,7 +215,7 @@ export function createMockProvider(): Provider {
         usage: usage(req, answer),
       });
     },
-    chatStream: stream,
+    chatStream: (req, opts) => stream(req, opts, o),
     async embed(req: EmbedRequest, opts: CallOptions): Promise<EmbedResponse> {
       await prelude(opts.model, opts);
       const dims = req.dimensions ?? 8;

@@ -11,6 +11,7 @@ import {
   ToolChoice_Mode,
 } from "../../../gen/llmgateway/v1/llm_pb.js";
 import { GatewayError } from "../../gateway/errors.js";
+import { providerOptionObjects } from "../options.js";
 import type {
   OllamaChatRequest,
   OllamaEmbedRequest,
@@ -179,14 +180,8 @@ function format(req: ChatRequest): unknown {
  * merged into one; `options` merges one level deep so num_ctx does not erase temperature.
  */
 export function providerOptions(req: ChatRequest, provider: string): Record<string, unknown> | undefined {
-  if (req.providerOptionsJson === "") return undefined;
-  const all = parseJson(req.providerOptionsJson, "provider_options_json");
-  if (!isObject(all)) throw invalid("provider_options_json", "must be a JSON object");
   let merged: Record<string, unknown> | undefined;
-  for (const key of provider === "ollama" ? ["ollama"] : ["ollama", provider]) {
-    const v = all[key];
-    if (v === undefined) continue;
-    if (!isObject(v)) throw invalid(`provider_options_json.${key}`, "must be a JSON object");
+  for (const { key, value: v } of providerOptionObjects(req, "ollama", provider)) {
     for (const k of Object.keys(v)) {
       if (RESERVED.has(k)) throw invalid(`provider_options_json.${key}.${k}`, "is set by the gateway");
     }

@@ -16,7 +16,9 @@ export type OpenAIParam =
   | "presence_penalty"
   | "frequency_penalty"
   | "images"
-  | "message_name";
+  | "message_name"
+  | "reasoning_effort"
+  | "reasoning_budget_tokens";
 
 /** How a host departs from OpenAI's wire; read by the pure translators. */
 export interface OpenAIQuirks {

@@ -5,11 +5,13 @@ import {
   type ContentPart,
   type EmbedRequest,
   type Message,
+  ReasoningOptions_Effort,
   ResponseFormat_Type,
   Role,
   ToolChoice_Mode,
 } from "../../../gen/llmgateway/v1/llm_pb.js";
 import { GatewayError } from "../../gateway/errors.js";
+import { providerOptionObjects } from "../options.js";
 import type { OpenAIParam, OpenAIQuirks } from "./presets.js";
 import type {
   OAIChatRequest,
@@ -204,11 +206,45 @@ export function toOpenAIChatRequest(
   if (req.frequencyPenalty !== undefined && allowed("frequency_penalty", o)) {
     out.frequency_penalty = req.frequencyPenalty;
   }
+  const effort = reasoningEffort(req, o);
+  if (effort !== undefined) out.reasoning_effort = effort;
+  for (const extra of providerOptionObjects(req, "openai", o.provider)) Object.assign(out, extra.value);
+  // The escape hatch may add or override any field but these, which routing and the response
+  // translators depend on.
+  out.model = model;
   if (stream) {
     out.stream = true;
     if (q.supportsStreamOptions) out.stream_options = { include_usage: true };
-  }
+  } else delete out.stream;
   return out;
+}
+
+const EFFORTS: Record<ReasoningOptions_Effort, OAIChatRequest["reasoning_effort"]> = {
+  [ReasoningOptions_Effort.UNSPECIFIED]: undefined,
+  [ReasoningOptions_Effort.MINIMAL]: "minimal",
+  [ReasoningOptions_Effort.LOW]: "low",
+  [ReasoningOptions_Effort.MEDIUM]: "medium",
+  [ReasoningOptions_Effort.HIGH]: "high",
+};
+
+/**
+ * ReasoningOptions -> `reasoning_effort`. OpenAI takes no token budget: `budget_tokens` alone is
+ * unsupported here (reject or warn); with an effort too, the effort is what is sent.
+ */
+function reasoningEffort(req: ChatRequest, o: TranslateOptions): OAIChatRequest["reasoning_effort"] {
+  const r = req.reasoning;
+  if (r === undefined) return undefined;
+  const effort = EFFORTS[r.effort];
+  if (effort === undefined && r.budgetTokens !== undefined) {
+    const msg = `reasoning.budget_tokens is not supported by provider "${o.provider}" (it takes reasoning.effort)`;
+    if (o.unsupportedParams === "warn") o.warn?.(`${msg}; dropped`);
+    else {
+      throw new GatewayError("INVALID_ARGUMENT", "UNSUPPORTED_PARAMETER", msg, {
+        metadata: { parameter: "reasoning.budget_tokens", provider: o.provider },
+      });
+    }
+  }
+  return effort !== undefined && allowed("reasoning_effort", o) ? effort : undefined;
 }
 
 /** Builds the embeddings body (base64 vectors where the host supports them). */

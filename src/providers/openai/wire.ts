@@ -68,6 +68,10 @@ export interface OAIChatRequest {
   frequency_penalty?: number;
   stream?: boolean;
   stream_options?: { include_usage: boolean };
+  /** Reasoning models (o-series, gpt-5): how hard to think. */
+  reasoning_effort?: "minimal" | "low" | "medium" | "high";
+  /** provider_options_json may add anything else, verbatim. */
+  [extra: string]: unknown;
 }
 
 /** Token usage; the details objects are OpenAI's, other hosts often omit them. */

@@ -92,7 +92,6 @@ export function createRestHandler(deps: RestDeps): (req: NodeRequest, res: NodeR
     } catch (e: unknown) {
       if (res.destroyed) return;
       const err = asGatewayError(e);
-      const model = typeof b["model"] === "string" ? b["model"] : "";
       sendError(res, err, rid, attemptsOf(err));
     }
   };

@@ -1,0 +1,50 @@
+// Per-call bookkeeping shared by the pipeline and the attempt runner: the attempt trail, who
+// answered, the winning deployment's live state, and what the client is told in GatewayInfo.
+import { create } from "@bufbuild/protobuf";
+import { type GatewayInfo, GatewayInfoSchema } from "../../gen/llmgateway/v1/llm_pb.js";
+import type { DeploymentState } from "../resilience/index.js";
+import type { Deployment } from "../routing/index.js";
+import type { CallContext } from "./context.js";
+
+/** One attempt, for the trail and logs. */
+export interface AttemptRecord {
+  deployment: string;
+  outcome: string;
+  durationMs: number;
+}
+
+/** Per-call bookkeeping shared by all methods. */
+export class Call {
+  readonly t0 = performance.now();
+  readonly trail: AttemptRecord[] = [];
+  upstreamMs = 0;
+  provider = "";
+  model = "";
+  /** The deployment that answered. */
+  deployment: Deployment | undefined;
+  /** Its live state, while the call still owes it an outcome (a stream reports when it ends). */
+  state: DeploymentState | undefined;
+  /** The answering attempt was its breaker's half-open probe. */
+  probe = false;
+  /** Deployments skipped because their breaker was open; the soonest half-open, ms. */
+  skipped = 0;
+  soonestHalfOpenMs = Number.POSITIVE_INFINITY;
+  /** The last upstream failure, for the error when nothing answered. */
+  last: unknown;
+  inputTokens = 0;
+  outputTokens = 0;
+  constructor(
+    readonly ctx: CallContext,
+    readonly requested: string,
+  ) {}
+
+  info(): GatewayInfo {
+    return create(GatewayInfoSchema, {
+      attempts: this.trail.length,
+      latencyMs: performance.now() - this.t0,
+      upstreamLatencyMs: this.upstreamMs,
+      requestId: this.ctx.requestId,
+      attemptTrail: this.trail,
+    });
+  }
+}

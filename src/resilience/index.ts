@@ -1,0 +1,13 @@
+// The resilience toolkit's public surface: the outcome table, retry timing and budget, breakers and
+// the live per-deployment state routing and the pipeline share.
+
+export { backoffMs, retryWaitMs, sleep } from "./backoff.js";
+export { type Admission, Breaker, type BreakerPolicy, type BreakerState } from "./breaker.js";
+export { RetryBudget } from "./budget.js";
+export {
+  DeploymentRegistry,
+  type DeploymentSnapshot,
+  DeploymentState,
+  type StatePolicy,
+} from "./deployments.js";
+export { decide, type Outcome, outcomeFor, signalsIllHealth } from "./outcome.js";
