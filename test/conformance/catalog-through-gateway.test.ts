@@ -112,7 +112,7 @@ describe("GetModel", () => {
 
   it("unknown -> NOT_FOUND", async () => {
     const e = await failure(() => client.getModel({ id: "openai/no-such-model" }));
-    expect(Code[e.error.code]).toBe(Code[Code.NotFound]);
+    expect(e.code).toBe(Code.NotFound);
     expect(e.reason).toBe("MODEL_NOT_FOUND");
   });
 });
@@ -145,7 +145,7 @@ describe("context window pre-flight", () => {
   ])("%s with max_tokens %i -> CONTEXT_LENGTH_EXCEEDED, no upstream request", async (model, maxTokens) => {
     const before = openai.requests.length + anthropic.requests.length;
     const e = await failure(() => client.chat({ model, maxTokens, messages: [user("hello world")] }));
-    expect(Code[e.error.code]).toBe(Code[Code.InvalidArgument]);
+    expect(e.code).toBe(Code.InvalidArgument);
     expect(e.reason).toBe("CONTEXT_LENGTH_EXCEEDED");
     expect(e.metadata).toMatchObject({
       model,

@@ -1,18 +1,16 @@
 // The conformance suite's world: every fake upstream started once, one real gateway per provider
 // (in-process, port 0) pointed at its fake, and one client per protocol (Connect JSON over HTTP/1.1,
-// gRPC over HTTP/2, gRPC-Web over HTTP/1.1) per gateway; plus the error and stream helpers.
+// gRPC over HTTP/2, gRPC-Web over HTTP/1.1, and the official openai SDK through the REST door) per
+// gateway; plus the protocol-neutral error and stream helpers.
 
-import {
-  type Client,
-  ConnectError,
-  type ConnectError as ConnectErrorType,
-  createClient,
-} from "@connectrpc/connect";
+import { type Client, Code, ConnectError, createClient } from "@connectrpc/connect";
 import {
   createConnectTransport,
   createGrpcTransport,
   createGrpcWebTransport,
 } from "@connectrpc/connect-node";
+import { APIError } from "openai";
+import { expect } from "vitest";
 import { ErrorInfoSchema, RetryInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
 import { type ChatStreamResponse, LLMService } from "../../gen/llmgateway/v1/llm_pb.js";
 import type { ProviderType } from "../../src/providers/index.js";
@@ -23,9 +21,12 @@ import { type HuggingFaceFake, startHuggingFaceFake } from "../fakes/huggingface
 import { type OllamaFake, startOllamaFake } from "../fakes/ollama.js";
 import { type OpenAIFake, startOpenAIFake } from "../fakes/openai.js";
 import { startGateway, type TestGateway } from "../helpers/gateway.js";
+import { restClient, type ScenarioClient } from "./rest-client.js";
 
-/** The three wire protocols every scenario runs through. */
-export const PROTOCOLS = ["connect-json/http1.1", "grpc/http2", "grpc-web/http1.1"] as const;
+/** The REST door, driven by the official openai SDK (rest-client.ts). */
+export const REST = "openai-sdk/rest" as const;
+/** The four protocols every scenario runs through. */
+export const PROTOCOLS = ["connect-json/http1.1", "grpc/http2", "grpc-web/http1.1", REST] as const;
 export type Protocol = (typeof PROTOCOLS)[number];
 
 export type LLMClient = Client<typeof LLMService>;
@@ -70,7 +71,7 @@ export interface World {
     hfEmbed: HuggingFaceFake;
   };
   gateways: Record<ProviderType, TestGateway>;
-  clients: Record<ProviderType, Record<Protocol, LLMClient>>;
+  clients: Record<ProviderType, Record<Protocol, ScenarioClient>>;
   close(): Promise<void>;
 }
 
@@ -100,7 +101,7 @@ export async function startWorld(): Promise<World> {
   >;
 
   const conns = new ClientConnections();
-  const clientsFor = (baseUrl: string): Record<Protocol, LLMClient> => ({
+  const clientsFor = (baseUrl: string): Record<Protocol, ScenarioClient> => ({
     "connect-json/http1.1": createClient(
       LLMService,
       createConnectTransport({ baseUrl, httpVersion: "1.1", nodeOptions: { agent: conns.agent() } }),
@@ -113,10 +114,11 @@ export async function startWorld(): Promise<World> {
       LLMService,
       createGrpcWebTransport({ baseUrl, httpVersion: "1.1", nodeOptions: { agent: conns.agent() } }),
     ),
+    [REST]: restClient(baseUrl),
   });
   const clients = Object.fromEntries(names.map((n) => [n, clientsFor(gateways[n].url)])) as Record<
     ProviderType,
-    Record<Protocol, LLMClient>
+    Record<Protocol, ScenarioClient>
   >;
   return {
     fakes: { openai, anthropic, gemini, ollama, hfChat, hfEmbed },
@@ -130,9 +132,21 @@ export async function startWorld(): Promise<World> {
   };
 }
 
-/** A ConnectError's code, ErrorInfo reason and metadata, and RetryInfo delay (seconds). */
+/**
+ * What a client saw, protocol-neutral. gRPC family: the status code, the ErrorInfo reason and
+ * metadata, the RetryInfo delay. REST: the HTTP status (none for an `event: error` inside an SSE
+ * stream), `error.type`, the reason from `error.code` (lower-cased reason), `provider` from
+ * x-llmgw-provider, the delay from retry-after-ms / retry-after.
+ */
 export interface SeenError {
-  error: ConnectErrorType;
+  /** The gRPC status code; undefined over REST. */
+  code?: Code;
+  /** The HTTP status over REST; undefined for the gRPC family and for an in-stream REST error. */
+  http?: number;
+  /** OpenAI's `error.type` and `error.param` (REST only). */
+  type?: string;
+  param?: string | null;
+  message: string;
   reason: string;
   metadata: Record<string, string>;
   retrySeconds?: number;
@@ -140,12 +154,75 @@ export interface SeenError {
 
 /** Decodes what a client saw; fails the test when it was not an error at all. */
 export function seen(e: unknown): SeenError {
+  if (e instanceof APIError) return seenRest(e);
   const error = ConnectError.from(e);
   const info = error.findDetails(ErrorInfoSchema)[0];
   const retry = error.findDetails(RetryInfoSchema)[0]?.retryDelay;
-  const out: SeenError = { error, reason: info?.reason ?? "", metadata: { ...info?.metadata } };
+  const out: SeenError = {
+    code: error.code,
+    message: error.rawMessage,
+    reason: info?.reason ?? "",
+    metadata: { ...info?.metadata },
+  };
   if (retry !== undefined) out.retrySeconds = Number(retry.seconds) + retry.nanos / 1e9;
   return out;
+}
+
+function seenRest(e: APIError): SeenError {
+  const body = (e.error ?? {}) as { message?: unknown; type?: unknown; code?: unknown; param?: unknown };
+  const h = e.headers;
+  const out: SeenError = {
+    message: typeof body.message === "string" ? body.message : e.message,
+    reason: typeof body.code === "string" ? body.code.toUpperCase() : "",
+    metadata: {},
+  };
+  if (e.status !== undefined) out.http = e.status;
+  if (typeof body.type === "string") out.type = body.type;
+  if (typeof body.param === "string" || body.param === null) out.param = body.param;
+  const provider = h?.get("x-llmgw-provider");
+  if (provider) out.metadata["provider"] = provider;
+  const ms = h?.get("retry-after-ms");
+  const s = h?.get("retry-after");
+  if (ms) out.retrySeconds = Number(ms) / 1000;
+  else if (s) out.retrySeconds = Number(s);
+  return out;
+}
+
+/** The README's REST table ("OpenAI-compatible REST door"): HTTP status and error.type per reason. */
+const REST_ERRORS: Record<string, [http: number, type: string]> = {
+  INVALID_REQUEST: [400, "invalid_request_error"],
+  UNSUPPORTED_PARAMETER: [400, "invalid_request_error"],
+  UPSTREAM_BAD_REQUEST: [400, "invalid_request_error"],
+  MODEL_NOT_FOUND: [404, "not_found_error"],
+  UPSTREAM_MODEL_NOT_FOUND: [404, "not_found_error"],
+  UPSTREAM_RATE_LIMITED: [429, "rate_limit_error"],
+  UPSTREAM_AUTH_FAILED: [502, "upstream_error"],
+  UPSTREAM_UNAVAILABLE: [502, "upstream_error"],
+  UPSTREAM_STREAM_INTERRUPTED: [502, "upstream_error"],
+  CANCELLED: [499, "cancelled"],
+};
+
+/**
+ * The one error assertion: gRPC family -> `code`; REST -> the README's HTTP status and type for
+ * `reason` (no status for an error after the stream started: it arrives as `event: error`); both
+ * -> the reason.
+ */
+export function expectFailed(
+  protocol: Protocol,
+  e: SeenError,
+  code: Code,
+  reason: string,
+  opts: { inStream?: boolean } = {},
+): void {
+  if (protocol === REST) {
+    const row = REST_ERRORS[reason];
+    if (row === undefined) throw new Error(`no REST row for ${reason} in the test's table`);
+    expect(e.http, `HTTP status for ${reason}`).toBe(opts.inStream ? undefined : row[0]);
+    expect(e.type).toBe(row[1]);
+  } else {
+    expect(Code[e.code ?? -1]).toBe(Code[code]);
+  }
+  expect(e.reason).toBe(reason);
 }
 
 /** Runs `fn`, which must fail; returns the decoded error. */

@@ -43,7 +43,8 @@ export interface WireChecks {
   stop(body: unknown): void;
   maxTokens(body: unknown): void;
   seed(body: unknown): void;
-  reasoning(body: unknown): void;
+  /** `withText`: the request asked for the reasoning text too (include_reasoning; not over REST). */
+  reasoning(body: unknown, withText: boolean): void;
   embed(body: unknown): void;
 }
 
@@ -204,10 +205,12 @@ const geminiWire: WireChecks = {
   stop: (b) => has(b, { generationConfig: { stopSequences: STOP } }),
   maxTokens: (b) => has(b, { generationConfig: { maxOutputTokens: MAX_TOKENS } }),
   seed: (b) => has(b, { generationConfig: { seed: SEED } }),
-  reasoning: (b) =>
-    has(b, {
-      generationConfig: { thinkingConfig: { thinkingBudget: MEDIUM_BUDGET, includeThoughts: true } },
-    }),
+  reasoning: (b, withText) => {
+    has(b, { generationConfig: { thinkingConfig: { thinkingBudget: MEDIUM_BUDGET } } });
+    const thinking = (b as { generationConfig: { thinkingConfig: { includeThoughts?: unknown } } })
+      .generationConfig.thinkingConfig;
+    expect(thinking.includeThoughts).toBe(withText ? true : undefined);
+  },
   embed: (b) =>
     has(b, {
       requests: EMBED_INPUTS.map((text) => ({

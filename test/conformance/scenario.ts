@@ -13,8 +13,9 @@ import {
 } from "../../gen/llmgateway/v1/llm_pb.js";
 import type { Feature } from "../../src/providers/capabilities.js";
 import type { TestGateway } from "../helpers/gateway.js";
-import type { Collected, LLMClient, Protocol, Recorded, Upstream } from "./harness.js";
+import type { Collected, Protocol, Recorded, Upstream } from "./harness.js";
 import type { Profile } from "./profiles.js";
+import type { ScenarioClient } from "./rest-client.js";
 
 export type ChatInit = MessageInitShape<typeof ChatRequestSchema>;
 /** The plain-object form of a ChatRequest init. */
@@ -24,7 +25,7 @@ export type ChatFields = Exclude<ChatInit, ChatRequest>;
 export interface Ctx {
   p: Profile;
   protocol: Protocol;
-  client: LLMClient;
+  client: ScenarioClient;
   gw: TestGateway;
   /** This test's x-request-id (its log line is found by it). */
   rid: string;
@@ -66,7 +67,7 @@ export function scenario<R>(s: {
 export function makeCtx(
   p: Profile,
   protocol: Protocol,
-  client: LLMClient,
+  client: ScenarioClient,
   gw: TestGateway,
   rid: string,
 ): Ctx {
@@ -124,6 +125,8 @@ export function wellFormed(ctx: Ctx, c: Collected): void {
   expect(kinds.at(-1)).toBe("end");
   const start = c.events[0]?.event;
   if (start?.case === "start") expect(start.value.provider).toBe(ctx.p.id);
+  const end = c.events.at(-1)?.event;
+  if (end?.case === "end") expect(end.value.usage?.totalTokens ?? 0, "usage on the end").toBeGreaterThan(0);
   for (const ev of c.events) {
     if (ev.event.case !== "delta") continue;
     const d = ev.event.value;

@@ -155,6 +155,8 @@ describe("streams", () => {
     expect(a.status).toBe(502);
     expect(a.headers["content-type"]).toBe("application/json");
     expect(errorOf(a).code).toBe("upstream_unavailable");
+    expect(a.headers["x-llmgw-upstream-status"]).toBe("503");
+    expect(a.headers["x-llmgw-provider"]).toBe("openai");
   });
 
   it("a client cancel mid-stream aborts the upstream request", async () => {

@@ -100,6 +100,9 @@ export function renderError(e: GatewayError, requestId: string, attempts: number
   };
   const provider = e.details.metadata?.["provider"];
   if (provider) headers["x-llmgw-provider"] = provider;
+  // What ErrorInfo metadata carries on the other protocols, as headers here (OpenAI's body has no slot).
+  const upstream = e.details.metadata?.["upstream_status"];
+  if (upstream) headers["x-llmgw-upstream-status"] = upstream;
   const wait = e.details.retryAfterMs;
   if (wait !== undefined && wait >= 0) {
     headers["retry-after"] = String(Math.ceil(wait / 1000));
