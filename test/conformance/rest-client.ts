@@ -39,6 +39,7 @@ export type ScenarioClient = Pick<Client<typeof LLMService>, "chat" | "chatStrea
 type ChatBody = ChatCompletionCreateParamsBase & {
   fallback_models?: string[];
   cache?: { enabled?: boolean; no_store?: boolean; ttl_s?: number };
+  include_reasoning?: boolean;
 };
 
 const ROLES: Record<Role, "system" | "user" | "assistant" | "tool" | undefined> = {
@@ -175,11 +176,12 @@ export function chatBody(init: MessageInitShape<typeof ChatRequestSchema>): Chat
     }
   }
   if (r.reasoning !== undefined) {
-    // `include_reasoning` has no chat-completions equivalent (and no field to return the text in):
-    // only the effort crosses the REST door.
+    // The effort is OpenAI's `reasoning_effort`; the reasoning text is asked for with the gateway's
+    // `include_reasoning` extension and comes back as `reasoning_content`. No token budget crosses.
     if (r.reasoning.budgetTokens !== undefined) inexpressible("reasoning.budget_tokens");
     const effort = EFFORTS[r.reasoning.effort];
     if (effort !== undefined) body.reasoning_effort = effort;
+    if (r.reasoning.includeReasoning) body.include_reasoning = true;
   }
   if (r.cache !== undefined) {
     body.cache = { no_store: r.cache.noStore };
@@ -243,6 +245,7 @@ export function restClient(baseUrl: string): ScenarioClient {
           ),
         },
         finishReason: finishOf(choice?.finish_reason),
+        reasoning: (m as { reasoning_content?: string } | undefined)?.reasoning_content ?? "",
         usage: usageOf(data.usage),
         gateway: gatewayOf(response.headers),
       });
@@ -296,9 +299,10 @@ export function restClient(baseUrl: string): ScenarioClient {
           }));
           // An empty content chunk that is not the finish chunk is forwarded as an empty delta, so
           // the scenarios' "no empty deltas" check sees it.
-          if (d.content || calls.length > 0 || choice.finish_reason == null) {
+          const reasoning = (d as { reasoning_content?: string }).reasoning_content ?? "";
+          if (d.content || reasoning || calls.length > 0 || choice.finish_reason == null) {
             yield create(ChatStreamResponseSchema, {
-              event: { case: "delta", value: { text: d.content ?? "", toolCalls: calls } },
+              event: { case: "delta", value: { text: d.content ?? "", reasoning, toolCalls: calls } },
             });
           }
         }

@@ -310,11 +310,10 @@ export const SCENARIOS: Scenario[] = [
     check: (ctx, r) => {
       answered(ctx, r);
       expect(textOf(r)).toBe("echo: hello world");
-      // The REST door has no way to ask for reasoning text (include_reasoning) nor a field to
-      // return it in (chat.completion has no reasoning_content): only the effort crosses it.
-      if (ctx.p.reasoningText && ctx.protocol !== REST) expect(r.reasoning).not.toBe("");
+      // Over REST the text is asked for with `include_reasoning` and returned as `reasoning_content`.
+      if (ctx.p.reasoningText) expect(r.reasoning).not.toBe("");
       const w = ctx.p.wire;
-      sentOnce(ctx, "chat", w && ((body) => w.reasoning(body, ctx.protocol !== REST)));
+      sentOnce(ctx, "chat", w && ((body) => w.reasoning(body, true)));
     },
   }),
   scenario({

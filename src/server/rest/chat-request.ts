@@ -240,7 +240,15 @@ export function toChatRequest(body: Obj, policy: ParamPolicy): ParsedChat {
         init.responseFormat = responseFormat(v, policy);
         break;
       case "reasoning_effort":
-        init.reasoning = { effort: EFFORTS[oneOf(v, key, EFFORT_NAMES)] as ReasoningOptions_Effort };
+        init.reasoning = {
+          ...init.reasoning,
+          effort: EFFORTS[oneOf(v, key, EFFORT_NAMES)] as ReasoningOptions_Effort,
+        };
+        break;
+      case "include_reasoning":
+        // Gateway extension (OpenRouter's name): return the reasoning text as `reasoning_content`.
+        if (typeof v !== "boolean") throw invalid(key, "must be a boolean");
+        init.reasoning = { ...init.reasoning, includeReasoning: v };
         break;
       case "metadata":
         init.metadata = metadata(v);

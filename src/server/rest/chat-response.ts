@@ -73,6 +73,7 @@ export function chatCompletionJson(res: ChatResponse, created: number, rid: stri
     content: hasText || calls.length === 0 ? text : null,
     refusal: null,
   };
+  if (res.reasoning !== "") message["reasoning_content"] = res.reasoning;
   if (calls.length > 0) {
     message["tool_calls"] = calls.map((c) => ({
       id: c.id,
@@ -115,7 +116,9 @@ export class ChunkFrames {
 
   /** Frames for one delta: its text, and its tool-call fragments (id, type and name on a call's first). */
   delta(d: Delta): string {
-    let out = d.text === "" ? "" : this.frame(`{"content":${JSON.stringify(d.text)}}`, null);
+    let out =
+      d.reasoning === "" ? "" : this.frame(`{"reasoning_content":${JSON.stringify(d.reasoning)}}`, null);
+    if (d.text !== "") out += this.frame(`{"content":${JSON.stringify(d.text)}}`, null);
     if (d.toolCalls.length === 0) return out;
     const calls = d.toolCalls.map((t) => {
       if (!this.started.has(t.index) && (t.id !== "" || t.name !== "")) {
