@@ -156,7 +156,7 @@ export class AttemptRunner {
         return SKIPPED;
       }
       const probe = admission === "probe";
-      if (n === 1) st.budget.first();
+      if (n === 1) st.budget.first(st.lastUsed);
       const a = new AttemptScope(scope, d.provider.name);
       a.arm(attemptMs, "no answer within the attempt timeout");
       const ta = performance.now();

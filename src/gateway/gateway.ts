@@ -1,5 +1,5 @@
-// The pipeline every protocol calls: admit -> validate -> route -> call (attempts, fallbacks,
-// deadlines) -> account (usage, one log line). Transports parse and render; everything else is here.
+// The pipeline every protocol calls: admit -> validate -> route -> call (attempts.ts: retries,
+// fallbacks, breakers, hedging, deadlines) -> account (usage, one log line). Transports parse and render.
 import { create } from "@bufbuild/protobuf";
 import {
   type ChatRequest,
@@ -8,7 +8,6 @@ import {
   ChatStreamResponseSchema,
   type EmbedRequest,
   type EmbedResponse,
-  type StreamStart,
   type Usage,
   UsageSchema,
 } from "../../gen/llmgateway/v1/llm_pb.js";
@@ -16,7 +15,7 @@ import type { Catalog, CatalogEntry } from "../catalog/index.js";
 import type { GatewayConfig } from "../config/index.js";
 import type { Provider } from "../providers/types.js";
 import { DeploymentRegistry, type DeploymentSnapshot } from "../resilience/index.js";
-import { capabilityNeeds, type Deployment, Router } from "../routing/index.js";
+import { type Deployment, Router } from "../routing/index.js";
 import type { Logger } from "../telemetry/logger.js";
 import { AttemptRunner, toGatewayError } from "./attempts.js";
 import { Call } from "./call.js";
@@ -24,24 +23,8 @@ import type { CallContext } from "./context.js";
 import { checkContextWindow } from "./context-window.js";
 import { GatewayError, UpstreamError } from "./errors.js";
 import { type AttemptScope, CallScope } from "./scope.js";
+import { closeStream, HANDLER_GONE, nextOrAbort, openStream, type StreamHead } from "./stream.js";
 import { validateChat, validateEmbed } from "./validate.js";
-
-/** The first content of a stream, read before the commit point, with the iterator to go on reading. */
-interface StreamHead {
-  start: StreamStart | undefined;
-  event: ChatStreamResponse;
-  deployment: Deployment;
-  iter: AsyncIterator<ChatStreamResponse>;
-}
-
-const ignore = () => {};
-/** A stream generator closed by its consumer before an error or `end`: neutral for the breaker. */
-const HANDLER_GONE = new GatewayError("CANCELLED", "CANCELLED", "the client stopped reading");
-
-/** Closes an upstream stream we no longer read (a failed attempt, a hedge's late loser). */
-function closeStream(it: AsyncIterator<ChatStreamResponse>): void {
-  void it.return?.()?.catch(ignore);
-}
 
 /** The gateway's public operations; one instance per process (and per config). */
 export class Gateway {
@@ -162,14 +145,14 @@ export class Gateway {
     validate: () => void,
     send: (d: Deployment, a: AttemptScope) => Promise<R>,
     preflight?: (first: Deployment) => Promise<void> | undefined,
-    needs?: () => ReturnType<typeof capabilityNeeds>,
+    req?: ChatRequest,
   ): Promise<R> {
     const call = new Call(ctx, model);
     let error: GatewayError | undefined;
     this.admit(false);
     try {
       validate();
-      const plan = this.router.plan(model, fallbacks, needs);
+      const plan = this.router.plan(model, fallbacks, req);
       const first = plan.deployments[0];
       const pending = first && preflight?.(first);
       if (pending) await pending;
@@ -204,7 +187,7 @@ export class Gateway {
       () => validateChat(req),
       (d, a) => d.provider.chat(req, { signal: a.signal, model: d.model, requestId: ctx.requestId }),
       (d) => checkContextWindow(this.entryFor(d), req),
-      () => capabilityNeeds(req),
+      req,
     );
   }
 
@@ -234,7 +217,7 @@ export class Gateway {
     let it: AsyncIterator<ChatStreamResponse> | undefined;
     try {
       validateChat(req);
-      const plan = this.router.plan(req.model, req.fallbackModels, () => capabilityNeeds(req));
+      const plan = this.router.plan(req.model, req.fallbackModels, req);
       const head = plan.deployments[0];
       const pending = head && checkContextWindow(this.entryFor(head), req);
       if (pending) await pending;
@@ -246,7 +229,7 @@ export class Gateway {
         scope,
         plan,
         t.firstTokenMs,
-        (d, a) => this.openStream(req, ctx, d, a),
+        (d, a) => openStream(req, ctx, d, a),
         (a) => {
           attempt = a;
         },
@@ -287,7 +270,7 @@ export class Gateway {
         live.refresh();
         let r: IteratorResult<ChatStreamResponse>;
         try {
-          r = await this.nextOrAbort(stream, live.signal);
+          r = await nextOrAbort(stream, live.signal);
         } catch (e: unknown) {
           const why = live.explain(e);
           broke = why;
@@ -329,58 +312,5 @@ export class Gateway {
       this.release(true);
       this.finish(call, error);
     }
-  }
-
-  /** One pre-commit stream attempt: open it and read up to the first content (or fail, closing it). */
-  private async openStream(
-    req: ChatRequest,
-    ctx: CallContext,
-    d: Deployment,
-    a: AttemptScope,
-  ): Promise<StreamHead> {
-    const iter = d.provider
-      .chatStream(req, { signal: a.signal, model: d.model, requestId: ctx.requestId })
-      [Symbol.asyncIterator]();
-    try {
-      let start: StreamStart | undefined;
-      for (;;) {
-        const r = await this.nextOrAbort(iter, a.signal);
-        if (r.done) {
-          throw new UpstreamError(
-            "stream_interrupted",
-            "the stream ended before any content",
-            d.provider.name,
-          );
-        }
-        const ev = r.value.event;
-        if (ev.case === "start") start = ev.value;
-        else return { start, event: r.value, deployment: d, iter };
-      }
-    } catch (e: unknown) {
-      closeStream(iter);
-      throw e;
-    }
-  }
-
-  /** Awaits the next event, but gives up as soon as the signal aborts (a stalled upstream). */
-  private nextOrAbort(
-    it: AsyncIterator<ChatStreamResponse>,
-    signal: AbortSignal,
-  ): Promise<IteratorResult<ChatStreamResponse>> {
-    if (signal.aborted) return Promise.reject(signal.reason);
-    return new Promise((resolve, reject) => {
-      const onAbort = () => reject(signal.reason);
-      signal.addEventListener("abort", onAbort, { once: true });
-      it.next().then(
-        (r) => {
-          signal.removeEventListener("abort", onAbort);
-          resolve(r);
-        },
-        (e: unknown) => {
-          signal.removeEventListener("abort", onAbort);
-          reject(e);
-        },
-      );
-    });
   }
 }

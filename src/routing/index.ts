@@ -1,11 +1,13 @@
 // Routing: turns a requested model name into an ordered plan of deployments (provider + upstream
 // model): a config alias's deployments (load balanced by its strategy), then the request's
 // fallback_models, the alias's configured fallbacks, and — opt-in — catalog equivalents.
+import type { ChatRequest } from "../../gen/llmgateway/v1/llm_pb.js";
 import type { CapabilityName, Catalog } from "../catalog/index.js";
 import type { GatewayConfig, ModelPolicy } from "../config/index.js";
 import { GatewayError } from "../gateway/errors.js";
 import type { Provider } from "../providers/types.js";
 import { balance, type LiveStats } from "./balance.js";
+import { capabilityNeeds } from "./needs.js";
 
 export { balance, type LiveStats, type Strategy } from "./balance.js";
 export { capabilityNeeds } from "./needs.js";
@@ -89,10 +91,10 @@ export class Router {
   }
 
   /**
-   * The ordered plan for a call; NOT_FOUND names what is available when a name is unknown. `needs`
-   * (the request's capability needs) is read only when the model opts into catalog equivalents.
+   * The ordered plan for a call; NOT_FOUND names what is available when a name is unknown. `req`
+   * (for its capability needs) is read only when the model opts into catalog equivalents.
    */
-  plan(model: string, fallbacks: readonly string[] = [], needs?: () => CapabilityName[]): Plan {
+  plan(model: string, fallbacks: readonly string[] = [], req?: ChatRequest): Plan {
     const deployments: Deployment[] = [];
     const alias = this.config.models.get(model);
     const configured: string[] | undefined = alias?.fallbacks.length ? [] : undefined;
@@ -103,7 +105,8 @@ export class Router {
     if (configured) {
       for (const f of configured) this.expand(f, `models.${model}.fallbacks`, deployments);
     }
-    if (policy.equivalents && this.catalog) this.addEquivalents(deployments, primary, needs?.() ?? []);
+    if (policy.equivalents && this.catalog)
+      this.addEquivalents(deployments, primary, req ? capabilityNeeds(req) : []);
     const plan: Plan = { deployments, policy, hedgeAfterMs: alias?.hedgeAfterMs };
     if (deployments.length > 1) plan.deployments = dedupe(deployments);
     return plan;

@@ -86,6 +86,7 @@ export async function startApp(config: GatewayConfig, log: Logger): Promise<App>
       shutdownController.abort();
       server.http1.closeIdleConnections();
       server.destroyAll();
+      gateway.close();
       await Promise.all([...providers.values()].map((p) => p.close()));
       await closeHttpPools();
       log.info("stopped");

@@ -117,7 +117,7 @@ describe("timeouts and deadlines", () => {
     const b = await tight.chat(chatReq(o("delay=250+t=iso-b")));
     expect(b.provider).toBe("openai");
     const errA = await a;
-    expect(errA.code).not.toBe(Code.OK);
+    expect([Code.Unavailable, Code.DeadlineExceeded]).toContain(errA.code);
     const recB = rig.requests("iso-b");
     expect(recB).toHaveLength(1);
     expect(recB[0]?.finished).toBe(true);

@@ -1,0 +1,74 @@
+// Reading an upstream stream before and after the commit point: open it and read up to the first
+// content (one pre-commit attempt), await the next event but give up when the attempt aborts, close it.
+import type { ChatRequest, ChatStreamResponse, StreamStart } from "../../gen/llmgateway/v1/llm_pb.js";
+import type { Deployment } from "../routing/index.js";
+import type { CallContext } from "./context.js";
+import { GatewayError, UpstreamError } from "./errors.js";
+import type { AttemptScope } from "./scope.js";
+
+/** The first content of a stream, read before the commit point, with the iterator to go on reading. */
+export interface StreamHead {
+  start: StreamStart | undefined;
+  event: ChatStreamResponse;
+  deployment: Deployment;
+  iter: AsyncIterator<ChatStreamResponse>;
+}
+
+const ignore = () => {};
+
+/** A stream generator closed by its consumer before an error or `end`: neutral for the breaker. */
+export const HANDLER_GONE = new GatewayError("CANCELLED", "CANCELLED", "the client stopped reading");
+
+/** Closes an upstream stream we no longer read (a failed attempt, a hedge's late loser). */
+export function closeStream(it: AsyncIterator<ChatStreamResponse>): void {
+  void it.return?.()?.catch(ignore);
+}
+
+/** One pre-commit stream attempt: open it and read up to the first content (or fail, closing it). */
+export async function openStream(
+  req: ChatRequest,
+  ctx: CallContext,
+  d: Deployment,
+  a: AttemptScope,
+): Promise<StreamHead> {
+  const iter = d.provider
+    .chatStream(req, { signal: a.signal, model: d.model, requestId: ctx.requestId })
+    [Symbol.asyncIterator]();
+  try {
+    let start: StreamStart | undefined;
+    for (;;) {
+      const r = await nextOrAbort(iter, a.signal);
+      if (r.done) {
+        throw new UpstreamError("stream_interrupted", "the stream ended before any content", d.provider.name);
+      }
+      const ev = r.value.event;
+      if (ev.case === "start") start = ev.value;
+      else return { start, event: r.value, deployment: d, iter };
+    }
+  } catch (e: unknown) {
+    closeStream(iter);
+    throw e;
+  }
+}
+
+/** Awaits the next event, but gives up as soon as the signal aborts (a stalled upstream). */
+export function nextOrAbort(
+  it: AsyncIterator<ChatStreamResponse>,
+  signal: AbortSignal,
+): Promise<IteratorResult<ChatStreamResponse>> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    it.next().then(
+      (r) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(r);
+      },
+      (e: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(e);
+      },
+    );
+  });
+}
