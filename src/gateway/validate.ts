@@ -108,6 +108,9 @@ export function validateChat(req: ChatRequest): void {
     if (!req.fallbackModels[i])
       out.push({ field: `fallback_models[${i}]`, description: "must not be empty" });
   }
+  if (req.hedgeAfterMs !== undefined && req.hedgeAfterMs < 0) {
+    out.push({ field: "hedge_after_ms", description: "must be >= 0" });
+  }
   const ttl = req.cache?.ttlS;
   if (ttl !== undefined && ttl <= 0) out.push({ field: "cache.ttl_s", description: "must be > 0" });
   if (out.length) fail(out);

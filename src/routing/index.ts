@@ -107,7 +107,7 @@ export class Router {
     }
     if (policy.equivalents && this.catalog)
       this.addEquivalents(deployments, primary, req ? capabilityNeeds(req) : []);
-    const plan: Plan = { deployments, policy, hedgeAfterMs: alias?.hedgeAfterMs };
+    const plan: Plan = { deployments, policy, hedgeAfterMs: req?.hedgeAfterMs ?? alias?.hedgeAfterMs };
     if (deployments.length > 1) plan.deployments = dedupe(deployments);
     return plan;
   }

@@ -33,6 +33,10 @@ models:
       - { target: "openai/gpt-4o+delay=1500+t=hs-slow", weight: 1000000 }
       - { target: "openai/gpt-4o+t=hs-fast", weight: 1 }
     hedge_after_ms: 100
+  unhedged:
+    deployments:
+      - { target: "openai/gpt-4o+delay=1500+t=q-slow", weight: 1000000 }
+      - { target: "openai/gpt-4o+t=q-fast", weight: 1 }
   quick:
     deployments:
       - { target: "openai/gpt-4o+delay=150+t=ll-slow" }
@@ -74,6 +78,18 @@ describe("hedging", () => {
       "openai/gpt-4o+delay=100+t=r-fast",
     );
     expect(await rig.fake.waitForAbort(rig.indexOf("r-slow"), 1000)).toBe(true);
+  });
+
+  it("hedge_after_ms on the request hedges a model that configures none", async () => {
+    const t0 = performance.now();
+    const res = await client.chat({ ...chatReq("unhedged"), hedgeAfterMs: 100 });
+    const ms = performance.now() - t0;
+    expect(ms).toBeGreaterThanOrEqual(90);
+    expect(ms).toBeLessThan(1200);
+    expect(res.gateway?.attemptTrail.find((a) => a.outcome === "ok")?.deployment).toBe(
+      "openai/gpt-4o+t=q-fast",
+    );
+    expect(await rig.fake.waitForAbort(rig.indexOf("q-slow"), 1000)).toBe(true);
   });
 
   it("a hedged stream starts on the faster deployment; the slower upstream is aborted", async () => {

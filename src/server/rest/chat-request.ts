@@ -256,6 +256,9 @@ export function toChatRequest(body: Obj, policy: ParamPolicy): ParsedChat {
       case "fallback_models":
         init.fallbackModels = strings(v, "fallback_models");
         break;
+      case "hedge_after_ms":
+        init.hedgeAfterMs = int(v, key);
+        break;
       case "cache":
         init.cache = cacheControl(v);
         break;
