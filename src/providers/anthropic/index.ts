@@ -8,17 +8,9 @@ import type {
   EmbedResponse,
   ModelInfo,
 } from "../../../gen/llmgateway/v1/llm_pb.js";
-import { GatewayError, UpstreamError } from "../../gateway/errors.js";
-import {
-  discard,
-  type HttpResponse,
-  header,
-  networkError,
-  parseSSE,
-  readText,
-  request,
-  retainOrigin,
-} from "../http.js";
+import { GatewayError } from "../../gateway/errors.js";
+import { endpoint, streamFailure } from "../endpoint.js";
+import { discard, parseSSE, retainOrigin } from "../http.js";
 import type { CallOptions, Provider } from "../types.js";
 import { fromAnthropicHttpError } from "./errors.js";
 import { type AnthropicTranslateOptions, promptChars, toAnthropicRequest } from "./request.js";
@@ -48,8 +40,6 @@ export const ANTHROPIC_VERSION = "2023-06-01";
 /** The public endpoint. */
 export const ANTHROPIC_BASE_URL = "https://api.anthropic.com";
 
-/** Error bodies are small; reading more than this of one is pointless. */
-const MAX_ERROR_BODY = 1024 * 1024;
 /** Bounds the model-list walk so a looping cursor cannot hold a call forever. */
 const MAX_MODEL_PAGES = 20;
 
@@ -73,43 +63,7 @@ export function createAnthropicProvider(opts: AnthropicProviderOptions): Provide
   };
   const streamHeaders: Record<string, string> = { ...jsonHeaders, accept: "text/event-stream" };
   const release = retainOrigin(base);
-
-  async function fail(res: HttpResponse, signal: AbortSignal, model?: string): Promise<never> {
-    // An unreadable error body still leaves the status to classify by.
-    const body = await readText(res.body, name, signal, MAX_ERROR_BODY).catch(() => {
-      if (signal.aborted) throw signal.reason;
-      return "";
-    });
-    throw fromAnthropicHttpError({
-      status: res.status,
-      body,
-      headers: res.headers,
-      provider: name,
-      ...(model === undefined ? {} : { model }),
-    });
-  }
-
-  async function call(url: string, body: string | undefined, signal: AbortSignal, model?: string) {
-    const res = await request({
-      url,
-      method: body === undefined ? "GET" : "POST",
-      headers: jsonHeaders,
-      ...(body === undefined ? {} : { body }),
-      signal,
-      provider: name,
-    });
-    if (res.status >= 300) await fail(res, signal, model);
-    const text = await readText(res.body, name, signal);
-    try {
-      return JSON.parse(text) as unknown;
-    } catch (e: unknown) {
-      throw new UpstreamError("protocol", "upstream answered with invalid JSON", name, {
-        status: res.status,
-        ...(model === undefined ? {} : { model }),
-        cause: e,
-      });
-    }
-  }
+  const ep = endpoint(name, jsonHeaders, fromAnthropicHttpError);
 
   function context(req: ChatRequest, model: string) {
     return {
@@ -122,39 +76,24 @@ export function createAnthropicProvider(opts: AnthropicProviderOptions): Provide
 
   async function chat(req: ChatRequest, o: CallOptions): Promise<ChatResponse> {
     const body = JSON.stringify(toAnthropicRequest(req, o.model, false, translate));
-    const json = await call(urls.messages, body, o.signal, o.model);
+    const json = await ep.json(urls.messages, { body, signal: o.signal, model: o.model });
     return fromAnthropicResponse(json, context(req, o.model));
   }
 
   async function* chatStream(req: ChatRequest, o: CallOptions): AsyncGenerator<ChatStreamResponse> {
     const body = JSON.stringify(toAnthropicRequest(req, o.model, true, translate));
     const { signal, model } = o;
-    const res = await request({
-      url: urls.messages,
-      method: "POST",
-      headers: streamHeaders,
+    const res = await ep.send(urls.messages, {
       body,
       signal,
-      provider: name,
+      model,
+      headers: streamHeaders,
+      eventStream: true,
     });
-    if (res.status >= 300) await fail(res, signal, model);
-    if (header(res.headers, "content-type")?.startsWith("application/json")) {
-      discard(res.body);
-      throw new UpstreamError("protocol", "expected an event stream, got JSON", name, {
-        status: res.status,
-        model,
-      });
-    }
     try {
       yield* translateAnthropicStream(parseSSE(res.body, { provider: name }), context(req, model));
     } catch (e: unknown) {
-      if (signal.aborted) throw signal.reason;
-      if (e instanceof UpstreamError || e instanceof GatewayError) throw e;
-      const mapped = networkError(e, name, signal);
-      if (mapped instanceof UpstreamError && mapped.kind === "network") {
-        throw new UpstreamError("stream_interrupted", mapped.message, name, { model, cause: e });
-      }
-      throw mapped;
+      throw streamFailure(e, signal, name, model);
     } finally {
       discard(res.body);
     }
@@ -174,7 +113,7 @@ export function createAnthropicProvider(opts: AnthropicProviderOptions): Provide
     let after: string | undefined;
     for (let page = 0; page < MAX_MODEL_PAGES; page++) {
       const query = after === undefined ? "?limit=1000" : `?limit=1000&after_id=${encodeURIComponent(after)}`;
-      const { models, next } = fromAnthropicModels(await call(urls.models + query, undefined, signal), name);
+      const { models, next } = fromAnthropicModels(await ep.json(urls.models + query, { signal }), name);
       out.push(...models);
       if (next === undefined || next === after) break;
       after = next;

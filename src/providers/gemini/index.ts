@@ -8,17 +8,8 @@ import type {
   EmbedResponse,
   ModelInfo,
 } from "../../../gen/llmgateway/v1/llm_pb.js";
-import { GatewayError, UpstreamError } from "../../gateway/errors.js";
-import {
-  discard,
-  type HttpResponse,
-  header,
-  networkError,
-  parseSSE,
-  readText,
-  request,
-  retainOrigin,
-} from "../http.js";
+import { endpoint, streamFailure } from "../endpoint.js";
+import { discard, parseSSE, retainOrigin } from "../http.js";
 import type { CallOptions, Provider } from "../types.js";
 import { fromGeminiHttpError } from "./errors.js";
 import {
@@ -47,8 +38,6 @@ export interface GeminiProviderOptions {
 /** Where Google serves the Gemini API. */
 export const GEMINI_DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com";
 
-/** Error bodies are small; reading more than this of one is pointless. */
-const MAX_ERROR_BODY = 1024 * 1024;
 /** listModels follows nextPageToken at most this many times (Google pages hold up to 1000). */
 const MAX_MODEL_PAGES = 5;
 
@@ -75,59 +64,10 @@ export function createGeminiProvider(opts: GeminiProviderOptions): Provider {
   };
   const streamHeaders: Record<string, string> = { ...baseHeaders, accept: "text/event-stream" };
   const release = retainOrigin(root);
+  const ep = endpoint(name, baseHeaders, (e) => fromGeminiHttpError({ ...e, apiKey: opts.apiKey }));
 
   const modelUrl = (model: string, method: string): string =>
     `${root}/${qualifiedModel(model).split("/").map(encodeURIComponent).join("/")}:${method}`;
-
-  function headers(template: Record<string, string>, requestId: string): Record<string, string> {
-    const h = { ...template };
-    if (requestId !== "") h["x-request-id"] = requestId;
-    return h;
-  }
-
-  async function fail(res: HttpResponse, signal: AbortSignal, model?: string): Promise<never> {
-    // An unreadable error body still leaves the status to classify by.
-    const body = await readText(res.body, name, signal, MAX_ERROR_BODY).catch(() => {
-      if (signal.aborted) throw signal.reason;
-      return "";
-    });
-    throw fromGeminiHttpError({
-      status: res.status,
-      body,
-      headers: res.headers,
-      provider: name,
-      apiKey: opts.apiKey,
-      ...(model === undefined ? {} : { model }),
-    });
-  }
-
-  async function call(
-    url: string,
-    body: string | undefined,
-    signal: AbortSignal,
-    requestId: string,
-    model?: string,
-  ) {
-    const res = await request({
-      url,
-      method: body === undefined ? "GET" : "POST",
-      headers: headers(baseHeaders, requestId),
-      ...(body === undefined ? {} : { body }),
-      signal,
-      provider: name,
-    });
-    if (res.status >= 300) await fail(res, signal, model);
-    const text = await readText(res.body, name, signal);
-    try {
-      return JSON.parse(text) as unknown;
-    } catch (e: unknown) {
-      throw new UpstreamError("protocol", "upstream answered with invalid JSON", name, {
-        status: res.status,
-        ...(model === undefined ? {} : { model }),
-        cause: e,
-      });
-    }
-  }
 
   function context(req: ChatRequest, model: string) {
     return {
@@ -140,39 +80,30 @@ export function createGeminiProvider(opts: GeminiProviderOptions): Provider {
 
   async function chat(req: ChatRequest, o: CallOptions): Promise<ChatResponse> {
     const body = JSON.stringify(toGeminiRequest(req, translate));
-    const json = await call(modelUrl(o.model, "generateContent"), body, o.signal, o.requestId, o.model);
+    const json = await ep.json(modelUrl(o.model, "generateContent"), {
+      body,
+      signal: o.signal,
+      requestId: o.requestId,
+      model: o.model,
+    });
     return fromGeminiResponse(json, context(req, o.model));
   }
 
   async function* chatStream(req: ChatRequest, o: CallOptions): AsyncGenerator<ChatStreamResponse> {
     const body = JSON.stringify(toGeminiRequest(req, translate));
     const { signal, model } = o;
-    const res = await request({
-      url: `${modelUrl(model, "streamGenerateContent")}?alt=sse`,
-      method: "POST",
-      headers: headers(streamHeaders, o.requestId),
+    const res = await ep.send(`${modelUrl(model, "streamGenerateContent")}?alt=sse`, {
       body,
       signal,
-      provider: name,
+      requestId: o.requestId,
+      model,
+      headers: streamHeaders,
+      eventStream: true,
     });
-    if (res.status >= 300) await fail(res, signal, model);
-    if (header(res.headers, "content-type")?.startsWith("application/json")) {
-      discard(res.body);
-      throw new UpstreamError("protocol", "expected an event stream, got JSON", name, {
-        status: res.status,
-        model,
-      });
-    }
     try {
       yield* translateGeminiStream(parseSSE(res.body, { provider: name }), context(req, model));
     } catch (e: unknown) {
-      if (signal.aborted) throw signal.reason;
-      if (e instanceof UpstreamError || e instanceof GatewayError) throw e;
-      const mapped = networkError(e, name, signal);
-      if (mapped instanceof UpstreamError && mapped.kind === "network") {
-        throw new UpstreamError("stream_interrupted", mapped.message, name, { model, cause: e });
-      }
-      throw mapped;
+      throw streamFailure(e, signal, name, model);
     } finally {
       discard(res.body);
     }
@@ -181,22 +112,14 @@ export function createGeminiProvider(opts: GeminiProviderOptions): Provider {
   async function embed(req: EmbedRequest, o: CallOptions): Promise<EmbedResponse> {
     const { requests } = toGeminiEmbedRequests(req, o.model, translate);
     const single = requests.length === 1 ? requests[0] : undefined;
+    const call = { signal: o.signal, requestId: o.requestId, model: o.model };
     const json =
       single !== undefined
-        ? await call(
-            modelUrl(o.model, "embedContent"),
-            JSON.stringify(single),
-            o.signal,
-            o.requestId,
-            o.model,
-          )
-        : await call(
-            modelUrl(o.model, "batchEmbedContents"),
-            JSON.stringify({ requests }),
-            o.signal,
-            o.requestId,
-            o.model,
-          );
+        ? await ep.json(modelUrl(o.model, "embedContent"), { ...call, body: JSON.stringify(single) })
+        : await ep.json(modelUrl(o.model, "batchEmbedContents"), {
+            ...call,
+            body: JSON.stringify({ requests }),
+          });
     return fromGeminiEmbeddings(json, { provider: name, model: o.model, inputs: req.inputs });
   }
 
@@ -206,7 +129,7 @@ export function createGeminiProvider(opts: GeminiProviderOptions): Provider {
     for (let page = 0; page < MAX_MODEL_PAGES; page++) {
       const q = token === undefined ? "" : `&pageToken=${encodeURIComponent(token)}`;
       const { models, next } = fromGeminiModels(
-        await call(`${root}/models?pageSize=1000${q}`, undefined, signal, ""),
+        await ep.json(`${root}/models?pageSize=1000${q}`, { signal }),
         name,
       );
       out.push(...models);

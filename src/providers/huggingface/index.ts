@@ -1,8 +1,8 @@
 // The Hugging Face provider: chat, streams and the model list through the OpenAI-compatible
 // router (a createOpenAIProvider inside), embeddings through the feature-extraction pipeline.
 import type { EmbedRequest, EmbedResponse } from "../../../gen/llmgateway/v1/llm_pb.js";
-import { UpstreamError } from "../../gateway/errors.js";
-import { type HttpResponse, readText, request, retainOrigin } from "../http.js";
+import { endpoint } from "../endpoint.js";
+import { retainOrigin } from "../http.js";
 import { compatibleQuirks, createOpenAIProvider } from "../openai/index.js";
 import type { CallOptions, Provider } from "../types.js";
 import {
@@ -34,9 +34,6 @@ export interface HuggingFaceProviderOptions {
   warn?: (msg: string) => void;
 }
 
-/** Error bodies are small; reading more than this of one is pointless. */
-const MAX_ERROR_BODY = 1024 * 1024;
-
 /** Builds the provider; no I/O until the first call. */
 export function createHuggingFaceProvider(opts: HuggingFaceProviderOptions): Provider {
   const name = opts.name;
@@ -60,39 +57,16 @@ export function createHuggingFaceProvider(opts: HuggingFaceProviderOptions): Pro
     accept: "application/json",
   };
   const releaseEmbed = retainOrigin(embedBase);
-
-  async function fail(res: HttpResponse, signal: AbortSignal, model: string): Promise<never> {
-    const body = await readText(res.body, name, signal, MAX_ERROR_BODY).catch(() => {
-      if (signal.aborted) throw signal.reason;
-      return "";
-    });
-    throw fromHFHttpError({ status: res.status, body, headers: res.headers, provider: name, model });
-  }
+  const ep = endpoint(name, baseHeaders, fromHFHttpError);
 
   async function embed(req: EmbedRequest, o: CallOptions): Promise<EmbedResponse> {
     const body = JSON.stringify(toHFFeatureExtractionRequest(req, embedOpts));
-    const headers = { ...baseHeaders };
-    if (o.requestId !== "") headers["x-request-id"] = o.requestId;
-    const res = await request({
-      url: featureExtractionUrl(embedBase, o.model),
-      method: "POST",
-      headers,
+    const json = await ep.json(featureExtractionUrl(embedBase, o.model), {
       body,
       signal: o.signal,
-      provider: name,
+      requestId: o.requestId,
+      model: o.model,
     });
-    if (res.status >= 300) await fail(res, o.signal, o.model);
-    const text = await readText(res.body, name, o.signal);
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch (e: unknown) {
-      throw new UpstreamError("protocol", "upstream answered with invalid JSON", name, {
-        status: res.status,
-        model: o.model,
-        cause: e,
-      });
-    }
     let inputChars = 0;
     for (const s of req.inputs) inputChars += s.length;
     return fromHFFeatureExtraction(json, {

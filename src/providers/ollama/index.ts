@@ -9,16 +9,8 @@ import type {
   EmbedResponse,
   ModelInfo,
 } from "../../../gen/llmgateway/v1/llm_pb.js";
-import { GatewayError, UpstreamError } from "../../gateway/errors.js";
-import {
-  discard,
-  type HttpResponse,
-  networkError,
-  parseNDJSON,
-  readText,
-  request,
-  retainOrigin,
-} from "../http.js";
+import { endpoint, streamFailure } from "../endpoint.js";
+import { discard, parseNDJSON, retainOrigin } from "../http.js";
 import type { CallOptions, Provider } from "../types.js";
 import { fromOllamaHttpError } from "./errors.js";
 import {
@@ -64,9 +56,6 @@ export interface OllamaProviderOptions {
   warn?: (msg: string) => void;
 }
 
-/** Error bodies are small; reading more than this of one is pointless. */
-const MAX_ERROR_BODY = 1024 * 1024;
-
 /** Builds the provider; no I/O until the first call. */
 export function createOllamaProvider(opts: OllamaProviderOptions): Provider {
   const name = opts.name;
@@ -84,54 +73,7 @@ export function createOllamaProvider(opts: OllamaProviderOptions): Provider {
   };
   const streamHeaders: Record<string, string> = { ...baseHeaders, accept: "application/x-ndjson" };
   const release = retainOrigin(base);
-
-  function headers(template: Record<string, string>, requestId: string): Record<string, string> {
-    const h = { ...template };
-    if (requestId !== "") h["x-request-id"] = requestId;
-    return h;
-  }
-
-  async function fail(res: HttpResponse, signal: AbortSignal, model?: string): Promise<never> {
-    const body = await readText(res.body, name, signal, MAX_ERROR_BODY).catch(() => {
-      if (signal.aborted) throw signal.reason;
-      return "";
-    });
-    throw fromOllamaHttpError({
-      status: res.status,
-      body,
-      headers: res.headers,
-      provider: name,
-      ...(model === undefined ? {} : { model }),
-    });
-  }
-
-  async function call(
-    url: string,
-    body: string | undefined,
-    signal: AbortSignal,
-    requestId: string,
-    model?: string,
-  ) {
-    const res = await request({
-      url,
-      method: body === undefined ? "GET" : "POST",
-      headers: headers(baseHeaders, requestId),
-      ...(body === undefined ? {} : { body }),
-      signal,
-      provider: name,
-    });
-    if (res.status >= 300) await fail(res, signal, model);
-    const text = await readText(res.body, name, signal);
-    try {
-      return JSON.parse(text) as unknown;
-    } catch (e: unknown) {
-      throw new UpstreamError("protocol", "upstream answered with invalid JSON", name, {
-        status: res.status,
-        ...(model === undefined ? {} : { model }),
-        cause: e,
-      });
-    }
-  }
+  const ep = endpoint(name, baseHeaders, fromOllamaHttpError);
 
   function context(req: ChatRequest, model: string) {
     return {
@@ -145,32 +87,24 @@ export function createOllamaProvider(opts: OllamaProviderOptions): Provider {
 
   async function chat(req: ChatRequest, o: CallOptions): Promise<ChatResponse> {
     const body = JSON.stringify(toOllamaChatRequest(req, o.model, false, translate));
-    const json = await call(urls.chat, body, o.signal, o.requestId, o.model);
+    const json = await ep.json(urls.chat, { body, signal: o.signal, requestId: o.requestId, model: o.model });
     return fromOllamaChatResponse(json, context(req, o.model));
   }
 
   async function* chatStream(req: ChatRequest, o: CallOptions): AsyncGenerator<ChatStreamResponse> {
     const body = JSON.stringify(toOllamaChatRequest(req, o.model, true, translate));
     const { signal, model } = o;
-    const res = await request({
-      url: urls.chat,
-      method: "POST",
-      headers: headers(streamHeaders, o.requestId),
+    const res = await ep.send(urls.chat, {
       body,
       signal,
-      provider: name,
+      requestId: o.requestId,
+      model,
+      headers: streamHeaders,
     });
-    if (res.status >= 300) await fail(res, signal, model);
     try {
       yield* translateOllamaStream(parseNDJSON(res.body, { provider: name }), context(req, model));
     } catch (e: unknown) {
-      if (signal.aborted) throw signal.reason;
-      if (e instanceof UpstreamError || e instanceof GatewayError) throw e;
-      const mapped = networkError(e, name, signal);
-      if (mapped instanceof UpstreamError && mapped.kind === "network") {
-        throw new UpstreamError("stream_interrupted", mapped.message, name, { model, cause: e });
-      }
-      throw mapped;
+      throw streamFailure(e, signal, name, model);
     } finally {
       discard(res.body);
     }
@@ -178,7 +112,12 @@ export function createOllamaProvider(opts: OllamaProviderOptions): Provider {
 
   async function embed(req: EmbedRequest, o: CallOptions): Promise<EmbedResponse> {
     const body = JSON.stringify(toOllamaEmbedRequest(req, o.model, translate));
-    const json = await call(urls.embed, body, o.signal, o.requestId, o.model);
+    const json = await ep.json(urls.embed, {
+      body,
+      signal: o.signal,
+      requestId: o.requestId,
+      model: o.model,
+    });
     let inputChars = 0;
     for (const s of req.inputs) inputChars += s.length;
     return fromOllamaEmbeddings(json, {
@@ -190,7 +129,7 @@ export function createOllamaProvider(opts: OllamaProviderOptions): Provider {
   }
 
   async function listModels(signal: AbortSignal): Promise<ModelInfo[]> {
-    return fromOllamaTags(await call(urls.tags, undefined, signal, ""), name);
+    return fromOllamaTags(await ep.json(urls.tags, { signal }), name);
   }
 
   return { name, type: "ollama", chat, chatStream, embed, listModels, close: release };

@@ -9,16 +9,8 @@ import type {
   ModelInfo,
 } from "../../../gen/llmgateway/v1/llm_pb.js";
 import { GatewayError, UpstreamError } from "../../gateway/errors.js";
-import {
-  discard,
-  type HttpResponse,
-  header,
-  networkError,
-  parseSSE,
-  readText,
-  request,
-  retainOrigin,
-} from "../http.js";
+import { endpoint, streamFailure } from "../endpoint.js";
+import { discard, header, parseSSE, retainOrigin } from "../http.js";
 import type { CallOptions, Provider } from "../types.js";
 import { fromOpenAIHttpError } from "./errors.js";
 import { compatibleQuirks, type OpenAIPreset, type OpenAIQuirks } from "./presets.js";
@@ -50,9 +42,6 @@ export interface OpenAIProviderOptions {
   warn?: (msg: string) => void;
 }
 
-/** Error bodies are small; reading more than this of one is pointless. */
-const MAX_ERROR_BODY = 1024 * 1024;
-
 /** Builds the provider; no I/O until the first call. */
 export function createOpenAIProvider(opts: OpenAIProviderOptions): Provider {
   const name = opts.name;
@@ -78,73 +67,24 @@ export function createOpenAIProvider(opts: OpenAIProviderOptions): Provider {
   const streamHeaders: Record<string, string> = { ...baseHeaders, accept: "text/event-stream" };
   const release = retainOrigin(base);
 
-  function headers(template: Record<string, string>, requestId: string): Record<string, string> {
-    const h = { ...template };
-    if (requestId !== "") h["x-request-id"] = requestId;
-    return h;
-  }
-
-  async function call(
-    url: string,
-    body: string | undefined,
-    signal: AbortSignal,
-    requestId: string,
-    model?: string,
-  ) {
-    const res = await request({
-      url,
-      method: body === undefined ? "GET" : "POST",
-      headers: headers(baseHeaders, requestId),
-      ...(body === undefined ? {} : { body }),
-      signal,
-      provider: name,
-    });
-    if (res.status >= 300) await fail(res, signal, model);
-    const text = await readText(res.body, name, signal);
-    try {
-      return JSON.parse(text) as unknown;
-    } catch (e: unknown) {
-      throw new UpstreamError("protocol", "upstream answered with invalid JSON", name, {
-        status: res.status,
-        ...(model === undefined ? {} : { model }),
-        cause: e,
-      });
-    }
-  }
-
-  async function fail(res: HttpResponse, signal: AbortSignal, model?: string): Promise<never> {
-    // An unreadable error body still leaves the status to classify by.
-    const body = await readText(res.body, name, signal, MAX_ERROR_BODY).catch(() => {
-      if (signal.aborted) throw signal.reason;
-      return "";
-    });
-    throw fromOpenAIHttpError({
-      status: res.status,
-      body,
-      headers: res.headers,
-      provider: name,
-      ...(model === undefined ? {} : { model }),
-    });
-  }
+  const ep = endpoint(name, baseHeaders, fromOpenAIHttpError);
 
   async function chat(req: ChatRequest, o: CallOptions): Promise<ChatResponse> {
     const body = JSON.stringify(toOpenAIChatRequest(req, o.model, false, translate));
-    const json = await call(urls.chat, body, o.signal, o.requestId, o.model);
+    const json = await ep.json(urls.chat, { body, signal: o.signal, requestId: o.requestId, model: o.model });
     return fromOpenAIChatResponse(json, { provider: name, model: o.model, promptChars: promptChars(req) });
   }
 
   async function* chatStream(req: ChatRequest, o: CallOptions): AsyncGenerator<ChatStreamResponse> {
     const body = JSON.stringify(toOpenAIChatRequest(req, o.model, true, translate));
     const { signal, model } = o;
-    const res = await request({
-      url: urls.chat,
-      method: "POST",
-      headers: headers(streamHeaders, o.requestId),
+    const res = await ep.send(urls.chat, {
       body,
       signal,
-      provider: name,
+      requestId: o.requestId,
+      model,
+      headers: streamHeaders,
     });
-    if (res.status >= 300) await fail(res, signal, model);
     if (header(res.headers, "content-type")?.startsWith("application/json")) {
       discard(res.body);
       throw new UpstreamError("protocol", "expected an event stream, got JSON", name, {
@@ -156,13 +96,7 @@ export function createOpenAIProvider(opts: OpenAIProviderOptions): Provider {
       const events = parseSSE(res.body, { provider: name });
       yield* translateOpenAIStream(events, { provider: name, model, promptChars: promptChars(req) });
     } catch (e: unknown) {
-      if (signal.aborted) throw signal.reason;
-      if (e instanceof UpstreamError || e instanceof GatewayError) throw e;
-      const mapped = networkError(e, name, signal);
-      if (mapped instanceof UpstreamError && mapped.kind === "network") {
-        throw new UpstreamError("stream_interrupted", mapped.message, name, { model, cause: e });
-      }
-      throw mapped;
+      throw streamFailure(e, signal, name, model);
     } finally {
       discard(res.body);
     }
@@ -180,12 +114,17 @@ export function createOpenAIProvider(opts: OpenAIProviderOptions): Provider {
       );
     }
     const body = JSON.stringify(toOpenAIEmbeddingsRequest(req, o.model, translate));
-    const json = await call(urls.embeddings, body, o.signal, o.requestId, o.model);
+    const json = await ep.json(urls.embeddings, {
+      body,
+      signal: o.signal,
+      requestId: o.requestId,
+      model: o.model,
+    });
     return fromOpenAIEmbeddings(json, { provider: name, model: o.model, count: req.inputs.length });
   }
 
   async function listModels(signal: AbortSignal): Promise<ModelInfo[]> {
-    return fromOpenAIModels(await call(urls.models, undefined, signal, ""), name);
+    return fromOpenAIModels(await ep.json(urls.models, { signal }), name);
   }
 
   return { name, type: "openai", chat, chatStream, embed, listModels, close: release };

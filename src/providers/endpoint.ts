@@ -1,0 +1,119 @@
+// The request/answer plumbing every provider shares: send with the provider's headers (plus the
+// call's x-request-id), turn a non-2xx answer into the provider's UpstreamError (reading a bounded
+// error body), and parse a JSON answer.
+import { GatewayError, UpstreamError } from "../gateway/errors.js";
+import {
+  discard,
+  type HttpHeaders,
+  type HttpResponse,
+  header,
+  networkError,
+  readText,
+  request,
+} from "./http.js";
+
+/** Error bodies are small; reading more than this of one is pointless. */
+const MAX_ERROR_BODY = 1024 * 1024;
+
+/** A provider's mapping of an error answer to the taxonomy (its errors.ts). */
+export type ErrorMapper = (input: {
+  status: number;
+  body: string;
+  headers: HttpHeaders;
+  provider: string;
+  model?: string;
+}) => UpstreamError;
+
+/** One call's options. */
+export interface SendOptions {
+  /** JSON text; a GET when absent. */
+  body?: string;
+  signal: AbortSignal;
+  requestId?: string;
+  /** Upstream model name, for error metadata. */
+  model?: string;
+  /** Headers to send instead of the provider's defaults (e.g. `accept: text/event-stream`). */
+  headers?: Record<string, string>;
+  /** An event stream is expected: a JSON answer (some hosts ignore `stream`) is a protocol error. */
+  eventStream?: boolean;
+}
+
+/** Sends requests for one provider. */
+export interface Endpoint {
+  /** Sends; a non-2xx answer is thrown as the provider's UpstreamError. The body is the caller's to read. */
+  send(url: string, o: SendOptions): Promise<HttpResponse>;
+  /** Sends and parses a JSON answer (an unparsable one is a protocol error). */
+  json(url: string, o: SendOptions): Promise<unknown>;
+}
+
+/** The shared plumbing for `provider`, with its default headers and its error mapping. */
+export function endpoint(provider: string, defaults: Record<string, string>, toError: ErrorMapper): Endpoint {
+  const fail = async (res: HttpResponse, signal: AbortSignal, model?: string): Promise<never> => {
+    // An unreadable error body still leaves the status to classify by.
+    const body = await readText(res.body, provider, signal, MAX_ERROR_BODY).catch(() => {
+      if (signal.aborted) throw signal.reason;
+      return "";
+    });
+    throw toError({
+      status: res.status,
+      body,
+      headers: res.headers,
+      provider,
+      ...(model === undefined ? {} : { model }),
+    });
+  };
+  const send = async (url: string, o: SendOptions): Promise<HttpResponse> => {
+    const template = o.headers ?? defaults;
+    const headers = o.requestId ? { ...template, "x-request-id": o.requestId } : template;
+    const res = await request({
+      url,
+      method: o.body === undefined ? "GET" : "POST",
+      headers,
+      ...(o.body === undefined ? {} : { body: o.body }),
+      signal: o.signal,
+      provider,
+    });
+    if (res.status >= 300) await fail(res, o.signal, o.model);
+    if (o.eventStream && header(res.headers, "content-type")?.startsWith("application/json")) {
+      discard(res.body);
+      throw new UpstreamError("protocol", "expected an event stream, got JSON", provider, {
+        status: res.status,
+        ...(o.model === undefined ? {} : { model: o.model }),
+      });
+    }
+    return res;
+  };
+  return {
+    send,
+    async json(url, o) {
+      const res = await send(url, o);
+      const text = await readText(res.body, provider, o.signal);
+      try {
+        return JSON.parse(text) as unknown;
+      } catch (e: unknown) {
+        throw new UpstreamError("protocol", "upstream answered with invalid JSON", provider, {
+          status: res.status,
+          ...(o.model === undefined ? {} : { model: o.model }),
+          cause: e,
+        });
+      }
+    },
+  };
+}
+
+/**
+ * What a failure while reading a stream means: the caller's abort reason when it aborted, a
+ * classified error as is, and a broken connection as "stream_interrupted".
+ */
+export function streamFailure(e: unknown, signal: AbortSignal, provider: string, model?: string): unknown {
+  if (signal.aborted) return signal.reason;
+  if (e instanceof UpstreamError || e instanceof GatewayError) return e;
+  const mapped = networkError(e, provider, signal);
+  if (mapped instanceof UpstreamError && mapped.kind === "network") {
+    return new UpstreamError("stream_interrupted", mapped.message, provider, {
+      ...(model === undefined ? {} : { model }),
+      cause: e,
+    });
+  }
+  return mapped;
+}
