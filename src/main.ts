@@ -1,11 +1,16 @@
 // Entry point: config -> app -> listen -> graceful shutdown on SIGTERM / SIGINT.
 import { CatalogError } from "./catalog/index.js";
+import { keysCommand } from "./cli/keys.js";
 import { ConfigError, loadConfig } from "./config/index.js";
 import { implementedTypes, presetInfo } from "./providers/index.js";
 import { startApp } from "./server/app.js";
 import { createLogger } from "./telemetry/logger.js";
 
 async function main(): Promise<void> {
+  if (process.argv[2] === "keys") {
+    process.exitCode = keysCommand(process.argv.slice(3), (l) => console.log(l));
+    return;
+  }
   let config: ReturnType<typeof loadConfig>;
   try {
     config = loadConfig({

@@ -258,6 +258,7 @@ export function loadConfig(input: LoadInput): GatewayConfig {
     models,
     defaults,
     logging: { level, logPrompts: file.logging?.log_prompts ?? false },
+    redisUrl: file.redis?.url || env["REDIS_URL"] || "",
     warnings,
     file,
   };

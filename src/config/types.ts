@@ -61,6 +61,8 @@ export interface GatewayConfig {
   logging: { level: string; logPrompts: boolean };
   /** Problems that do not stop the gateway (a provider disabled, ...), logged at start. */
   warnings: string[];
+  /** redis.url, else REDIS_URL ("" = no Redis unless sentinels / cluster_nodes are configured). */
+  redisUrl: string;
   /** The validated file as written, for sections later features read (redis, keys, limits). */
   file: FileConfig;
 }

@@ -38,4 +38,14 @@ export interface CallContext {
   requestId: string;
   /** RPC name for logs ("Chat", "ChatStream", ...). */
   method: string;
+  /** The gateway key the caller presented (Authorization: Bearer / x-api-key). Never logged. */
+  apiKey?: string | undefined;
+  /** The socket's peer address. */
+  peerIp?: string | undefined;
+  /** The X-Forwarded-For header as received (believed only from server.trusted_proxies). */
+  forwardedFor?: string | undefined;
+  /** Response headers the pipeline adds (x-ratelimit-*), set before the call goes upstream. */
+  responseHeaders?: Record<string, string>;
+  /** Told as soon as `responseHeaders` is set (doors that can add headers at any time). */
+  onResponseHeaders?: (h: Record<string, string>) => void;
 }

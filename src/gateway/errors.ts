@@ -66,6 +66,11 @@ export type Reason =
   | "CANCELLED"
   | "OVERLOADED"
   | "CIRCUIT_OPEN"
+  | "API_KEY_INVALID"
+  | "MODEL_NOT_ALLOWED"
+  | "RATE_LIMITED"
+  | "CONCURRENCY_LIMITED"
+  | "LIMITER_UNAVAILABLE"
   | "INTERNAL";
 
 /** gRPC status codes used by the gateway (names as in google.rpc.Code). */
@@ -99,6 +104,8 @@ export class GatewayError extends Error {
       metadata?: Record<string, string>;
       retryAfterMs?: number;
       violations?: FieldViolation[];
+      /** Response headers that go with the error (x-ratelimit-* on a rate-limited call). */
+      headers?: Record<string, string>;
       cause?: unknown;
     } = {},
   ) {

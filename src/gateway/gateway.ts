@@ -11,8 +11,11 @@ import {
   type Usage,
   UsageSchema,
 } from "../../gen/llmgateway/v1/llm_pb.js";
+import { CallGuard } from "../auth/guard.js";
 import type { Catalog, CatalogEntry } from "../catalog/index.js";
+import { estimateTokens } from "../catalog/tokens.js";
 import type { GatewayConfig } from "../config/index.js";
+import { type Grant, Limiter } from "../limits/index.js";
 import type { Provider } from "../providers/types.js";
 import { DeploymentRegistry, type DeploymentSnapshot } from "../resilience/index.js";
 import { type Deployment, Router } from "../routing/index.js";
@@ -36,14 +39,18 @@ export class Gateway {
   private streams = 0;
   private draining = false;
   private idleWaiters: (() => void)[] = [];
+  /** Gateway keys, model allow-lists and rate limits (src/auth, src/limits). */
+  readonly guard: CallGuard;
 
   constructor(
     readonly config: GatewayConfig,
     readonly providers: ReadonlyMap<string, Provider>,
     readonly log: Logger,
     readonly catalog: Catalog,
+    limiter: Limiter = new Limiter(undefined, "fail_open", log),
   ) {
     this.router = new Router(providers, config, catalog, (t) => this.deployments.peek(t));
+    this.guard = new CallGuard(config, this.router, limiter, log);
   }
 
   /** Every deployment called so far: breaker state, in-flight count, EWMA latency (Health). */
@@ -54,6 +61,13 @@ export class Gateway {
   /** Shuts the breakers down (their timers); the gateway must not be used afterwards. */
   close(): void {
     this.deployments.close();
+    this.guard.limiter.close();
+  }
+
+  /** Tokens a chat call reserves: the prompt's estimate + max_tokens (or limits.default_output_reserve). */
+  private chatReserve(req: ChatRequest): { prompt: number; total: number } {
+    const prompt = estimateTokens(req.messages);
+    return { prompt, total: prompt + (req.maxTokens ?? this.guard.defaultOutputReserve) };
   }
 
   /** The catalog entry of a deployment: by its target, or by wire format for renamed providers. */
@@ -109,10 +123,11 @@ export class Gateway {
     }
   }
 
-  private finish(call: Call, error: GatewayError | undefined): void {
+  private finish(call: Call, error: GatewayError | undefined, caller?: string): void {
     const line = {
       rid: call.ctx.requestId,
       method: call.ctx.method,
+      caller,
       model: call.requested,
       provider: call.provider || undefined,
       code: error ? error.code : "OK",
@@ -144,21 +159,31 @@ export class Gateway {
     fallbacks: readonly string[],
     validate: () => void,
     send: (d: Deployment, a: AttemptScope) => Promise<R>,
+    reserve: { prompt: number; total: number },
     preflight?: (first: Deployment) => Promise<void> | undefined,
     req?: ChatRequest,
   ): Promise<R> {
     const call = new Call(ctx, model);
     let error: GatewayError | undefined;
+    let grant: Grant | undefined;
+    let used: number | undefined;
+    let caller: string | undefined;
     this.admit(false);
     try {
+      const who = this.guard.identify(ctx);
+      caller = who.label;
       validate();
       const plan = this.router.plan(model, fallbacks, req);
+      this.guard.authorize(who, model, fallbacks, plan);
       const first = plan.deployments[0];
       const pending = first && preflight?.(first);
       if (pending) await pending;
+      const requestMs = ctx.timeoutMs ?? plan.policy.timeouts.requestMs;
+      grant = await this.guard.reserve(who, ctx, reserve.total, requestMs + 5000);
       const scope = this.scope(ctx, plan.policy.timeouts.requestMs);
       try {
         const res = await this.runner.run(call, scope, plan, plan.policy.timeouts.attemptMs, send);
+        if (res.usage) used = res.usage.inputTokens + res.usage.outputTokens;
         res.model = `${call.provider}/${res.model || call.model.slice(call.provider.length + 1)}`;
         res.provider = call.provider;
         call.inputTokens = res.usage?.inputTokens ?? 0;
@@ -173,8 +198,10 @@ export class Gateway {
       error = toGatewayError(e, model);
       throw error;
     } finally {
+      // Reconcile: actual usage; no attempt made = nothing spent; else the prompt was at least sent.
+      grant?.settle(used ?? (call.trail.length === 0 ? 0 : reserve.prompt));
       this.release(false);
-      this.finish(call, error);
+      this.finish(call, error, caller);
     }
   }
 
@@ -186,6 +213,7 @@ export class Gateway {
       req.fallbackModels,
       () => validateChat(req),
       (d, a) => d.provider.chat(req, { signal: a.signal, model: d.model, requestId: ctx.requestId }),
+      this.chatReserve(req),
       (d) => checkContextWindow(this.entryFor(d), req),
       req,
     );
@@ -199,6 +227,7 @@ export class Gateway {
       [],
       () => validateEmbed(req),
       (d, a) => d.provider.embed(req, { signal: a.signal, model: d.model, requestId: ctx.requestId }),
+      embedReserve(req),
     );
   }
 
@@ -215,13 +244,22 @@ export class Gateway {
     let scope: CallScope | undefined;
     let attempt: AttemptScope | undefined;
     let it: AsyncIterator<ChatStreamResponse> | undefined;
+    let grant: Grant | undefined;
+    let used: number | undefined;
+    let caller: string | undefined;
+    let streamedChars = 0;
+    const reserve = this.chatReserve(req);
     try {
+      const who = this.guard.identify(ctx);
+      caller = who.label;
       validateChat(req);
       const plan = this.router.plan(req.model, req.fallbackModels, req);
+      this.guard.authorize(who, req.model, req.fallbackModels, plan);
       const head = plan.deployments[0];
       const pending = head && checkContextWindow(this.entryFor(head), req);
       if (pending) await pending;
       const t = plan.policy.timeouts;
+      grant = await this.guard.reserve(who, ctx, reserve.total, (ctx.timeoutMs ?? t.maxStreamMs) + 5000);
       scope = this.scope(ctx, t.maxStreamMs);
       // Before the commit point: open the stream and read up to the first content on each deployment.
       const first = await this.runner.run<StreamHead>(
@@ -259,6 +297,7 @@ export class Gateway {
           end.usage ??= create(UsageSchema, { estimated: true });
           call.inputTokens = end.usage.inputTokens;
           call.outputTokens = end.usage.outputTokens;
+          used = end.usage.inputTokens + end.usage.outputTokens;
           call.upstreamMs += performance.now() - t1;
           end.gateway = call.info();
           end.gateway.costUsd = this.cost(call.deployment, end.usage);
@@ -266,7 +305,10 @@ export class Gateway {
           yield ev;
           return;
         }
-        if (ev.event.case === "delta") yield ev;
+        if (ev.event.case === "delta") {
+          streamedChars += ev.event.value.text.length;
+          yield ev;
+        }
         live.refresh();
         let r: IteratorResult<ChatStreamResponse>;
         try {
@@ -309,8 +351,18 @@ export class Gateway {
       attempt?.dispose();
       if (it) closeStream(it);
       scope?.dispose();
+      // Reconcile with the usage the stream reported; cut or cancelled: the prompt + what was streamed.
+      grant?.settle(used ?? (call.trail.length === 0 ? 0 : reserve.prompt + Math.ceil(streamedChars / 4)));
       this.release(true);
-      this.finish(call, error);
+      this.finish(call, error, caller);
     }
   }
+}
+
+/** Tokens an Embed call reserves: its inputs' estimate (no output). */
+function embedReserve(req: EmbedRequest): { prompt: number; total: number } {
+  let chars = 0;
+  for (const t of req.inputs) chars += t.length;
+  const n = Math.ceil(chars / 4);
+  return { prompt: n, total: n };
 }

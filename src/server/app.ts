@@ -5,7 +5,9 @@ import { loadCatalog } from "../catalog/index.js";
 import type { GatewayConfig } from "../config/index.js";
 import { Gateway } from "../gateway/gateway.js";
 import { ModelDirectory } from "../gateway/models.js";
+import { Limiter } from "../limits/index.js";
 import { closeHttpPools, createProviders } from "../providers/index.js";
+import { createRedisLink } from "../redis/client.js";
 import type { Logger } from "../telemetry/logger.js";
 import { createConnectHandler } from "./adapter.js";
 import { withCors } from "./cors.js";
@@ -13,7 +15,7 @@ import { createFastConnect } from "./fast-connect.js";
 import { createHealthState } from "./grpc-health.js";
 import { listenOnePort, type OnePort } from "./listen.js";
 import { createRestHandler } from "./rest/index.js";
-import { routes, streamMethods, unaryMethods } from "./routes.js";
+import { PEER_HEADER, routes, streamMethods, unaryMethods } from "./routes.js";
 
 /** A running gateway. */
 export interface App {
@@ -32,14 +34,16 @@ export async function startApp(config: GatewayConfig, log: Logger): Promise<App>
     warn: (msg) => log.warn(msg),
   });
   const catalog = loadCatalog(config.file.catalog);
-  const gateway = new Gateway(config, providers, log, catalog);
+  const redis = createRedisLink(config.file, config.redisUrl, log);
+  const limiter = new Limiter(redis, config.file.redis?.on_outage ?? "fail_open", log);
+  const gateway = new Gateway(config, providers, log, catalog, limiter);
   const models = new ModelDirectory(gateway, catalog, log);
   const health = createHealthState(["llmgateway.v1.LLMService"]);
   const shutdownController = new AbortController();
   // Connect links every call to this signal: thousands of listeners are normal, not a leak.
   setMaxListeners(0, shutdownController.signal);
 
-  const deps = { gateway: () => gateway, models: () => models, health };
+  const deps = { gateway: () => gateway, models: () => models, health, redis: () => redis };
   const methods = unaryMethods(deps);
   const handler = createConnectHandler({
     routes: (router) => routes(router, deps, methods),
@@ -49,8 +53,13 @@ export async function startApp(config: GatewayConfig, log: Logger): Promise<App>
     log,
     fallback: createRestHandler({ gateway, models, maxRequestBytes: config.server.maxRequestBytes, log }),
   });
+  const served = withCors(handler, config.server.corsOrigins);
   const server: OnePort = await listenOnePort(
-    withCors(handler, config.server.corsOrigins),
+    (req, res) => {
+      // The socket peer, for the Connect router's CallContext (routes.ts); never a client's value.
+      req.headers[PEER_HEADER] = req.socket?.remoteAddress ?? "";
+      served(req, res);
+    },
     config.server.host,
     config.server.port,
   );
@@ -87,6 +96,7 @@ export async function startApp(config: GatewayConfig, log: Logger): Promise<App>
       server.http1.closeIdleConnections();
       server.destroyAll();
       gateway.close();
+      await redis?.close();
       await Promise.all([...providers.values()].map((p) => p.close()));
       await closeHttpPools();
       log.info("stopped");

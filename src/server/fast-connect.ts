@@ -19,6 +19,7 @@ import {
   errorToJsonBytes,
   parseTimeout,
 } from "@connectrpc/connect/protocol-connect";
+import { presentedKey } from "../auth/keys.js";
 import { type CallContext, ClientGone } from "../gateway/context.js";
 import { GatewayError } from "../gateway/errors.js";
 import type { Logger } from "../telemetry/logger.js";
@@ -82,10 +83,11 @@ function logUnexpected(log: Logger, rpc: string, e: unknown): void {
   log.error({ rpc, err: e instanceof Error ? e.message : String(e) }, "handler failed");
 }
 
-function sendUnaryError(res: NodeResponse, e: unknown, rid: string): void {
+function sendUnaryError(res: NodeResponse, e: unknown, rid: string, extra?: Record<string, string>): void {
   const err = toConnectError(e);
   const body = errorToJsonBytes(err, undefined);
   const headers: Record<string, string> = {
+    ...extra,
     "content-type": "application/json",
     "content-length": String(body.byteLength),
     "x-request-id": rid,
@@ -137,6 +139,7 @@ async function serveUnary(
     const out = await m.serve(input, cc);
     const body = json ? toJsonString(m.output, out) : toBinary(m.output, out);
     res.writeHead(200, {
+      ...cc.responseHeaders,
       "content-type": json ? "application/json" : UNARY_PROTO,
       "content-length": String(Buffer.byteLength(body)),
       "x-request-id": cc.requestId,
@@ -145,7 +148,7 @@ async function serveUnary(
   } catch (e: unknown) {
     if (res.destroyed) return;
     logUnexpected(log, m.name, e);
-    sendUnaryError(res, e, cc.requestId);
+    sendUnaryError(res, e, cc.requestId, cc.responseHeaders);
   }
 }
 
@@ -162,6 +165,7 @@ async function serveStream(
   try {
     for await (const msg of m.serve(input, cc)) {
       if (res.destroyed) return;
+      cc.onResponseHeaders?.({});
       const wait = write(res, envelope(0, json ? toJsonString(m.output, msg) : toBinary(m.output, msg)));
       if (wait) await wait;
     }
@@ -169,7 +173,20 @@ async function serveStream(
     logUnexpected(log, m.name, e);
     error = toConnectError(e);
   }
-  if (!res.destroyed) endStream(res, error);
+  if (res.destroyed) return;
+  cc.onResponseHeaders?.({});
+  endStream(res, error);
+}
+
+/** Who is calling: the presented gateway key, the socket peer and X-Forwarded-For. */
+export function callerOf(req: NodeRequest): Pick<CallContext, "apiKey" | "peerIp" | "forwardedFor"> {
+  const h = req.headers;
+  const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v.join(", ") : v);
+  return {
+    apiKey: presentedKey(one(h.authorization), one(h["x-api-key"])),
+    peerIp: req.socket?.remoteAddress,
+    forwardedFor: one(h["x-forwarded-for"]),
+  };
 }
 
 /**
@@ -200,14 +217,22 @@ export function createFastConnect(
     if (timeout.error) return false;
 
     const rid = requestIdFrom(req.headers["x-request-id"] as string | undefined);
-    if (stream) {
+    // A stream's headers go out once the pipeline has decided on limits (x-ratelimit-*), or with
+    // the first message or the end, whichever comes first.
+    const streamHead = (extra?: Record<string, string>) => {
+      if (res.headersSent) return;
       res.writeHead(200, {
+        ...extra,
         "content-type": json ? "application/connect+json" : STREAM_PROTO,
         "x-request-id": rid,
       });
-    }
+    };
     void readBody(req, maxRequestBytes).then((r) => {
-      const fail = (e: ConnectError) => (unary ? sendUnaryError(res, e, rid) : endStream(res, e));
+      const fail = (e: ConnectError) => {
+        if (unary) return sendUnaryError(res, e, rid);
+        streamHead();
+        endStream(res, e);
+      };
       if (!r.ok) {
         if (!r.aborted) fail(tooLarge(r.size, maxRequestBytes));
         return;
@@ -222,7 +247,9 @@ export function createFastConnect(
         timeoutMs: timeout.timeoutMs,
         requestId: rid,
         method: m.name,
+        ...callerOf(req),
       };
+      if (stream) cc.onResponseHeaders = (h) => streamHead(h);
       return unary
         ? serveUnary(unary, input, res, json, cc, log)
         : serveStream(m as StreamMethod, input, res, json, cc, log);

@@ -1,7 +1,7 @@
 // The Connect routes: LLMService handlers (thin: build a CallContext, call the gateway, map errors),
 // plus standard gRPC health and reflection. The unary handlers are a table shared with the Connect
 // unary fast path (fast-unary.ts), so both serve the same logic.
-import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
+import { create, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
 import type { ConnectRouter, HandlerContext } from "@connectrpc/connect";
 import { file_google_rpc_error_details } from "../../gen/google/rpc/error_details_pb.js";
 import {
@@ -20,10 +20,14 @@ import {
   ListModelsRequestSchema,
   ListModelsResponseSchema,
   LLMService,
+  ProviderHealthSchema,
+  ServingStatus,
 } from "../../gen/llmgateway/v1/llm_pb.js";
+import { presentedKey } from "../auth/keys.js";
 import type { CallContext } from "../gateway/context.js";
 import type { Gateway } from "../gateway/gateway.js";
 import type { ModelDirectory } from "../gateway/models.js";
+import type { RedisLink } from "../redis/client.js";
 import { toConnectError } from "./errors.js";
 import { type HealthState, registerGrpcHealth } from "./grpc-health.js";
 import { registerReflection } from "./reflection.js";
@@ -36,10 +40,25 @@ export function requestIdFrom(given: string | null | undefined): string {
   return given && given.length <= 128 ? given : ridPrefix + (++ridCounter).toString(36);
 }
 
+/** The socket peer, stamped on every request by the server (app.ts); a client's value is overwritten. */
+export const PEER_HEADER = "x-llmgw-peer";
+
 function callContext(ctx: HandlerContext, method: string): CallContext {
-  const rid = requestIdFrom(ctx.requestHeader.get("x-request-id"));
+  const h = ctx.requestHeader;
+  const rid = requestIdFrom(h.get("x-request-id"));
   ctx.responseHeader.set("x-request-id", rid);
-  return { signal: ctx.signal, timeoutMs: ctx.timeoutMs(), requestId: rid, method };
+  return {
+    signal: ctx.signal,
+    timeoutMs: ctx.timeoutMs(),
+    requestId: rid,
+    method,
+    apiKey: presentedKey(h.get("authorization") ?? undefined, h.get("x-api-key") ?? undefined),
+    peerIp: h.get(PEER_HEADER) ?? undefined,
+    forwardedFor: h.get("x-forwarded-for") ?? undefined,
+    onResponseHeaders: (rh) => {
+      for (const [k, v] of Object.entries(rh)) ctx.responseHeader.set(k, v);
+    },
+  };
 }
 
 /** Everything the routes need. */
@@ -47,6 +66,8 @@ export interface RouteDeps {
   gateway: () => Gateway;
   models: () => ModelDirectory;
   health: HealthState;
+  /** The shared Redis, when configured: its state joins Health as a "redis" component. */
+  redis?: () => RedisLink | undefined;
 }
 
 /** One unary RPC: its schemas and what serves it, whatever the transport. */
@@ -117,7 +138,22 @@ export function unaryMethods(deps: RouteDeps): Map<string, UnaryMethod> {
       name: "Health",
       input: HealthRequestSchema,
       output: HealthResponseSchema,
-      serve: () => deps.models().health(),
+      serve: () => {
+        const h = deps.models().health();
+        const link = deps.redis?.();
+        if (link) {
+          const state = link.state;
+          h.providers.push(
+            create(ProviderHealthSchema, {
+              name: "redis",
+              type: "redis",
+              status: state === "up" ? ServingStatus.SERVING : ServingStatus.NOT_SERVING,
+              detail: state === "up" ? "" : `${state}${link.detail ? `: ${link.detail}` : ""}`,
+            }),
+          );
+        }
+        return h;
+      },
     }),
   ];
   return new Map(list.map((m) => [`/${LLMService.typeName}/${m.name}`, m as unknown as UnaryMethod]));

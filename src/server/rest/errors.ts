@@ -3,18 +3,11 @@
 import { GatewayError, type Reason } from "../../gateway/errors.js";
 
 /**
- * Reasons the issue's error table names that the pipeline does not raise yet (auth, limits,
- * budgets, breakers). Listed here so the table is ready for them; once they join `Reason` this
- * union simply overlaps it, and any other new reason is a type error below.
+ * Reasons the issue's error table names that the pipeline does not raise yet (budgets). Listed
+ * here so the table is ready for them; once they join `Reason` this union simply overlaps it, and
+ * any other new reason is a type error below.
  */
-type PlannedReason =
-  | "API_KEY_INVALID"
-  | "MODEL_NOT_ALLOWED"
-  | "RATE_LIMITED"
-  | "CONCURRENCY_LIMITED"
-  | "BUDGET_EXCEEDED"
-  | "CIRCUIT_OPEN"
-  | "LIMITER_UNAVAILABLE";
+type PlannedReason = "BUDGET_EXCEEDED";
 
 /** How one reason is answered over REST. */
 export interface RestErrorRow {

@@ -8,6 +8,7 @@ import type { Gateway } from "../../gateway/gateway.js";
 import type { ModelDirectory } from "../../gateway/models.js";
 import type { Logger } from "../../telemetry/logger.js";
 import { type NodeRequest, type NodeResponse, readBody } from "../bridge.js";
+import { callerOf } from "../fast-connect.js";
 import { requestIdFrom } from "../routes.js";
 import { serveChat, serveChatStream } from "./chat.js";
 import { toChatRequest } from "./chat-request.js";
@@ -62,6 +63,11 @@ export function createRestHandler(deps: RestDeps): (req: NodeRequest, res: NodeR
     timeoutMs: undefined, // no deadline header in OpenAI's protocol: the gateway's default applies
     requestId: rid,
     method,
+    ...callerOf(req),
+    // x-ratelimit-* go out with whatever answer follows (success, error or stream).
+    onResponseHeaders: (h) => {
+      if (!res.headersSent) for (const [k, v] of Object.entries(h)) res.setHeader(k, v);
+    },
   });
 
   const chat = async (req: NodeRequest, res: NodeResponse, rid: string) => {

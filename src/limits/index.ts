@@ -1,0 +1,141 @@
+// The limiter the pipeline calls: one decision per call (Redis when configured, else memory),
+// the redis.on_outage policy when Redis is sick, and the reconciliation of each granted call.
+import { GatewayError } from "../gateway/errors.js";
+import { RedisDownError, type RedisLink } from "../redis/client.js";
+import type { Logger } from "../telemetry/logger.js";
+import { MemoryStore } from "./memory.js";
+import { ExpiredDecision, RedisStore } from "./redis.js";
+import type { Decision, Levels, LimitStore, Subject } from "./types.js";
+
+export type { LimitSpec, Subject } from "./types.js";
+
+/** A granted call: its headers, and `settle` (once) with the tokens it really used. */
+export interface Grant {
+  headers: Record<string, string>;
+  /** Reconciles the reservation with `actualTokens` and frees the concurrency slot; idempotent. */
+  settle(actualTokens: number): void;
+  reserved: number;
+}
+
+function fmtReset(ms: number): string {
+  return ms < 1000 ? `${Math.max(0, Math.ceil(ms))}ms` : `${(ms / 1000).toFixed(3).replace(/\.?0+$/, "")}s`;
+}
+
+/** The x-ratelimit-* headers for the levels of a decision (OpenAI's names). */
+export function rateHeaders(levels: Levels): Record<string, string> {
+  const h: Record<string, string> = {};
+  if (levels.requests) {
+    h["x-ratelimit-limit-requests"] = String(levels.requests.limit);
+    h["x-ratelimit-remaining-requests"] = String(levels.requests.remaining);
+    h["x-ratelimit-reset-requests"] = fmtReset(levels.requests.resetMs);
+  }
+  if (levels.tokens) {
+    h["x-ratelimit-limit-tokens"] = String(levels.tokens.limit);
+    h["x-ratelimit-remaining-tokens"] = String(levels.tokens.remaining);
+    h["x-ratelimit-reset-tokens"] = fmtReset(levels.tokens.resetMs);
+  }
+  return h;
+}
+
+let leaseCounter = 0;
+const leasePrefix = `${process.pid.toString(36)}.${Date.now().toString(36)}.`;
+
+export type OutagePolicy = "fail_open" | "fail_closed";
+
+/** Counters for tests and Health: how decisions were taken. */
+export interface LimiterStats {
+  redis: number;
+  local: number;
+  failedClosed: number;
+}
+
+export class Limiter {
+  private readonly memory = new MemoryStore();
+  private readonly redis: RedisStore | undefined;
+  readonly stats: LimiterStats = { redis: 0, local: 0, failedClosed: 0 };
+
+  constructor(
+    readonly link: RedisLink | undefined,
+    private readonly policy: OutagePolicy,
+    private readonly log: Logger,
+  ) {
+    this.redis = link ? new RedisStore(link) : undefined;
+  }
+
+  close(): void {
+    this.memory.close();
+  }
+
+  /**
+   * Reserves one request, `tokens` tokens and a concurrency slot for `subject`, or throws
+   * RATE_LIMITED / CONCURRENCY_LIMITED (with the wait) or LIMITER_UNAVAILABLE. A rejection consumes nothing.
+   */
+  async acquire(subject: Subject, tokens: number, leaseTtlMs: number): Promise<Grant> {
+    const leaseId = leasePrefix + (++leaseCounter).toString(36);
+    let store: LimitStore = this.memory;
+    let d: Decision;
+    if (this.redis) {
+      try {
+        d = await this.redis.acquire(subject, tokens, leaseId, leaseTtlMs);
+        store = this.redis;
+        this.stats.redis++;
+      } catch (e: unknown) {
+        if (!(e instanceof RedisDownError || e instanceof ExpiredDecision)) throw e;
+        if (this.policy === "fail_closed") {
+          this.stats.failedClosed++;
+          throw new GatewayError(
+            "UNAVAILABLE",
+            "LIMITER_UNAVAILABLE",
+            "the rate limiter is unavailable; retry shortly",
+            {
+              retryAfterMs: this.link?.opts.downMs ?? 1000,
+            },
+          );
+        }
+        d = await this.memory.acquire(subject, tokens, leaseId, leaseTtlMs);
+        this.stats.local++;
+      }
+    } else {
+      d = await this.memory.acquire(subject, tokens, leaseId, leaseTtlMs);
+      this.stats.local++;
+    }
+    const headers = rateHeaders(d.levels);
+    if (!d.ok) {
+      if (d.why === "concurrency") {
+        throw new GatewayError(
+          "RESOURCE_EXHAUSTED",
+          "CONCURRENCY_LIMITED",
+          `too many calls in flight for this caller (limit ${subject.spec.concurrent})`,
+          { retryAfterMs: d.waitMs, headers },
+        );
+      }
+      if (d.why === "too_large") {
+        throw new GatewayError(
+          "RESOURCE_EXHAUSTED",
+          "RATE_LIMITED",
+          `the call reserves ${tokens} tokens, more than the tokens-per-minute limit (${subject.spec.tpm}); lower max_tokens`,
+          { headers },
+        );
+      }
+      throw new GatewayError(
+        "RESOURCE_EXHAUSTED",
+        "RATE_LIMITED",
+        `rate limit reached (${d.why === "requests" ? "requests" : "tokens"} per minute); retry after ${d.waitMs} ms`,
+        { retryAfterMs: d.waitMs, headers, metadata: { limit: d.why === "requests" ? "rpm" : "tpm" } },
+      );
+    }
+    let settled = false;
+    return {
+      headers,
+      reserved: tokens,
+      settle: (actual: number) => {
+        if (settled) return;
+        settled = true;
+        store.settle(subject, tokens - actual, leaseId).catch((e: unknown) => {
+          // A lost refund errs on the safe side; the lease expires on its own.
+          this.log.debug({ err: e instanceof Error ? e.message : String(e) }, "limiter settle failed");
+        });
+      },
+    };
+  }
+}
