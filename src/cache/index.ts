@@ -6,6 +6,7 @@ export { CachedCalls, type CacheOutcome } from "./calls.js";
 export { type CachedValue, type DecodedEntry, decodeEntry, encodeEntry } from "./entry.js";
 export { FlightAbandoned, type RunOptions, SingleFlight } from "./flight.js";
 export { type CacheKeyMode, cacheKey, canonicalJson } from "./key.js";
+export { cacheRedisOver } from "./link.js";
 export { ByteLru } from "./lru.js";
 export { type CachePolicy, resolveCachePolicy } from "./policy.js";
 export {

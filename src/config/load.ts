@@ -226,7 +226,12 @@ export function loadConfig(input: LoadInput): GatewayConfig {
   for (const [name, m] of Object.entries(file.models ?? {})) {
     models.set(name, {
       name,
-      deployments: m.deployments.map((d) => ({ target: d.target, weight: d.weight ?? 1 })),
+      deployments: m.deployments.map((d) => ({
+        target: d.target,
+        weight: d.weight ?? 1,
+        ...(d.rpm !== undefined ? { rpm: d.rpm } : {}),
+        ...(d.tpm !== undefined ? { tpm: d.tpm } : {}),
+      })),
       strategy: m.strategy ?? "weighted",
       fallbacks: m.fallbacks ?? [],
       hedgeAfterMs: m.hedge_after_ms,

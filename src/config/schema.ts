@@ -124,6 +124,15 @@ export const fileSchema = z.strictObject({
   limits: z
     .strictObject({ anonymous: limitSpec.optional(), default_output_reserve: positiveInt.optional() })
     .optional(),
+  /** The response cache's storage (whether a call uses it: models.*.cache / defaults.cache). */
+  cache: z
+    .strictObject({
+      /** Prefix of every cache key in Redis (default "llmgw:cache:"). */
+      redis_prefix: z.string().min(1).optional(),
+      /** Upper bound of the in-process level, MiB (default 64). */
+      memory_mb: positiveInt.optional(),
+    })
+    .optional(),
   telemetry: z.strictObject({ otlp_endpoint: z.string().optional() }).optional(),
   /** Catalog overrides and additions by model id (src/catalog/models.json is the built-in data). */
   catalog: z.record(z.string().includes("/"), catalogOverrideSchema).optional(),

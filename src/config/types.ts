@@ -34,7 +34,8 @@ export interface ProviderConfig {
 /** A model name from config: deployments then fallbacks. */
 export interface ModelConfig {
   name: string;
-  deployments: { target: string; weight: number }[];
+  /** `rpm` / `tpm`: the provider's outbound limits for that deployment (unset = unlimited). */
+  deployments: { target: string; weight: number; rpm?: number; tpm?: number }[];
   strategy: "weighted" | "least_inflight" | "least_latency";
   fallbacks: string[];
   /** Send to a second deployment when the first has not answered after this long (0 = race); unset = no hedging. */

@@ -1,11 +1,17 @@
 // The attempt runner: walks a call's plan deployment by deployment — breaker admission, attempts
 // with retries (full-jitter backoff, Retry-After, the retry budget), fallbacks, optional hedging —
-// inside the call's deadline. Owns per-deployment in-flight counts, latency samples and outcome reports.
+// inside the call's deadline. Owns per-deployment in-flight counts, latency samples and outcome reports,
+// and the outbound limits (a provider's RPM / TPM per deployment): a deployment whose bucket is empty is
+// skipped while the plan has others (trail outcome OUTBOUND_LIMITED, not counted by breakers); when
+// none is left, the call waits for the soonest bucket if that fits in its deadline, else it fails
+// RESOURCE_EXHAUSTED / UPSTREAM_RATE_LIMITED with RetryInfo — never sending what the provider would 429.
 import type { ModelPolicy } from "../config/index.js";
+import { type OutboundGrant, OutboundLimiter } from "../limits/outbound.js";
 import {
   type DeploymentRegistry,
   type DeploymentState,
   decide,
+  MIN_ATTEMPT_MS,
   retryWaitMs,
   signalsIllHealth,
   sleep,
@@ -25,6 +31,32 @@ export type AttemptFn<T> = (d: Deployment, a: AttemptScope) => Promise<T>;
 const SKIPPED: unique symbol = Symbol("skipped");
 /** Returned by a hedge race whose lanes all failed without a final error: go on down the plan. */
 const NEXT: unique symbol = Symbol("next");
+
+/** The trail outcome of a deployment skipped because its outbound bucket was empty (nothing sent). */
+export const OUTBOUND_LIMITED = "OUTBOUND_LIMITED";
+
+/** A deployment passed over for its outbound limit in this call, and when its bucket could take it. */
+interface Limited {
+  d: Deployment;
+  why: "requests" | "tokens" | "too_large";
+  /** performance.now() when the bucket could take the attempt (Infinity: never, the call is too large). */
+  readyAt: number;
+}
+
+/** What one run() shares with the attempts it makes: the plan's reservation and the limited deployments. */
+interface RunState {
+  reserve: { prompt: number; total: number };
+  limited: Limited[];
+}
+
+/** Tokens an attempt really used, from a unary answer's usage; undefined when it reported none. */
+function usageOf(out: unknown): number | undefined {
+  if (typeof out !== "object" || out === null || !("usage" in out)) return undefined;
+  const u = (out as { usage?: { inputTokens?: number; outputTokens?: number } }).usage;
+  if (!u) return undefined;
+  const n = (u.inputTokens ?? 0) + (u.outputTokens ?? 0);
+  return n > 0 ? n : undefined;
+}
 
 export function outcomeName(e: unknown): string {
   if (e === HEDGE_LOST) return "HEDGE_LOST";
@@ -71,7 +103,22 @@ class Lane {
 
 /** Runs plans against deployments, sharing the live deployment state with routing. */
 export class AttemptRunner {
-  constructor(readonly registry: DeploymentRegistry) {}
+  /** Outbound grants of kept (streamed) attempts, settled with the stream's usage when it ends. */
+  private readonly keptGrants = new WeakMap<Call, OutboundGrant>();
+
+  /**
+   * `outbound`: the per-deployment buckets; in memory unless given one on the shared stores (the
+   * gateway's `Limiter.outbound`, on Redis when configured) — see `useOutbound`.
+   */
+  constructor(
+    readonly registry: DeploymentRegistry,
+    private outbound: OutboundLimiter = new OutboundLimiter(),
+  ) {}
+
+  /** Puts the outbound buckets on these stores (e.g. `limiter.outbound`: Redis, shared by replicas). */
+  useOutbound(outbound: OutboundLimiter): void {
+    this.outbound = outbound;
+  }
 
   /**
    * Runs `fn` along the plan until an attempt succeeds or a failure must be returned. With `keep`
@@ -89,24 +136,117 @@ export class AttemptRunner {
   ): Promise<T> {
     const ds = plan.deployments;
     const hedge = plan.hedgeAfterMs;
+    const rs: RunState = { reserve: plan.reserve ?? { prompt: 0, total: 0 }, limited: [] };
     for (let i = 0; i < ds.length; i++) {
       const d = ds[i] as Deployment;
       const next = ds[i + 1];
       let out: T | typeof SKIPPED | typeof NEXT;
       try {
         if (hedge !== undefined && i === 0 && next) {
-          out = await this.race(call, scope, plan.policy, attemptMs, fn, keep, discard, d, next, hedge);
+          out = await this.race(call, scope, plan.policy, attemptMs, fn, keep, discard, d, next, hedge, rs);
           i++;
         } else
-          out = await this.onDeployment(call, scope, plan.policy, attemptMs, fn, keep, discard, d, undefined);
+          out = await this.onDeployment(
+            call,
+            scope,
+            plan.policy,
+            attemptMs,
+            fn,
+            keep,
+            discard,
+            d,
+            undefined,
+            rs,
+          );
       } catch (e: unknown) {
         call.last = e;
-        if (isFinal(e)) break;
+        if (isFinal(e)) throw this.failure(call);
         continue;
       }
       if (out !== SKIPPED && out !== NEXT) return out;
     }
+    if (rs.limited.length > 0)
+      return this.waitForBucket(call, scope, plan.policy, attemptMs, fn, keep, discard, rs);
     throw this.failure(call);
+  }
+
+  /**
+   * Nothing else is left in the plan: wait for the deployment whose outbound bucket refills soonest
+   * and try it, again while the wait fits in the deadline (bounded: every wait is > 0 and must end
+   * MIN_ATTEMPT_MS before the deadline); when it does not fit, fail with the wait as RetryInfo.
+   */
+  private async waitForBucket<T>(
+    call: Call,
+    scope: CallScope,
+    policy: ModelPolicy,
+    attemptMs: number,
+    fn: AttemptFn<T>,
+    keep: ((a: AttemptScope) => void) | undefined,
+    discard: ((v: T) => void) | undefined,
+    rs: RunState,
+  ): Promise<T> {
+    const waiting = rs.limited.splice(0);
+    for (;;) {
+      waiting.sort((x, y) => x.readyAt - y.readyAt);
+      const soonest = waiting[0];
+      if (!soonest) throw this.failure(call);
+      const wait = Math.max(1, Math.ceil(soonest.readyAt - performance.now()));
+      if (!Number.isFinite(soonest.readyAt) || wait > scope.remaining() - MIN_ATTEMPT_MS) {
+        if (call.last !== undefined) throw this.failure(call);
+        throw this.outboundFailure(call, soonest, wait);
+      }
+      await this.pause(scope, soonest.d, wait, undefined);
+      let out: T | typeof SKIPPED;
+      try {
+        out = await this.onDeployment(
+          call,
+          scope,
+          policy,
+          attemptMs,
+          fn,
+          keep,
+          discard,
+          soonest.d,
+          undefined,
+          rs,
+        );
+      } catch (e: unknown) {
+        call.last = e;
+        if (isFinal(e)) throw this.failure(call);
+        waiting.shift(); // it was tried and failed: no longer a candidate
+        continue;
+      }
+      if (out !== SKIPPED) return out;
+      waiting.shift();
+      // Limited again (another caller or replica took the refill): back in line with its new wait.
+      for (const l of rs.limited.splice(0)) waiting.push(l);
+    }
+  }
+
+  /** Every remaining deployment is at its outbound limit and the wait does not fit the deadline. */
+  private outboundFailure(call: Call, l: Limited, waitMs: number): GatewayError {
+    const what = l.why === "requests" ? "requests" : "tokens";
+    const limit = l.why === "requests" ? "outbound_rpm" : "outbound_tpm";
+    const metadata = {
+      model: call.requested,
+      deployment: l.d.target,
+      limit,
+      attempts: String(call.trail.length),
+    };
+    if (l.why === "too_large") {
+      return new GatewayError(
+        "RESOURCE_EXHAUSTED",
+        "UPSTREAM_RATE_LIMITED",
+        `the call reserves more tokens than the tokens-per-minute limit of ${l.d.target} (${l.d.limits?.tpm}); lower max_tokens`,
+        { metadata },
+      );
+    }
+    return new GatewayError(
+      "RESOURCE_EXHAUSTED",
+      "UPSTREAM_RATE_LIMITED",
+      `${l.d.target} is at its outbound ${what}-per-minute limit and the wait (${waitMs} ms) does not fit the deadline; retry after ${waitMs} ms`,
+      { metadata, retryAfterMs: waitMs },
+    );
   }
 
   /** The error when nothing answered: the last failure, or CIRCUIT_OPEN when every breaker was open. */
@@ -137,6 +277,7 @@ export class AttemptRunner {
     discard: ((v: T) => void) | undefined,
     d: Deployment,
     lane: Lane | undefined,
+    rs: RunState,
   ): Promise<T | typeof SKIPPED> {
     const st = this.registry.get(d.target, d.provider.name, policy);
     const retries = policy.retries;
@@ -156,6 +297,26 @@ export class AttemptRunner {
         return SKIPPED;
       }
       const probe = admission === "probe";
+      // The outbound bucket, after the breaker (an open breaker takes nothing from it), before sending.
+      let grant: OutboundGrant | undefined;
+      if (OutboundLimiter.limits(d.limits)) {
+        let got: Awaited<ReturnType<OutboundLimiter["take"]>>;
+        try {
+          got = await this.outbound.take(d.target, d.limits, rs.reserve.total);
+        } catch (e: unknown) {
+          st.neutral(probe);
+          throw e; // LIMITER_UNAVAILABLE (redis.on_outage: fail_closed): final
+        }
+        if (!got.ok) {
+          st.neutral(probe); // counted neither way: nothing was sent
+          if (last) throw last; // a retry that would exceed the limit: the plan goes on
+          call.trail.push({ deployment: d.target, outcome: OUTBOUND_LIMITED, durationMs: 0 });
+          const readyAt = got.why === "too_large" ? Number.POSITIVE_INFINITY : performance.now() + got.waitMs;
+          rs.limited.push({ d, why: got.why, readyAt });
+          return SKIPPED;
+        }
+        grant = got.grant;
+      }
       if (n === 1) st.budget.first(st.lastUsed);
       const a = new AttemptScope(scope, d.provider.name);
       a.arm(attemptMs, "no answer within the attempt timeout");
@@ -186,15 +347,19 @@ export class AttemptRunner {
         if (keep) {
           call.state = st; // the stream reports its outcome (and leaves in-flight) when it ends
           call.probe = probe;
+          if (grant) this.keptGrants.set(call, grant);
           keep(a);
           kept = true;
         } else {
           st.inflight--;
           st.report(true, probe);
+          grant?.settle(usageOf(out) ?? grant.reserved);
         }
         return out;
       } catch (e: unknown) {
         if (kept) throw e;
+        // Sent but not answered (failed, timed out, lost a hedge): the prompt at least was spent.
+        grant?.settle(Math.min(rs.reserve.prompt, grant.reserved));
         const err = e === HEDGE_LOST ? e : a.explain(e);
         a.controller.abort(); // whatever failed, nothing of this attempt may linger upstream
         st.inflight--;
@@ -248,6 +413,7 @@ export class AttemptRunner {
     a: Deployment,
     b: Deployment,
     hedgeMs: number,
+    rs: RunState,
   ): Promise<T | typeof NEXT> {
     const race = { won: false, lanes: [] as Lane[] };
     const la = new Lane(a, race);
@@ -264,7 +430,7 @@ export class AttemptRunner {
       };
       const start = (lane: Lane) => {
         pending++;
-        this.onDeployment(call, scope, policy, attemptMs, fn, keep, discard, lane.d, lane).then(
+        this.onDeployment(call, scope, policy, attemptMs, fn, keep, discard, lane.d, lane, rs).then(
           (v) => {
             pending--;
             if (done) return;
@@ -311,6 +477,13 @@ export class AttemptRunner {
     if (!st) return;
     call.state = undefined;
     st.inflight--;
+    const grant = this.keptGrants.get(call);
+    if (grant) {
+      this.keptGrants.delete(call);
+      // Ended well: the usage it reported; broken or cancelled: the whole reservation stays spent.
+      const used = call.inputTokens + call.outputTokens;
+      grant.settle(error === undefined && used > 0 ? used : grant.reserved);
+    }
     if (error === undefined) st.report(true, call.probe);
     else if (error instanceof UpstreamError && signalsIllHealth(error.kind)) st.report(false, call.probe);
     else st.neutral(call.probe);

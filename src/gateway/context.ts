@@ -1,4 +1,5 @@
 // What a transport hands the pipeline about one call, whatever the protocol.
+import type { CacheStatus } from "../../gen/llmgateway/v1/llm_pb.js";
 
 /**
  * The part of an AbortSignal the pipeline uses to hear that the client left. Connect's handler
@@ -48,4 +49,6 @@ export interface CallContext {
   responseHeaders?: Record<string, string>;
   /** Told as soon as `responseHeaders` is set (doors that can add headers at any time). */
   onResponseHeaders?: (h: Record<string, string>) => void;
+  /** Set by ChatStream before its first event when the response cache was consulted (REST's x-llmgw-cache). */
+  cacheStatus?: CacheStatus;
 }

@@ -2,6 +2,7 @@
 // fallbacks, breakers, hedging, deadlines) -> account (usage, one log line). Transports parse and render.
 import { create } from "@bufbuild/protobuf";
 import {
+  CacheStatus,
   type ChatRequest,
   type ChatResponse,
   type ChatStreamResponse,
@@ -12,22 +13,38 @@ import {
   UsageSchema,
 } from "../../gen/llmgateway/v1/llm_pb.js";
 import { CallGuard } from "../auth/guard.js";
+import {
+  CachedCalls,
+  type CacheOutcome,
+  type CachePolicy,
+  cacheKey,
+  ResponseCache,
+  resolveCachePolicy,
+} from "../cache/index.js";
 import type { Catalog, CatalogEntry } from "../catalog/index.js";
 import { estimateTokens } from "../catalog/tokens.js";
 import type { GatewayConfig } from "../config/index.js";
 import { type Grant, Limiter } from "../limits/index.js";
 import type { Provider } from "../providers/types.js";
 import { DeploymentRegistry, type DeploymentSnapshot } from "../resilience/index.js";
-import { type Deployment, Router } from "../routing/index.js";
+import { type Deployment, type Plan, Router } from "../routing/index.js";
 import type { Logger } from "../telemetry/logger.js";
 import { AttemptRunner, toGatewayError } from "./attempts.js";
 import { Call } from "./call.js";
-import type { CallContext } from "./context.js";
+import type { CallContext, CancelSignal } from "./context.js";
 import { checkContextWindow } from "./context-window.js";
 import { GatewayError, UpstreamError } from "./errors.js";
-import { type AttemptScope, CallScope } from "./scope.js";
+import { AttemptScope, CallScope } from "./scope.js";
 import { closeStream, HANDLER_GONE, nextOrAbort, openStream, type StreamHead } from "./stream.js";
 import { validateChat, validateEmbed } from "./validate.js";
+
+/** The per-call log line's `cache` field (hits are counted apart from upstream calls). */
+const CACHE_LOG: Readonly<Record<CacheStatus, string | undefined>> = {
+  [CacheStatus.UNSPECIFIED]: undefined,
+  [CacheStatus.MISS]: "miss",
+  [CacheStatus.HIT_MEMORY]: "hit-memory",
+  [CacheStatus.HIT_REDIS]: "hit-redis",
+};
 
 /** The gateway's public operations; one instance per process (and per config). */
 export class Gateway {
@@ -48,9 +65,13 @@ export class Gateway {
     readonly log: Logger,
     readonly catalog: Catalog,
     limiter: Limiter = new Limiter(undefined, "fail_open", log),
+    /** The response cache (src/cache); memory only unless the app gives it Redis. */
+    readonly cached: CachedCalls = new CachedCalls(new ResponseCache()),
   ) {
     this.router = new Router(providers, config, catalog, (t) => this.deployments.peek(t));
     this.guard = new CallGuard(config, this.router, limiter, log);
+    // Outbound per-deployment rpm / tpm share the limiter's store (Redis when configured).
+    this.runner.useOutbound(limiter.outbound);
   }
 
   /** Every deployment called so far: breaker state, in-flight count, EWMA latency (Health). */
@@ -123,7 +144,12 @@ export class Gateway {
     }
   }
 
-  private finish(call: Call, error: GatewayError | undefined, caller?: string): void {
+  private finish(
+    call: Call,
+    error: GatewayError | undefined,
+    caller: string | undefined,
+    cache: CacheOutcome | undefined,
+  ): void {
     const line = {
       rid: call.ctx.requestId,
       method: call.ctx.method,
@@ -139,6 +165,8 @@ export class Gateway {
       skipped_open: call.skipped || undefined,
       tokens_in: call.inputTokens,
       tokens_out: call.outputTokens,
+      cache: cache ? CACHE_LOG[cache.status] : undefined,
+      coalesced: cache?.shared || undefined,
     };
     if (error && (error.code === "INTERNAL" || error.code === "UNAVAILABLE")) {
       this.log.warn({ ...line, err: error.message }, "call failed");
@@ -150,8 +178,9 @@ export class Gateway {
   }
 
   /**
-   * One unary call: admit, validate, plan, attempts with fallbacks, then the answer stamped with who
-   * answered and what the gateway did. Chat and Embed differ only in the pieces passed in.
+   * One unary call: admit, validate, plan, the response cache (when on for the call), attempts with
+   * fallbacks, then the answer stamped with who answered and what the gateway did. Chat and Embed
+   * differ only in the pieces passed in.
    */
   private async unary<R extends ChatResponse | EmbedResponse>(
     ctx: CallContext,
@@ -160,6 +189,7 @@ export class Gateway {
     validate: () => void,
     send: (d: Deployment, a: AttemptScope) => Promise<R>,
     reserve: { prompt: number; total: number },
+    cached: CachedUnary<R>,
     preflight?: (first: Deployment) => Promise<void> | undefined,
     req?: ChatRequest,
   ): Promise<R> {
@@ -168,6 +198,7 @@ export class Gateway {
     let grant: Grant | undefined;
     let used: number | undefined;
     let caller: string | undefined;
+    let cache: CacheOutcome | undefined;
     this.admit(false);
     try {
       const who = this.guard.identify(ctx);
@@ -180,28 +211,58 @@ export class Gateway {
       if (pending) await pending;
       const requestMs = ctx.timeoutMs ?? plan.policy.timeouts.requestMs;
       grant = await this.guard.reserve(who, ctx, reserve.total, requestMs + 5000);
-      const scope = this.scope(ctx, plan.policy.timeouts.requestMs);
-      try {
-        const res = await this.runner.run(call, scope, plan, plan.policy.timeouts.attemptMs, send);
-        if (res.usage) used = res.usage.inputTokens + res.usage.outputTokens;
-        res.model = `${call.provider}/${res.model || call.model.slice(call.provider.length + 1)}`;
-        res.provider = call.provider;
-        call.inputTokens = res.usage?.inputTokens ?? 0;
-        call.outputTokens = res.usage?.outputTokens ?? 0;
-        res.gateway = call.info();
-        res.gateway.costUsd = this.cost(call.deployment, res.usage);
-        return res;
-      } finally {
-        scope.dispose();
+      // The upstream path, on `signal` (the client's, or a shared flight's) for up to `ms`.
+      const upstream = async (signal: CancelSignal, ms: number): Promise<R> => {
+        const scope = new CallScope(signal, ms);
+        try {
+          const res = await this.runner.run(call, scope, plan, plan.policy.timeouts.attemptMs, send);
+          res.model = `${call.provider}/${res.model || call.model.slice(call.provider.length + 1)}`;
+          res.provider = call.provider;
+          return res;
+        } finally {
+          scope.dispose();
+        }
+      };
+      const policy = resolveCachePolicy(plan.policy.cache, cached.req.cache);
+      let res: R;
+      if (!policy) res = await upstream(ctx.signal, requestMs);
+      else {
+        // This caller waits on its own cancel / deadline; the (possibly shared) upstream call runs on
+        // the flight's signal, never on ctx.signal (Connect aborts it after every call).
+        const waiter = this.scope(ctx, plan.policy.timeouts.requestMs);
+        const mine = new AttemptScope(waiter, "");
+        try {
+          const key = cacheKey(cached.req, who.label, "unary");
+          const flightMs = Math.max(requestMs, plan.policy.timeouts.requestMs);
+          const out = await cached.via(key, policy, mine.signal, (s) => upstream(s, flightMs));
+          cache = out;
+          res = out.response;
+        } finally {
+          mine.dispose();
+          waiter.dispose();
+        }
       }
+      // A hit, or a miss another caller's upstream call answered, costs this caller nothing upstream.
+      const free = cache !== undefined && (cache.status !== CacheStatus.MISS || cache.shared);
+      call.inputTokens = res.usage?.inputTokens ?? 0;
+      call.outputTokens = res.usage?.outputTokens ?? 0;
+      if (free) used = 0;
+      else if (res.usage) used = res.usage.inputTokens + res.usage.outputTokens;
+      res.gateway = call.info();
+      res.gateway.costUsd = free ? 0 : this.cost(call.deployment, res.usage);
+      if (cache) {
+        res.gateway.cache = cache.status;
+        res.gateway.cacheAgeS = cache.ageS;
+      }
+      return res;
     } catch (e: unknown) {
       error = toGatewayError(e, model);
       throw error;
     } finally {
-      // Reconcile: actual usage; no attempt made = nothing spent; else the prompt was at least sent.
+      // Reconcile: actual usage; no attempt made (a cache hit too) = nothing spent; else the prompt was sent.
       grant?.settle(used ?? (call.trail.length === 0 ? 0 : reserve.prompt));
       this.release(false);
-      this.finish(call, error, caller);
+      this.finish(call, error, caller, cache);
     }
   }
 
@@ -214,6 +275,7 @@ export class Gateway {
       () => validateChat(req),
       (d, a) => d.provider.chat(req, { signal: a.signal, model: d.model, requestId: ctx.requestId }),
       this.chatReserve(req),
+      { req, via: (k, p, s, c) => this.cached.chat(k, p, s, c) },
       (d) => checkContextWindow(this.entryFor(d), req),
       req,
     );
@@ -228,26 +290,26 @@ export class Gateway {
       () => validateEmbed(req),
       (d, a) => d.provider.embed(req, { signal: a.signal, model: d.model, requestId: ctx.requestId }),
       embedReserve(req),
+      { req, via: (k, p, s, c) => this.cached.embed(k, p, s, c) },
     );
   }
 
   /**
    * ChatStream: `start` goes out together with the first content (the commit point). Before it a
    * failed attempt may fall back; after it any failure ends the stream with an error, never `end`.
+   * With the cache on: a hit replays the stored events; concurrent identical misses share one upstream
+   * stream (each caller reads its own copy); `end` carries this caller's gateway info.
    */
   async *chatStream(req: ChatRequest, ctx: CallContext): AsyncGenerator<ChatStreamResponse> {
     const call = new Call(ctx, req.model);
     let error: GatewayError | undefined;
-    /** Why the committed stream failed, as the breaker should judge it. */
-    let broke: unknown;
     this.admit(true);
-    let scope: CallScope | undefined;
-    let attempt: AttemptScope | undefined;
-    let it: AsyncIterator<ChatStreamResponse> | undefined;
     let grant: Grant | undefined;
-    let used: number | undefined;
     let caller: string | undefined;
-    let streamedChars = 0;
+    let cache: CacheOutcome | undefined;
+    let waiter: CallScope | undefined;
+    let mine: AttemptScope | undefined;
+    const run: StreamRun = { used: undefined, streamedChars: 0 };
     const reserve = this.chatReserve(req);
     try {
       const who = this.guard.identify(ctx);
@@ -259,8 +321,74 @@ export class Gateway {
       const pending = head && checkContextWindow(this.entryFor(head), req);
       if (pending) await pending;
       const t = plan.policy.timeouts;
-      grant = await this.guard.reserve(who, ctx, reserve.total, (ctx.timeoutMs ?? t.maxStreamMs) + 5000);
-      scope = this.scope(ctx, t.maxStreamMs);
+      const streamMs = ctx.timeoutMs ?? t.maxStreamMs;
+      grant = await this.guard.reserve(who, ctx, reserve.total, streamMs + 5000);
+      const policy = resolveCachePolicy(plan.policy.cache, req.cache);
+      if (!policy) {
+        yield* this.upstreamStream(req, ctx, call, plan, ctx.signal, streamMs, run);
+        return;
+      }
+      waiter = this.scope(ctx, t.maxStreamMs);
+      mine = new AttemptScope(waiter, "");
+      const key = cacheKey(req, who.label, "stream");
+      const flightMs = Math.max(streamMs, t.maxStreamMs);
+      const out = await this.cached.chatStream(key, policy, mine.signal, (s) =>
+        this.upstreamStream(req, ctx, call, plan, s, flightMs, run),
+      );
+      cache = out;
+      ctx.cacheStatus = out.status;
+      const free = out.status !== CacheStatus.MISS || out.shared;
+      for await (const ev of out.events) {
+        if (ev.event.case === "end") {
+          const end = ev.event.value;
+          end.usage ??= create(UsageSchema, { estimated: true });
+          call.inputTokens = end.usage.inputTokens;
+          call.outputTokens = end.usage.outputTokens;
+          const info = free ? call.info() : (end.gateway ?? call.info());
+          if (free) info.costUsd = 0;
+          info.cache = out.status;
+          info.cacheAgeS = out.ageS;
+          end.gateway = info;
+        }
+        yield ev;
+      }
+    } catch (e: unknown) {
+      error = toGatewayError(e, req.model);
+      throw error;
+    } finally {
+      mine?.dispose();
+      waiter?.dispose();
+      // Reconcile with the usage the stream reported; cut or cancelled: the prompt + what was streamed;
+      // a cache hit or a stream another caller's upstream call fed: nothing (no attempt of its own).
+      grant?.settle(
+        run.used ?? (call.trail.length === 0 ? 0 : reserve.prompt + Math.ceil(run.streamedChars / 4)),
+      );
+      this.release(true);
+      this.finish(call, error, caller, cache);
+    }
+  }
+
+  /**
+   * The upstream part of a ChatStream, on `signal` (the client's, or a shared flight's) for up to `ms`:
+   * attempts up to the commit point, then the committed stream; usage and streamed text go to `run`.
+   */
+  private async *upstreamStream(
+    req: ChatRequest,
+    ctx: CallContext,
+    call: Call,
+    plan: Plan,
+    signal: CancelSignal,
+    ms: number,
+    run: StreamRun,
+  ): AsyncGenerator<ChatStreamResponse> {
+    const t = plan.policy.timeouts;
+    let error: GatewayError | undefined;
+    /** Why the committed stream failed, as the breaker should judge it. */
+    let broke: unknown;
+    let attempt: AttemptScope | undefined;
+    let it: AsyncIterator<ChatStreamResponse> | undefined;
+    const scope = new CallScope(signal, ms);
+    try {
       // Before the commit point: open the stream and read up to the first content on each deployment.
       const first = await this.runner.run<StreamHead>(
         call,
@@ -297,7 +425,7 @@ export class Gateway {
           end.usage ??= create(UsageSchema, { estimated: true });
           call.inputTokens = end.usage.inputTokens;
           call.outputTokens = end.usage.outputTokens;
-          used = end.usage.inputTokens + end.usage.outputTokens;
+          run.used = end.usage.inputTokens + end.usage.outputTokens;
           call.upstreamMs += performance.now() - t1;
           end.gateway = call.info();
           end.gateway.costUsd = this.cost(call.deployment, end.usage);
@@ -306,7 +434,7 @@ export class Gateway {
           return;
         }
         if (ev.event.case === "delta") {
-          streamedChars += ev.event.value.text.length;
+          run.streamedChars += ev.event.value.text.length;
           yield ev;
         }
         live.refresh();
@@ -345,18 +473,33 @@ export class Gateway {
       error = toGatewayError(e, req.model);
       throw error;
     } finally {
-      // Neither an error nor `end`: the client stopped reading (cancel) — counted neither way.
+      // Neither an error nor `end`: the reader stopped (cancel) — counted neither way.
       this.runner.settle(call, broke ?? error ?? HANDLER_GONE);
       attempt?.controller.abort();
       attempt?.dispose();
       if (it) closeStream(it);
-      scope?.dispose();
-      // Reconcile with the usage the stream reported; cut or cancelled: the prompt + what was streamed.
-      grant?.settle(used ?? (call.trail.length === 0 ? 0 : reserve.prompt + Math.ceil(streamedChars / 4)));
-      this.release(true);
-      this.finish(call, error, caller);
+      scope.dispose();
     }
   }
+}
+
+/** How a unary call goes through the cache: its request (for the key and CacheControl) and method. */
+interface CachedUnary<R> {
+  req: ChatRequest | EmbedRequest;
+  via: (
+    key: string,
+    policy: CachePolicy,
+    signal: AbortSignal,
+    call: (signal: AbortSignal) => Promise<R>,
+  ) => Promise<CacheOutcome & { response: R }>;
+}
+
+/** What the upstream part of a stream reports to the call that owns it (for the limiter). */
+interface StreamRun {
+  /** Tokens the stream reported at its end. */
+  used: number | undefined;
+  /** Characters of answer text streamed so far. */
+  streamedChars: number;
 }
 
 /** Tokens an Embed call reserves: its inputs' estimate (no output). */

@@ -4,9 +4,11 @@ import { GatewayError } from "../gateway/errors.js";
 import { RedisDownError, type RedisLink } from "../redis/client.js";
 import type { Logger } from "../telemetry/logger.js";
 import { MemoryStore } from "./memory.js";
+import { OutboundLimiter } from "./outbound.js";
 import { ExpiredDecision, RedisStore } from "./redis.js";
 import type { Decision, Levels, LimitStore, Subject } from "./types.js";
 
+export { type OutboundGrant, OutboundLimiter, type OutboundSpec, type OutboundTry } from "./outbound.js";
 export type { LimitSpec, Subject } from "./types.js";
 
 /** A granted call: its headers, and `settle` (once) with the tokens it really used. */
@@ -52,6 +54,8 @@ export interface LimiterStats {
 export class Limiter {
   private readonly memory = new MemoryStore();
   private readonly redis: RedisStore | undefined;
+  /** Per-deployment outbound buckets (a provider's RPM / TPM), on the same stores and outage policy. */
+  readonly outbound: OutboundLimiter = new OutboundLimiter(this);
   readonly stats: LimiterStats = { redis: 0, local: 0, failedClosed: 0 };
 
   constructor(
@@ -67,18 +71,20 @@ export class Limiter {
   }
 
   /**
-   * Reserves one request, `tokens` tokens and a concurrency slot for `subject`, or throws
-   * RATE_LIMITED / CONCURRENCY_LIMITED (with the wait) or LIMITER_UNAVAILABLE. A rejection consumes nothing.
+   * One decision for `subject`: on Redis when configured, else (or failing open during an outage) in
+   * memory; failing closed throws LIMITER_UNAVAILABLE. Returns the store that decided, for `settle`.
    */
-  async acquire(subject: Subject, tokens: number, leaseTtlMs: number): Promise<Grant> {
-    const leaseId = leasePrefix + (++leaseCounter).toString(36);
-    let store: LimitStore = this.memory;
-    let d: Decision;
+  async decide(
+    subject: Subject,
+    tokens: number,
+    leaseId: string,
+    leaseTtlMs: number,
+  ): Promise<{ d: Decision; store: LimitStore }> {
     if (this.redis) {
       try {
-        d = await this.redis.acquire(subject, tokens, leaseId, leaseTtlMs);
-        store = this.redis;
+        const d = await this.redis.acquire(subject, tokens, leaseId, leaseTtlMs);
         this.stats.redis++;
+        return { d, store: this.redis };
       } catch (e: unknown) {
         if (!(e instanceof RedisDownError || e instanceof ExpiredDecision)) throw e;
         if (this.policy === "fail_closed") {
@@ -92,13 +98,28 @@ export class Limiter {
             },
           );
         }
-        d = await this.memory.acquire(subject, tokens, leaseId, leaseTtlMs);
-        this.stats.local++;
       }
-    } else {
-      d = await this.memory.acquire(subject, tokens, leaseId, leaseTtlMs);
-      this.stats.local++;
     }
+    const d = await this.memory.acquire(subject, tokens, leaseId, leaseTtlMs);
+    this.stats.local++;
+    return { d, store: this.memory };
+  }
+
+  /** Reconciles a granted decision on the store that took it; a lost refund is only logged. */
+  refund(store: LimitStore, subject: Subject, refund: number, leaseId: string): void {
+    store.settle(subject, refund, leaseId).catch((e: unknown) => {
+      // A lost refund errs on the safe side; the lease expires on its own.
+      this.log.debug({ err: e instanceof Error ? e.message : String(e) }, "limiter settle failed");
+    });
+  }
+
+  /**
+   * Reserves one request, `tokens` tokens and a concurrency slot for `subject`, or throws
+   * RATE_LIMITED / CONCURRENCY_LIMITED (with the wait) or LIMITER_UNAVAILABLE. A rejection consumes nothing.
+   */
+  async acquire(subject: Subject, tokens: number, leaseTtlMs: number): Promise<Grant> {
+    const leaseId = leasePrefix + (++leaseCounter).toString(36);
+    const { d, store } = await this.decide(subject, tokens, leaseId, leaseTtlMs);
     const headers = rateHeaders(d.levels);
     if (!d.ok) {
       if (d.why === "concurrency") {
@@ -131,10 +152,7 @@ export class Limiter {
       settle: (actual: number) => {
         if (settled) return;
         settled = true;
-        store.settle(subject, tokens - actual, leaseId).catch((e: unknown) => {
-          // A lost refund errs on the safe side; the lease expires on its own.
-          this.log.debug({ err: e instanceof Error ? e.message : String(e) }, "limiter settle failed");
-        });
+        this.refund(store, subject, tokens - actual, leaseId);
       },
     };
   }

@@ -30,7 +30,7 @@ export function retryWaitMs(
 }
 
 /** An attempt that could not get this much time before the deadline is not worth waiting for. */
-const MIN_ATTEMPT_MS = 50;
+export const MIN_ATTEMPT_MS = 50;
 
 /** Sleeps `ms`, or rejects with the signal's reason as soon as it aborts. */
 export function sleep(ms: number, signal: AbortSignal): Promise<void> {

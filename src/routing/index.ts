@@ -3,6 +3,7 @@
 // fallback_models, the alias's configured fallbacks, and — opt-in — catalog equivalents.
 import type { ChatRequest } from "../../gen/llmgateway/v1/llm_pb.js";
 import type { CapabilityName, Catalog } from "../catalog/index.js";
+import { estimateTokens } from "../catalog/tokens.js";
 import type { GatewayConfig, ModelPolicy } from "../config/index.js";
 import { GatewayError } from "../gateway/errors.js";
 import type { Provider } from "../providers/types.js";
@@ -19,6 +20,8 @@ export interface Deployment {
   model: string;
   /** "provider/model", as clients and logs see it. */
   target: string;
+  /** The provider's outbound limits for this target (models.*.deployments[].rpm / tpm); unset = none. */
+  limits?: { rpm?: number; tpm?: number };
 }
 
 /** The deployments to try, in order, and the policy of the requested model. */
@@ -27,16 +30,40 @@ export interface Plan {
   policy: ModelPolicy;
   /** Hedge delay of the requested model, ms (0 = race at once); undefined = no hedging. */
   hedgeAfterMs: number | undefined;
+  /**
+   * Tokens an attempt takes from a rate-limited deployment's outbound bucket: the prompt's estimate +
+   * max_tokens (or limits.default_output_reserve). Set only when a deployment of the plan has outbound
+   * limits and the request is a Chat; otherwise 0 (requests are still counted, usage reconciled after).
+   */
+  reserve: { prompt: number; total: number };
 }
 
 /** Resolves model names against the enabled providers and the config's aliases. */
 export class Router {
+  /** Outbound limits by target, from every alias that lists it (the lowest wins when several do). */
+  private readonly limits = new Map<string, { rpm?: number; tpm?: number }>();
+
   constructor(
     private readonly providers: ReadonlyMap<string, Provider>,
     private readonly config: GatewayConfig,
     private readonly catalog?: Catalog,
     private readonly stats: (target: string) => LiveStats | undefined = () => undefined,
-  ) {}
+  ) {
+    const min = (a: number | undefined, b: number | undefined) =>
+      a === undefined ? b : b === undefined ? a : Math.min(a, b);
+    for (const m of config.models.values()) {
+      for (const d of m.deployments) {
+        if (d.rpm === undefined && d.tpm === undefined) continue;
+        const prev = this.limits.get(d.target) ?? {};
+        const rpm = min(prev.rpm, d.rpm);
+        const tpm = min(prev.tpm, d.tpm);
+        this.limits.set(d.target, {
+          ...(rpm !== undefined ? { rpm } : {}),
+          ...(tpm !== undefined ? { tpm } : {}),
+        });
+      }
+    }
+  }
 
   private target(name: string, field: string): Deployment {
     // A catalog alias ("gpt-4o", "claude-sonnet") names its catalog model when that provider is enabled.
@@ -65,7 +92,8 @@ export class Router {
         { metadata: { model: name, provider: providerName } },
       );
     }
-    return { provider, model: name.slice(slash + 1), target: name };
+    const limits = this.limits.get(name);
+    return { provider, model: name.slice(slash + 1), target: name, ...(limits ? { limits } : {}) };
   }
 
   /** A name's own deployments (balanced when it is an alias); its configured fallbacks go to `later`. */
@@ -107,9 +135,22 @@ export class Router {
     }
     if (policy.equivalents && this.catalog)
       this.addEquivalents(deployments, primary, req ? capabilityNeeds(req) : []);
-    const plan: Plan = { deployments, policy, hedgeAfterMs: req?.hedgeAfterMs ?? alias?.hedgeAfterMs };
+    const plan: Plan = {
+      deployments,
+      policy,
+      hedgeAfterMs: req?.hedgeAfterMs ?? alias?.hedgeAfterMs,
+      reserve: { prompt: 0, total: 0 },
+    };
     if (deployments.length > 1) plan.deployments = dedupe(deployments);
+    if (req && plan.deployments.some((d) => d.limits)) plan.reserve = this.reserveOf(req);
     return plan;
+  }
+
+  /** A Chat's outbound reservation: the same estimate as the inbound one (gateway.ts chatReserve). */
+  private reserveOf(req: ChatRequest): { prompt: number; total: number } {
+    const prompt = estimateTokens(req.messages);
+    const output = req.maxTokens ?? this.config.file.limits?.default_output_reserve ?? 1024;
+    return { prompt, total: prompt + output };
   }
 
   /** Catalog equivalents of the primary deployments, on enabled providers, that meet the needs. */

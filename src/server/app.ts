@@ -1,6 +1,7 @@
 // Assembles a running gateway from a config: providers, pipeline, Connect routes on one port,
 // health, and graceful shutdown (NOT_SERVING, refuse new calls, drain, then close).
 import { setMaxListeners } from "node:events";
+import { CachedCalls, cacheRedisOver, ResponseCache } from "../cache/index.js";
 import { loadCatalog } from "../catalog/index.js";
 import type { GatewayConfig } from "../config/index.js";
 import { Gateway } from "../gateway/gateway.js";
@@ -36,7 +37,18 @@ export async function startApp(config: GatewayConfig, log: Logger): Promise<App>
   const catalog = loadCatalog(config.file.catalog);
   const redis = createRedisLink(config.file, config.redisUrl, log);
   const limiter = new Limiter(redis, config.file.redis?.on_outage ?? "fail_open", log);
-  const gateway = new Gateway(config, providers, log, catalog, limiter);
+  const c = config.file.cache;
+  const cache = new ResponseCache({
+    ...(redis ? { redis: cacheRedisOver(redis) } : {}),
+    ...(c?.redis_prefix ? { prefix: c.redis_prefix } : {}),
+    maxBytes: (c?.memory_mb ?? 64) * 1024 * 1024,
+    // The link keeps the "down" memory (shared with the limiter); the guard only bounds each command.
+    timeoutMs: (redis?.opts.commandTimeoutMs ?? 100) + 50,
+    skipMs: 0,
+    onError: (err, op) =>
+      log.debug({ op, err: err instanceof Error ? err.message : String(err) }, "cache redis command failed"),
+  });
+  const gateway = new Gateway(config, providers, log, catalog, limiter, new CachedCalls(cache));
   const models = new ModelDirectory(gateway, catalog, log);
   const health = createHealthState(["llmgateway.v1.LLMService"]);
   const shutdownController = new AbortController();

@@ -42,6 +42,11 @@ export function usageJson(u: Usage | undefined): object {
   };
 }
 
+/** The x-llmgw-cache value of a cache status ("none" when the cache was not consulted). */
+export function cacheHeader(status: CacheStatus | undefined): string {
+  return CACHE[status ?? CacheStatus.UNSPECIFIED] ?? "none";
+}
+
 /** The x-llmgw-* headers of a successful answer. */
 export function gatewayHeaders(
   rid: string,
@@ -52,7 +57,7 @@ export function gatewayHeaders(
     "x-request-id": rid,
     "x-llmgw-provider": provider,
     "x-llmgw-attempts": String(info?.attempts ?? 0),
-    "x-llmgw-cache": CACHE[info?.cache ?? CacheStatus.UNSPECIFIED] ?? "none",
+    "x-llmgw-cache": cacheHeader(info?.cache),
   };
 }
 

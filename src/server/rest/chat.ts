@@ -5,7 +5,7 @@ import type { CallContext } from "../../gateway/context.js";
 import type { Gateway } from "../../gateway/gateway.js";
 import type { NodeResponse } from "../bridge.js";
 import type { ParsedChat } from "./chat-request.js";
-import { ChunkFrames, chatCompletionJson, gatewayHeaders } from "./chat-response.js";
+import { ChunkFrames, cacheHeader, chatCompletionJson, gatewayHeaders } from "./chat-response.js";
 import { asGatewayError, renderError } from "./errors.js";
 import { attemptsOf, sendError, sendJson, write } from "./http.js";
 
@@ -49,6 +49,7 @@ export async function serveChatStream(
           "cache-control": "no-cache",
           "x-request-id": cc.requestId,
           "x-llmgw-provider": ev.value.provider,
+          "x-llmgw-cache": cacheHeader(cc.cacheStatus),
         });
         pending = frames.role();
       } else if (ev.case === "delta" && frames) {

@@ -12,6 +12,7 @@ import { callerOf } from "../fast-connect.js";
 import { requestIdFrom } from "../routes.js";
 import { serveChat, serveChatStream } from "./chat.js";
 import { toChatRequest } from "./chat-request.js";
+import { gatewayHeaders } from "./chat-response.js";
 import { embeddingsJson, toEmbedRequest } from "./embeddings.js";
 import { asGatewayError } from "./errors.js";
 import { attemptsOf, clientGone, sendError, sendJson, sendRouteError } from "./http.js";
@@ -89,12 +90,7 @@ export function createRestHandler(deps: RestDeps): (req: NodeRequest, res: NodeR
     try {
       const p = toEmbedRequest(b);
       const out = await gateway.embed(p.req, context(req, res, rid, "Embed"));
-      sendJson(res, 200, embeddingsJson(out, p.base64), {
-        "x-request-id": rid,
-        "x-llmgw-provider": out.provider,
-        "x-llmgw-attempts": String(out.gateway?.attempts ?? 0),
-        "x-llmgw-cache": "none",
-      });
+      sendJson(res, 200, embeddingsJson(out, p.base64), gatewayHeaders(rid, out.provider, out.gateway));
     } catch (e: unknown) {
       if (res.destroyed) return;
       const err = asGatewayError(e);
