@@ -1,7 +1,8 @@
 // Helpers for the Anthropic fake (anthropic.ts): the model-string directive parser, Anthropic's
 // real error bodies by status, and the deterministic answers (echo, tool use, thinking, usage).
 import { randomBytes } from "node:crypto";
-import { type Exchange, wordCount, words } from "./openai-faults.js";
+import { type Exchange, writeJson } from "./fake-server.js";
+import { intOf, wordCount, words } from "./openai-faults.js";
 
 /** Behaviour requested through the model string: `claude-x+status=529+retry_after=2`. */
 export interface AnthropicDirectives {
@@ -44,11 +45,6 @@ const FLAGS = {
   no_stop: "noStop",
   cache: "cache",
 } as const;
-
-function intOf(value: string | undefined): number | undefined {
-  const n = value === undefined ? Number.NaN : Number.parseInt(value, 10);
-  return Number.isFinite(n) && n >= 0 ? n : undefined;
-}
 
 /** Parses `claude-x+status=429+retry_after=2`; unknown tokens are ignored. */
 export function parseAnthropicDirectives(model: string): AnthropicDirectives {
@@ -153,14 +149,7 @@ export function sendAnthropicJson(
   payload: unknown,
   headers: Record<string, string> = {},
 ): void {
-  if (ex.closed) return;
-  const text = JSON.stringify(payload);
-  ex.res.writeHead(status, {
-    ...anthropicHeaders(headers),
-    "content-type": "application/json",
-    "content-length": String(Buffer.byteLength(text)),
-  });
-  ex.res.end(text);
+  writeJson(ex, status, payload, anthropicHeaders(headers));
 }
 
 // ---- answers ----

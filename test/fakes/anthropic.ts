@@ -1,8 +1,6 @@
 // A real HTTP/1.1 server on loopback speaking Anthropic's Messages API (unary + SSE with `event:`
 // lines, /v1/models, error bodies), with faults chosen by the request's model string
 // (`claude-x+status=529+retry_after=2`; see anthropic-faults.ts for the directives).
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
 import {
   type AnthropicAnswer,
   type AnthropicDirectives,
@@ -17,21 +15,20 @@ import {
   validateMessages,
   withoutAnthropicFailures,
 } from "./anthropic-faults.js";
-import type { RecordedRequest } from "./openai.js";
-import { type Exchange, kill, killAfterFlush, pause } from "./openai-faults.js";
+import {
+  type BodyInfo,
+  crashWith,
+  type Exchange,
+  type FakeWithCounters,
+  startFakeServer,
+} from "./fake-server.js";
+import { kill, killAfterFlush, pause } from "./openai-faults.js";
 
-export type { RecordedRequest } from "./openai.js";
+export type { RecordedRequest } from "./fake-server.js";
 
 /** A running fake; `url` is the base URL without /v1 (as the SDK and the provider take it). */
-export interface AnthropicFake {
+export interface AnthropicFake extends FakeWithCounters {
   url: string;
-  port: number;
-  requests: RecordedRequest[];
-  close(): Promise<void>;
-  /** Clears `requests` and the per-model-string call counters (fail_times). */
-  reset(): void;
-  /** Resolves true once requests[index] is aborted by the client, false after timeoutMs. */
-  waitForAbort(index: number, timeoutMs: number): Promise<boolean>;
 }
 
 /** The models GET /v1/models lists, newest first as Anthropic orders them. */
@@ -117,50 +114,15 @@ function invalid(ex: Exchange, message: string): void {
 
 /** Starts the fake on a free loopback port; with `apiKey` set, requests must carry it. */
 export async function startAnthropicFake(opts: { apiKey?: string } = {}): Promise<AnthropicFake> {
-  const requests: RecordedRequest[] = [];
   const calls = new Map<string, number>();
-  const sockets = new Set<Socket>();
-  const abortWaiters = new Set<() => void>();
   let seq = 0;
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const [path = "/", search = ""] = (req.url ?? "/").split("?");
-    const method = req.method ?? "GET";
-    const rec: RecordedRequest = {
-      method,
-      path,
-      headers: { ...req.headers },
-      body: undefined,
-      aborted: false,
-      finished: false,
-    };
-    requests.push(rec);
-    const ex: Exchange = { req, res, rec, closed: false, killed: false };
-    res.on("close", () => {
-      ex.closed = true;
-      rec.finished = res.writableFinished;
-      if (!res.writableFinished && !ex.killed) {
-        rec.aborted = true;
-        for (const w of abortWaiters) w();
-      }
-    });
-    const chunks: Buffer[] = [];
-    try {
-      for await (const c of req) chunks.push(c as Buffer);
-    } catch {
-      return; // the client went away mid-body; the close handler recorded it
-    }
-    const raw = Buffer.concat(chunks).toString("utf8");
-    let body: unknown;
-    if (raw !== "") {
-      try {
-        body = JSON.parse(raw);
-      } catch {
-        rec.body = raw;
-        return invalid(ex, "There was an issue with your request body: invalid JSON");
-      }
-    }
-    rec.body = body;
+  async function handle(ex: Exchange, info: BodyInfo): Promise<void> {
+    const { req, rec } = ex;
+    const { method, path } = rec;
+    const search = (req.url ?? "/").split("?")[1] ?? "";
+    if (info.invalidJson) return invalid(ex, "There was an issue with your request body: invalid JSON");
+    const body = rec.body;
 
     if (opts.apiKey !== undefined) {
       const key = req.headers["x-api-key"];
@@ -222,56 +184,15 @@ export async function startAnthropicFake(opts: { apiKey?: string } = {}): Promis
     return unary(ex, d, answer, id);
   }
 
-  const server = createServer({ keepAlive: true }, (req, res) => {
-    handle(req, res).catch(() => {
-      if (!res.headersSent && !res.destroyed) {
-        res.writeHead(500, { "content-type": "application/json" });
-        res.end(JSON.stringify(errorBody("api_error", "fake failed")));
-      } else res.destroy();
-    });
+  const server = await startFakeServer(handle, {
+    onCrash: crashWith(errorBody("api_error", "fake failed")),
   });
-  server.on("connection", (s: Socket) => {
-    sockets.add(s);
-    s.on("close", () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
-
   return {
-    url: `http://127.0.0.1:${port}`,
-    port,
-    requests,
+    ...server,
+    url: `http://127.0.0.1:${server.port}`,
     reset() {
-      requests.length = 0;
+      server.reset();
       calls.clear();
-    },
-    close() {
-      return new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        for (const s of sockets) s.destroy();
-        server.closeAllConnections();
-      });
-    },
-    waitForAbort(index, timeoutMs) {
-      if (requests[index]?.aborted) return Promise.resolve(true);
-      return new Promise<boolean>((resolve) => {
-        const check = () => {
-          if (requests[index]?.aborted) done(true);
-        };
-        const done = (v: boolean) => {
-          clearTimeout(timer);
-          abortWaiters.delete(check);
-          resolve(v);
-        };
-        const timer = setTimeout(() => done(false), timeoutMs);
-        abortWaiters.add(check);
-      });
     },
   };
 }

@@ -1,6 +1,7 @@
 // Helpers for the Gemini fake (gemini.ts): the model-string directive parser, Google's real error
 // bodies (google.rpc.Status JSON with details) by status, and the deterministic answers. The
 // exchange primitives (pause, kill, ...) are shared with the OpenAI fake.
+import { intOf } from "./openai-faults.js";
 
 /** Behaviour requested through the model string: `gemini-2.5-flash+status=429+retry_after=2`. */
 export interface GeminiDirectives {
@@ -32,12 +33,6 @@ export interface GeminiDirectives {
   malformedCall: boolean;
   unknownFinish: boolean;
   noUsage: boolean;
-}
-
-function intOf(value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number.parseInt(value, 10);
-  return Number.isFinite(n) && n >= 0 ? n : undefined;
 }
 
 const FLAGS = {

@@ -2,8 +2,16 @@
 // streamGenerateContent, embedContent, batchEmbedContents, models list/get, google.rpc error
 // bodies), with faults chosen by the model string (`gemini-2.5-flash+status=429`; gemini-faults.ts).
 import { randomBytes } from "node:crypto";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import type { IncomingMessage } from "node:http";
+import {
+  type RecordedRequest as BaseRecordedRequest,
+  type BodyInfo,
+  crashWith,
+  type Exchange,
+  type FakeWithCounters,
+  recordRequest,
+  startFakeServer,
+} from "./fake-server.js";
 import {
   path as at,
   badRequestBody,
@@ -25,42 +33,37 @@ import {
   wantsThoughts,
   withoutFailures,
 } from "./gemini-faults.js";
-import {
-  type Exchange,
-  embeddingVector,
-  kill,
-  killAfterFlush,
-  pause,
-  wordCount,
-  words,
-} from "./openai-faults.js";
+import { embeddingVector, kill, killAfterFlush, pause, wordCount, words } from "./openai-faults.js";
 
 /** One request as the fake saw it. */
-export interface RecordedRequest {
-  method: string;
+export interface RecordedRequest extends BaseRecordedRequest {
   /** Path without the query string. */
   path: string;
   /** The raw request target, query included (to assert no key ever travels in it). */
   url: string;
   /** An API key appeared in the URL (`?key=`), as some SDK versions send it. */
   keyInUrl: boolean;
-  headers: Record<string, string | string[] | undefined>;
-  /** Parsed JSON body; the raw text when it was not JSON; undefined when empty. */
-  body: unknown;
-  aborted: boolean;
-  finished: boolean;
+}
+
+function recordGemini(req: IncomingMessage): RecordedRequest {
+  const url = req.url ?? "/";
+  const parsed = new URL(url, "http://fake");
+  const { method, headers, body, aborted, finished } = recordRequest(req);
+  return {
+    method,
+    path: parsed.pathname,
+    url,
+    keyInUrl: parsed.searchParams.has("key"),
+    headers,
+    body,
+    aborted,
+    finished,
+  };
 }
 
 /** A running fake; `url` is the origin (clients append /v1beta). */
-export interface GeminiFake {
+export interface GeminiFake extends FakeWithCounters<RecordedRequest> {
   url: string;
-  port: number;
-  requests: RecordedRequest[];
-  close(): Promise<void>;
-  /** Clears `requests` and the per-model-string call counters (fail_times). */
-  reset(): void;
-  /** Resolves true once requests[index] is aborted by the client, false after timeoutMs. */
-  waitForAbort(index: number, timeoutMs: number): Promise<boolean>;
 }
 
 /** The models the fake lists; pages hold at most PAGE_CAP of them so pagination is exercised. */
@@ -264,52 +267,19 @@ function listModels(ex: Exchange, query: URLSearchParams): void {
 
 /** Starts the fake; with `apiKey` set, requests must carry it (x-goog-api-key or ?key=). */
 export async function startGeminiFake(opts: { apiKey?: string } = {}): Promise<GeminiFake> {
-  const requests: RecordedRequest[] = [];
   const calls = new Map<string, number>();
-  const sockets = new Set<Socket>();
-  const abortWaiters = new Set<() => void>();
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = req.url ?? "/";
-    const parsed = new URL(url, "http://fake");
-    const method = req.method ?? "GET";
-    const rec: RecordedRequest = {
-      method,
-      path: parsed.pathname,
-      url,
-      keyInUrl: parsed.searchParams.has("key"),
-      headers: { ...req.headers },
-      body: undefined,
-      aborted: false,
-      finished: false,
-    };
-    requests.push(rec);
-    const ex: Exchange = { req, res, rec, closed: false, killed: false };
-    res.on("close", () => {
-      ex.closed = true;
-      rec.finished = res.writableFinished;
-      if (!res.writableFinished && !ex.killed) {
-        rec.aborted = true;
-        for (const w of abortWaiters) w();
-      }
-    });
-    const chunks: Buffer[] = [];
-    try {
-      for await (const c of req) chunks.push(c as Buffer);
-    } catch {
-      return;
-    }
-    const raw = Buffer.concat(chunks).toString("utf8");
-    if (raw !== "") {
-      try {
-        rec.body = JSON.parse(raw);
-      } catch {
-        rec.body = raw;
-        return sendError(
-          ex,
-          badRequestBody(`Invalid JSON payload received. Unexpected token.\n${raw.slice(0, 20)}\n^`),
-        );
-      }
+  async function handle(ex: Exchange, body: BodyInfo): Promise<void> {
+    const { req, rec } = ex;
+    const method = rec.method;
+    const parsed = new URL(req.url ?? "/", "http://fake");
+    if (body.invalidJson) {
+      return sendError(
+        ex,
+        badRequestBody(
+          `Invalid JSON payload received. Unexpected token.\n${String(rec.body).slice(0, 20)}\n^`,
+        ),
+      );
     }
     if (opts.apiKey !== undefined) {
       const given = req.headers["x-goog-api-key"] ?? parsed.searchParams.get("key") ?? "";
@@ -360,55 +330,16 @@ export async function startGeminiFake(opts: { apiKey?: string } = {}): Promise<G
     return generate(ex, d, rec.body, id);
   }
 
-  const server = createServer({ keepAlive: true }, (req, res) => {
-    handle(req, res).catch(() => {
-      if (!res.headersSent && !res.destroyed) {
-        res.writeHead(500, { "content-type": "application/json" });
-        res.end(JSON.stringify({ error: { code: 500, message: "fake failed", status: "INTERNAL" } }));
-      } else res.destroy();
-    });
+  const server = await startFakeServer(handle, {
+    record: recordGemini,
+    onCrash: crashWith({ error: { code: 500, message: "fake failed", status: "INTERNAL" } }),
   });
-  server.on("connection", (s: Socket) => {
-    sockets.add(s);
-    s.on("close", () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
   return {
-    url: `http://127.0.0.1:${port}`,
-    port,
-    requests,
+    ...server,
+    url: `http://127.0.0.1:${server.port}`,
     reset() {
-      requests.length = 0;
+      server.reset();
       calls.clear();
-    },
-    close() {
-      return new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        for (const s of sockets) s.destroy();
-        server.closeAllConnections();
-      });
-    },
-    waitForAbort(index, timeoutMs) {
-      if (requests[index]?.aborted) return Promise.resolve(true);
-      return new Promise<boolean>((resolve) => {
-        const check = () => {
-          if (requests[index]?.aborted) done(true);
-        };
-        const done = (v: boolean) => {
-          clearTimeout(timer);
-          abortWaiters.delete(check);
-          resolve(v);
-        };
-        const timer = setTimeout(() => done(false), timeoutMs);
-        abortWaiters.add(check);
-      });
     },
   };
 }

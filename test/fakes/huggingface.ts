@@ -2,10 +2,14 @@
 // pipeline (POST /hf-inference/models/{org/model}/pipeline/feature-extraction) with HF's error
 // bodies; faults come from the model id (`BAAI/bge-small-en-v1.5+loading`). The chat side of HF is
 // OpenAI-compatible: tests point it at test/fakes/openai.ts.
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
-import type { RecordedRequest } from "./openai.js";
-import { type Exchange, embeddingVector, pause, wordCount } from "./openai-faults.js";
+import {
+  type BodyInfo,
+  type Exchange,
+  type RecordedRequest,
+  startFakeServer,
+  writeJson,
+} from "./fake-server.js";
+import { embeddingVector, pause, wordCount } from "./openai-faults.js";
 
 /** The fake's handle; `url` is the embed base (…/hf-inference/models). */
 export interface HuggingFaceFake {
@@ -75,42 +79,11 @@ const PIPELINE = /^\/hf-inference\/models\/(.+)\/pipeline\/feature-extraction$/;
 
 /** Starts the fake; with `apiKey` every request must carry `Authorization: Bearer <apiKey>`. */
 export async function startHuggingFaceFake(opts: { apiKey?: string } = {}): Promise<HuggingFaceFake> {
-  const requests: RecordedRequest[] = [];
-  const sockets = new Set<Socket>();
-
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = (req.url ?? "/").split("?")[0] ?? "/";
-    const rec: RecordedRequest = {
-      method: req.method ?? "GET",
-      path,
-      headers: { ...req.headers },
-      body: undefined,
-      aborted: false,
-      finished: false,
-    };
-    requests.push(rec);
-    const ex: Exchange = { req, res, rec, closed: false, killed: false };
-    res.on("close", () => {
-      ex.closed = true;
-      rec.finished = res.writableFinished;
-      rec.aborted = !res.writableFinished;
-    });
-    const send = (status: number, payload: unknown) => {
-      if (ex.closed) return;
-      const text = JSON.stringify(payload);
-      res.writeHead(status, {
-        "content-type": "application/json",
-        "content-length": String(Buffer.byteLength(text)),
-      });
-      res.end(text);
-    };
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    const raw = Buffer.concat(chunks).toString("utf8");
-    try {
-      rec.body = raw === "" ? undefined : JSON.parse(raw);
-    } catch {
-      rec.body = raw;
+  async function handle(ex: Exchange, body: BodyInfo): Promise<void> {
+    const { req, rec } = ex;
+    const path = rec.path;
+    const send = (status: number, payload: unknown) => writeJson(ex, status, payload);
+    if (body.invalidJson) {
       return send(400, { error: "Failed to deserialize the JSON body into the target type" });
     }
     if (opts.apiKey !== undefined && req.headers.authorization !== `Bearer ${opts.apiKey}`) {
@@ -134,28 +107,12 @@ export async function startHuggingFaceFake(opts: { apiKey?: string } = {}): Prom
     return send(200, (inputs as string[]).map(one));
   }
 
-  const server = createServer({ keepAlive: true }, (req, res) => {
-    handle(req, res).catch(() => res.destroy());
-  });
-  server.on("connection", (s: Socket) => {
-    sockets.add(s);
-    s.on("close", () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as AddressInfo).port;
+  const server = await startFakeServer(handle);
   return {
-    url: `http://127.0.0.1:${port}/hf-inference/models`,
-    port,
-    requests,
-    reset() {
-      requests.length = 0;
-    },
-    close() {
-      return new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        for (const s of sockets) s.destroy();
-        server.closeAllConnections();
-      });
-    },
+    url: `http://127.0.0.1:${server.port}/hf-inference/models`,
+    port: server.port,
+    requests: server.requests,
+    close: server.close,
+    reset: server.reset,
   };
 }

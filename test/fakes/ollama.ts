@@ -1,11 +1,14 @@
 // A real HTTP/1.1 server on loopback speaking Ollama's native wire (/api/chat unary + NDJSON,
 // /api/embed, /api/tags, /api/version, `{"error"}` bodies), with faults chosen by the model string
 // (`llama3.2+status=500`, `+tools`, `+drop=2`; see parseOllamaDirectives for the list).
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
-import type { RecordedRequest } from "./openai.js";
 import {
+  type BodyInfo,
+  crashWith,
   type Exchange,
+  type FakeWithCounters,
+  startFakeServer,
+} from "./fake-server.js";
+import {
   embeddingInputs,
   embeddingVector,
   field,
@@ -19,19 +22,12 @@ import {
   words,
 } from "./openai-faults.js";
 
-export type { RecordedRequest } from "./openai.js";
+export type { RecordedRequest } from "./fake-server.js";
 
 /** The fake's handle: base URL (OLLAMA_HOST), recorded requests, abort observation. */
-export interface OllamaFake {
+export interface OllamaFake extends FakeWithCounters {
   /** http://127.0.0.1:PORT (no /api). */
   url: string;
-  port: number;
-  requests: RecordedRequest[];
-  close(): Promise<void>;
-  /** Clears `requests` and the per-model-string call counters (fail_times). */
-  reset(): void;
-  /** Resolves true once requests[index] is aborted by the client, false after timeoutMs. */
-  waitForAbort(index: number, timeoutMs: number): Promise<boolean>;
 }
 
 /** Behaviour requested through the model string: `base+key+key=value`. */
@@ -244,46 +240,13 @@ function tags(ex: Exchange): void {
 
 /** Starts the fake on an ephemeral loopback port. */
 export async function startOllamaFake(): Promise<OllamaFake> {
-  const requests: RecordedRequest[] = [];
   const calls = new Map<string, number>();
-  const sockets = new Set<Socket>();
-  const abortWaiters = new Set<() => void>();
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = (req.url ?? "/").split("?")[0] ?? "/";
-    const method = req.method ?? "GET";
-    const rec: RecordedRequest = {
-      method,
-      path,
-      headers: { ...req.headers },
-      body: undefined,
-      aborted: false,
-      finished: false,
-    };
-    requests.push(rec);
-    const ex: Exchange = { req, res, rec, closed: false, killed: false };
-    res.on("close", () => {
-      ex.closed = true;
-      rec.finished = res.writableFinished;
-      if (!res.writableFinished && !ex.killed) {
-        rec.aborted = true;
-        for (const w of abortWaiters) w();
-      }
-    });
-    const chunks: Buffer[] = [];
-    try {
-      for await (const c of req) chunks.push(c as Buffer);
-    } catch {
-      return;
-    }
-    const raw = Buffer.concat(chunks).toString("utf8");
-    if (raw !== "") {
-      try {
-        rec.body = JSON.parse(raw);
-      } catch {
-        rec.body = raw;
-        return send(ex, 400, { error: "invalid character 'o' in literal null (expecting 'u')" });
-      }
+  async function handle(ex: Exchange, body: BodyInfo): Promise<void> {
+    const { res, rec } = ex;
+    const { method, path } = rec;
+    if (body.invalidJson) {
+      return send(ex, 400, { error: "invalid character 'o' in literal null (expecting 'u')" });
     }
     if ((method === "GET" || method === "HEAD") && path === "/") {
       res.writeHead(200, { "content-type": "text/plain; charset=utf-8" });
@@ -327,55 +290,15 @@ export async function startOllamaFake(): Promise<OllamaFake> {
     return chat(ex, d, rec.body);
   }
 
-  const server = createServer({ keepAlive: true }, (req, res) => {
-    handle(req, res).catch(() => {
-      if (!res.headersSent && !res.destroyed) {
-        res.writeHead(500, { "content-type": "application/json; charset=utf-8" });
-        res.end(JSON.stringify({ error: "fake failed" }));
-      } else res.destroy();
-    });
+  const server = await startFakeServer(handle, {
+    onCrash: crashWith({ error: "fake failed" }, "application/json; charset=utf-8"),
   });
-  server.on("connection", (s: Socket) => {
-    sockets.add(s);
-    s.on("close", () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
   return {
-    url: `http://127.0.0.1:${port}`,
-    port,
-    requests,
+    ...server,
+    url: `http://127.0.0.1:${server.port}`,
     reset() {
-      requests.length = 0;
+      server.reset();
       calls.clear();
-    },
-    close() {
-      return new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        for (const s of sockets) s.destroy();
-        server.closeAllConnections();
-      });
-    },
-    waitForAbort(index, timeoutMs) {
-      if (requests[index]?.aborted) return Promise.resolve(true);
-      return new Promise<boolean>((resolve) => {
-        const check = () => {
-          if (requests[index]?.aborted) done(true);
-        };
-        const done = (v: boolean) => {
-          clearTimeout(timer);
-          abortWaiters.delete(check);
-          resolve(v);
-        };
-        const timer = setTimeout(() => done(false), timeoutMs);
-        abortWaiters.add(check);
-      });
     },
   };
 }

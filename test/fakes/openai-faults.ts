@@ -2,8 +2,9 @@
 // bodies by status, the deterministic content (echo text, token counts, embedding vectors), and
 // the per-exchange primitives (send, pause, kill) the fault directives are built from.
 import { createHash, randomBytes } from "node:crypto";
-import type { IncomingMessage, ServerResponse } from "node:http";
-import type { RecordedRequest } from "./openai.js";
+import { type Exchange, writeJson } from "./fake-server.js";
+
+export type { Exchange } from "./fake-server.js";
 
 /** Behaviour requested through the model string: `base+key+key=value+...`. */
 export interface Directives {
@@ -32,7 +33,8 @@ export interface Directives {
   noUsage: boolean;
 }
 
-function intOf(value: string | undefined): number | undefined {
+/** A non-negative integer directive value; undefined when absent or not one. */
+export function intOf(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const n = Number.parseInt(value, 10);
   return Number.isFinite(n) && n >= 0 ? n : undefined;
@@ -379,17 +381,6 @@ export function float32Base64(vector: number[]): string {
 
 export const FINGERPRINT = "fp_fake0001";
 
-/** One request/response pair in flight. */
-export interface Exchange {
-  req: IncomingMessage;
-  res: ServerResponse;
-  rec: RecordedRequest;
-  /** The socket closed (either side). */
-  closed: boolean;
-  /** We destroyed the socket on purpose (reset / drop): not a client abort. */
-  killed: boolean;
-}
-
 export function baseHeaders(extra: Record<string, string> = {}): Record<string, string> {
   return {
     "x-request-id": `req_${randomBytes(16).toString("hex")}`,
@@ -414,14 +405,7 @@ export function sendJson(
   payload: unknown,
   headers: Record<string, string> = {},
 ): void {
-  if (ex.closed) return;
-  const text = JSON.stringify(payload);
-  ex.res.writeHead(status, {
-    ...baseHeaders(headers),
-    "content-type": "application/json",
-    "content-length": String(Buffer.byteLength(text)),
-  });
-  ex.res.end(text);
+  writeJson(ex, status, payload, baseHeaders(headers));
 }
 
 export function sendError(

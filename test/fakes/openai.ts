@@ -1,8 +1,7 @@
 // A real HTTP/1.1 server on loopback speaking OpenAI's wire (chat completions unary + SSE,
 // embeddings, models, error bodies), with faults chosen by the request's model string
 // (`gpt-4o-mini+status=429+retry_after=2`; see openai-faults.ts for the directives).
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import { type BodyInfo, crashWith, type FakeWithCounters, startFakeServer } from "./fake-server.js";
 import {
   type Answer,
   answerFor,
@@ -36,28 +35,11 @@ import {
   words,
 } from "./openai-faults.js";
 
-export interface RecordedRequest {
-  method: string;
-  path: string;
-  headers: Record<string, string | string[] | undefined>;
-  /** Parsed JSON body; the raw text when it was not JSON; undefined when empty. */
-  body: unknown;
-  /** The client closed the connection before the response finished. */
-  aborted: boolean;
-  /** The response was completely written. */
-  finished: boolean;
-}
+export type { RecordedRequest } from "./fake-server.js";
 
-export interface OpenAIFake {
+export interface OpenAIFake extends FakeWithCounters {
   /** Base URL ending in /v1, e.g. http://127.0.0.1:PORT/v1. */
   url: string;
-  port: number;
-  requests: RecordedRequest[];
-  close(): Promise<void>;
-  /** Clears `requests` and the per-model-string call counters (fail_times). */
-  reset(): void;
-  /** Resolves true once requests[index] is aborted by the client, false after timeoutMs. */
-  waitForAbort(index: number, timeoutMs: number): Promise<boolean>;
 }
 
 export const FAKE_MODELS = [
@@ -209,51 +191,14 @@ function embeddings(ex: Exchange, d: Directives, reqBody: unknown): void {
 }
 
 export async function startOpenAIFake(opts: { apiKey?: string } = {}): Promise<OpenAIFake> {
-  const requests: RecordedRequest[] = [];
   const calls = new Map<string, number>();
-  const sockets = new Set<Socket>();
-  const abortWaiters = new Set<() => void>();
   let seq = 0;
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = (req.url ?? "/").split("?")[0] ?? "/";
-    const method = req.method ?? "GET";
-    const rec: RecordedRequest = {
-      method,
-      path,
-      headers: { ...req.headers },
-      body: undefined,
-      aborted: false,
-      finished: false,
-    };
-    requests.push(rec);
-    const ex: Exchange = { req, res, rec, closed: false, killed: false };
-    res.on("close", () => {
-      ex.closed = true;
-      rec.finished = res.writableFinished;
-      if (!res.writableFinished && !ex.killed) {
-        rec.aborted = true;
-        for (const w of abortWaiters) w();
-      }
-    });
-
-    const chunks: Buffer[] = [];
-    try {
-      for await (const c of req) chunks.push(c as Buffer);
-    } catch {
-      return; // the client went away mid-body; the close handler recorded it
-    }
-    const raw = Buffer.concat(chunks).toString("utf8");
-    let reqBody: unknown;
-    if (raw !== "") {
-      try {
-        reqBody = JSON.parse(raw);
-      } catch {
-        rec.body = raw;
-        return sendError(ex, 400, badJsonBody());
-      }
-    }
-    rec.body = reqBody;
+  async function handle(ex: Exchange, body: BodyInfo): Promise<void> {
+    const { req, rec } = ex;
+    const { method, path } = rec;
+    if (body.invalidJson) return sendError(ex, 400, badJsonBody());
+    const reqBody = rec.body;
 
     if (opts.apiKey !== undefined) {
       const auth = req.headers.authorization;
@@ -262,7 +207,6 @@ export async function startOpenAIFake(opts: { apiKey?: string } = {}): Promise<O
         return sendError(ex, 401, given === "" ? missingKeyBody() : invalidKeyBody(given));
       }
     }
-
     if (method === "GET" && path === "/v1/models")
       return sendJson(ex, 200, { object: "list", data: FAKE_MODELS });
     if (method === "GET" && path.startsWith("/v1/models/")) {
@@ -306,63 +250,17 @@ export async function startOpenAIFake(opts: { apiKey?: string } = {}): Promise<O
     return chatUnary(ex, d, answer, id, created);
   }
 
-  const server = createServer({ keepAlive: true }, (req, res) => {
-    handle(req, res).catch(() => {
-      if (!res.headersSent && !res.destroyed) {
-        res.writeHead(500, { "content-type": "application/json" });
-        res.end(
-          JSON.stringify({
-            error: { message: "fake failed", type: "server_error", param: null, code: null },
-          }),
-        );
-      } else {
-        res.destroy();
-      }
-    });
+  const server = await startFakeServer(handle, {
+    onCrash: crashWith({
+      error: { message: "fake failed", type: "server_error", param: null, code: null },
+    }),
   });
-  server.on("connection", (s: Socket) => {
-    sockets.add(s);
-    s.on("close", () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
-
   return {
-    url: `http://127.0.0.1:${port}/v1`,
-    port,
-    requests,
+    ...server,
+    url: `http://127.0.0.1:${server.port}/v1`,
     reset() {
-      requests.length = 0;
+      server.reset();
       calls.clear();
-    },
-    close() {
-      return new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        for (const s of sockets) s.destroy();
-        server.closeAllConnections();
-      });
-    },
-    waitForAbort(index, timeoutMs) {
-      if (requests[index]?.aborted) return Promise.resolve(true);
-      return new Promise<boolean>((resolve) => {
-        const check = () => {
-          if (!requests[index]?.aborted) return;
-          done(true);
-        };
-        const done = (v: boolean) => {
-          clearTimeout(timer);
-          abortWaiters.delete(check);
-          resolve(v);
-        };
-        const timer = setTimeout(() => done(false), timeoutMs);
-        abortWaiters.add(check);
-      });
     },
   };
 }
