@@ -248,13 +248,4 @@ export function toAnthropicRequest(
   return out;
 }
 
-/** Characters of the prompt, for a chars/4 usage estimate when the upstream reports none. */
-export function promptChars(req: ChatRequest): number {
-  let n = 0;
-  for (const m of req.messages) {
-    for (const c of m.content) if (c.part.case === "text") n += c.part.value.length;
-    for (const t of m.toolCalls) n += t.argumentsJson.length + t.name.length;
-  }
-  for (const t of req.tools) n += t.parametersJson.length + t.description.length + t.name.length;
-  return n;
-}
+export { promptChars } from "../usage.js";

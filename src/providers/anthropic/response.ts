@@ -1,5 +1,6 @@
 // Pure translation of Anthropic response JSON (a message, the model list) into the contract's
 // messages. Upstream JSON is untrusted: shape errors become UpstreamError("protocol").
+
 import { create } from "@bufbuild/protobuf";
 import {
   Capability,
@@ -18,6 +19,7 @@ import {
   UsageSchema,
 } from "../../../gen/llmgateway/v1/llm_pb.js";
 import { UpstreamError } from "../../gateway/errors.js";
+import { estimateUsage } from "../usage.js";
 import type { AntMessagesResponse, AntModelsList, AntStopReason, AntUsage } from "./wire.js";
 
 /** Who answered and what was asked, for errors, ids, estimates and reasoning. */
@@ -79,18 +81,6 @@ export function mapUsage(u: AntUsage): Usage {
     cachedInputTokens: cacheRead,
     cacheWriteTokens: cacheWrite,
     reasoningTokens: n(u.output_tokens_details?.thinking_tokens),
-  });
-}
-
-/** The gateway's estimate (chars / 4) when an upstream reports no usage. */
-export function estimateUsage(promptChars: number, outputChars: number): Usage {
-  const input = Math.ceil(promptChars / 4);
-  const output = Math.ceil(outputChars / 4);
-  return create(UsageSchema, {
-    inputTokens: input,
-    outputTokens: output,
-    totalTokens: input + output,
-    estimated: true,
   });
 }
 
@@ -162,3 +152,5 @@ export function fromAnthropicModels(json: unknown, provider: string): { models: 
   const next = body.has_more === true && typeof body.last_id === "string" ? body.last_id : undefined;
   return next === undefined ? { models } : { models, next };
 }
+
+export { estimateUsage };

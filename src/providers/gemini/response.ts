@@ -1,5 +1,6 @@
 // Pure translation of Gemini response JSON (generateContent, embeddings, model list) into the
 // contract's messages. Upstream JSON is untrusted: shape errors become UpstreamError("protocol").
+
 import { create } from "@bufbuild/protobuf";
 import {
   Capability,
@@ -20,6 +21,7 @@ import {
   UsageSchema,
 } from "../../../gen/llmgateway/v1/llm_pb.js";
 import { UpstreamError } from "../../gateway/errors.js";
+import { estimateUsage } from "../usage.js";
 import type { GEmbedResponse, GFinishReason, GGenerateResponse, GModelList, GPart, GUsage } from "./wire.js";
 
 /** Who answered and what was asked, for errors, ids and estimates. */
@@ -96,18 +98,6 @@ export function mapGeminiUsage(u: GUsage): Usage {
     totalTokens: n(u.totalTokenCount) || input + output,
     cachedInputTokens: n(u.cachedContentTokenCount),
     reasoningTokens: reasoning,
-  });
-}
-
-/** The gateway's estimate (chars / 4) when an upstream reports no usage. */
-export function estimateUsage(promptChars: number, outputChars: number): Usage {
-  const input = Math.ceil(promptChars / 4);
-  const output = Math.ceil(outputChars / 4);
-  return create(UsageSchema, {
-    inputTokens: input,
-    outputTokens: output,
-    totalTokens: input + output,
-    estimated: true,
   });
 }
 
@@ -257,3 +247,5 @@ export function fromGeminiModels(json: unknown, provider: string): { models: Mod
     typeof body.nextPageToken === "string" && body.nextPageToken !== "" ? body.nextPageToken : undefined;
   return next === undefined ? { models } : { models, next };
 }
+
+export { estimateUsage };

@@ -20,6 +20,8 @@ import {
 } from "../../../gen/llmgateway/v1/llm_pb.js";
 import { GatewayError, UpstreamError, type UpstreamErrorKind } from "../../gateway/errors.js";
 import type { CallOptions, Provider } from "../types.js";
+// The mock refuses tools and tool calls, so the shared count is its message text.
+import { promptChars } from "../usage.js";
 
 /**
  * What the mock cannot honour: it echoes, so a request relying on any of these would get a
@@ -74,13 +76,6 @@ function lastUserText(req: ChatRequest): string {
     return text;
   }
   return "";
-}
-
-function promptChars(req: ChatRequest): number {
-  let n = 0;
-  for (const m of req.messages)
-    for (const p of m.content) if (p.part.case === "text") n += p.part.value.length;
-  return n;
 }
 
 function statusKind(status: number): UpstreamErrorKind {

@@ -1,5 +1,6 @@
 // Pure translation of OpenAI response JSON (chat, embeddings, model list) into the contract's
 // messages. Upstream JSON is untrusted: shape errors become UpstreamError("protocol").
+
 import { create } from "@bufbuild/protobuf";
 import {
   Capability,
@@ -21,6 +22,7 @@ import {
   UsageSchema,
 } from "../../../gen/llmgateway/v1/llm_pb.js";
 import { UpstreamError } from "../../gateway/errors.js";
+import { estimateUsage } from "../usage.js";
 import type {
   OAIChatResponse,
   OAIEmbeddingsResponse,
@@ -77,18 +79,6 @@ export function mapUsage(u: OAIUsage): Usage {
     totalTokens: n(u.total_tokens) || input + output,
     cachedInputTokens: n(u.prompt_tokens_details?.cached_tokens),
     reasoningTokens: n(u.completion_tokens_details?.reasoning_tokens),
-  });
-}
-
-/** The gateway's estimate (chars / 4) when an upstream reports no usage. */
-export function estimateUsage(promptChars: number, outputChars: number): Usage {
-  const input = Math.ceil(promptChars / 4);
-  const output = Math.ceil(outputChars / 4);
-  return create(UsageSchema, {
-    inputTokens: input,
-    outputTokens: output,
-    totalTokens: input + output,
-    estimated: true,
   });
 }
 
@@ -194,3 +184,5 @@ export function fromOpenAIModels(json: unknown, provider: string): ModelInfo[] {
   }
   return out;
 }
+
+export { estimateUsage };

@@ -1,0 +1,28 @@
+// The usage estimate every provider falls back to when its upstream reports none: prompt and answer
+// characters / 4 (the gateway's documented estimate, src/catalog/tokens.ts), flagged `estimated`.
+import { create } from "@bufbuild/protobuf";
+import { type ChatRequest, type Usage, UsageSchema } from "../../gen/llmgateway/v1/llm_pb.js";
+import { CHARS_PER_TOKEN } from "../catalog/tokens.js";
+
+/** Characters of the prompt (message text, tool calls, tool schemas), for the estimate. */
+export function promptChars(req: ChatRequest): number {
+  let n = 0;
+  for (const m of req.messages) {
+    for (const c of m.content) if (c.part.case === "text") n += c.part.value.length;
+    for (const t of m.toolCalls) n += t.argumentsJson.length + t.name.length;
+  }
+  for (const t of req.tools) n += t.parametersJson.length + t.description.length + t.name.length;
+  return n;
+}
+
+/** Usage estimated from characters, flagged so callers (and billing) know it is not the provider's. */
+export function estimateUsage(promptChars: number, outputChars: number): Usage {
+  const input = Math.ceil(promptChars / CHARS_PER_TOKEN);
+  const output = Math.ceil(outputChars / CHARS_PER_TOKEN);
+  return create(UsageSchema, {
+    inputTokens: input,
+    outputTokens: output,
+    totalTokens: input + output,
+    estimated: true,
+  });
+}
