@@ -2,6 +2,7 @@
 // objects that apply to one provider — its wire format's, then its config name's (the name wins).
 import type { ChatRequest } from "../../gen/llmgateway/v1/llm_pb.js";
 import { GatewayError } from "../gateway/errors.js";
+import { isObject } from "./params.js";
 
 function invalid(field: string, description: string): GatewayError {
   return new GatewayError(
@@ -12,10 +13,6 @@ function invalid(field: string, description: string): GatewayError {
       violations: [{ field, description }],
     },
   );
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
 /**

@@ -10,8 +10,8 @@ import {
   Role,
   ToolChoice_Mode,
 } from "../../../gen/llmgateway/v1/llm_pb.js";
-import { GatewayError } from "../../gateway/errors.js";
 import { providerOptionObjects } from "../options.js";
+import { invalid, parseJson, refuse } from "../params.js";
 import type {
   AntImageBlock,
   AntMessage,
@@ -48,30 +48,9 @@ export const EFFORT_BUDGETS: Readonly<Record<ReasoningOptions_Effort, number | u
 
 const MIN_THINKING_BUDGET = 1024;
 
-function invalid(field: string, description: string): GatewayError {
-  return new GatewayError("INVALID_ARGUMENT", "INVALID_REQUEST", `${field}: ${description}`, {
-    violations: [{ field, description }],
-  });
-}
-
 /** False (after a warning) when the caller allows dropping what Anthropic cannot honour; else throws. */
 function drop(param: string, o: AnthropicTranslateOptions, why = "is not supported"): false {
-  const msg = `parameter "${param}" ${why} by provider "${o.provider}" (anthropic)`;
-  if (o.unsupportedParams === "warn") {
-    o.warn?.(`${msg}; dropped`);
-    return false;
-  }
-  throw new GatewayError("INVALID_ARGUMENT", "UNSUPPORTED_PARAMETER", msg, {
-    metadata: { parameter: param, provider: o.provider },
-  });
-}
-
-function parseJson(text: string, field: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (e: unknown) {
-    throw invalid(field, `not valid JSON (${e instanceof Error ? e.message : String(e)})`);
-  }
+  return refuse(param, `parameter "${param}" ${why} by provider "${o.provider}" (anthropic)`, o);
 }
 
 const DATA_URL = /^data:([^;,]*)((?:;[^;,]*)*),(.*)$/s;

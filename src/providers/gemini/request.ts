@@ -10,8 +10,8 @@ import {
   Role,
   ToolChoice_Mode,
 } from "../../../gen/llmgateway/v1/llm_pb.js";
-import { GatewayError } from "../../gateway/errors.js";
 import { providerOptionObjects } from "../options.js";
+import { invalid, isObject, parseJson, refuse } from "../params.js";
 import type {
   GBatchEmbedRequest,
   GContent,
@@ -34,34 +34,9 @@ export interface GeminiTranslateOptions {
   warn?: (msg: string) => void;
 }
 
-function invalid(field: string, description: string): GatewayError {
-  return new GatewayError("INVALID_ARGUMENT", "INVALID_REQUEST", `${field}: ${description}`, {
-    violations: [{ field, description }],
-  });
-}
-
 /** Always false after warning (the caller drops the parameter); throws under "reject". */
 function unsupported(param: string, o: GeminiTranslateOptions, why = ""): false {
-  const msg = `parameter "${param}" is not supported by provider "${o.provider}"${why}`;
-  if (o.unsupportedParams === "warn") {
-    o.warn?.(`${msg}; dropped`);
-    return false;
-  }
-  throw new GatewayError("INVALID_ARGUMENT", "UNSUPPORTED_PARAMETER", msg, {
-    metadata: { parameter: param, provider: o.provider },
-  });
-}
-
-function parseJson(text: string, field: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (e: unknown) {
-    throw invalid(field, `not valid JSON (${e instanceof Error ? e.message : String(e)})`);
-  }
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
+  return refuse(param, `parameter "${param}" is not supported by provider "${o.provider}"${why}`, o);
 }
 
 const DATA_URL = /^data:([^;,]*)((?:;[^;,]*)*),(.*)$/s;

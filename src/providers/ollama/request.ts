@@ -10,8 +10,8 @@ import {
   Role,
   ToolChoice_Mode,
 } from "../../../gen/llmgateway/v1/llm_pb.js";
-import { GatewayError } from "../../gateway/errors.js";
 import { providerOptionObjects } from "../options.js";
+import { invalid, isObject, parseJson, refuse } from "../params.js";
 import type {
   OllamaChatRequest,
   OllamaEmbedRequest,
@@ -33,34 +33,9 @@ export interface OllamaTranslateOptions {
 /** Body keys the gateway owns; provider_options_json may not replace them. */
 const RESERVED = new Set(["model", "messages", "stream"]);
 
-function invalid(field: string, description: string): GatewayError {
-  return new GatewayError("INVALID_ARGUMENT", "INVALID_REQUEST", `${field}: ${description}`, {
-    violations: [{ field, description }],
-  });
-}
-
 /** Throws UNSUPPORTED_PARAMETER, or (unsupportedParams=warn) warns so the caller drops the value. */
 function unsupported(param: string, o: OllamaTranslateOptions): void {
-  const msg = `parameter "${param}" is not supported by provider "${o.provider}"`;
-  if (o.unsupportedParams === "warn") {
-    o.warn?.(`${msg}; dropped`);
-    return;
-  }
-  throw new GatewayError("INVALID_ARGUMENT", "UNSUPPORTED_PARAMETER", msg, {
-    metadata: { parameter: param, provider: o.provider },
-  });
-}
-
-function parseJson(text: string, field: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (e: unknown) {
-    throw invalid(field, `not valid JSON (${e instanceof Error ? e.message : String(e)})`);
-  }
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
+  refuse(param, `parameter "${param}" is not supported by provider "${o.provider}"`, o);
 }
 
 /** An image as the base64 Ollama wants: from bytes or a base64 data: URL; an http(s) URL is unsupported. */

@@ -12,6 +12,7 @@ import {
 } from "../../../gen/llmgateway/v1/llm_pb.js";
 import { GatewayError } from "../../gateway/errors.js";
 import { providerOptionObjects } from "../options.js";
+import { invalid, parseJson, refuse } from "../params.js";
 import type { OpenAIParam, OpenAIQuirks } from "./presets.js";
 import type {
   OAIChatRequest,
@@ -35,31 +36,10 @@ export interface TranslateOptions {
   warn?: (msg: string) => void;
 }
 
-function invalid(field: string, description: string): GatewayError {
-  return new GatewayError("INVALID_ARGUMENT", "INVALID_REQUEST", `${field}: ${description}`, {
-    violations: [{ field, description }],
-  });
-}
-
 /** True when the parameter may be sent; throws or warns (per options) when the host lacks it. */
 function allowed(param: OpenAIParam, o: TranslateOptions): boolean {
   if (!o.quirks.unsupportedParams.includes(param)) return true;
-  const msg = `parameter "${param}" is not supported by provider "${o.provider}"`;
-  if (o.unsupportedParams === "warn") {
-    o.warn?.(`${msg}; dropped`);
-    return false;
-  }
-  throw new GatewayError("INVALID_ARGUMENT", "UNSUPPORTED_PARAMETER", msg, {
-    metadata: { parameter: param, provider: o.provider },
-  });
-}
-
-function parseJson(text: string, field: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (e: unknown) {
-    throw invalid(field, `not valid JSON (${e instanceof Error ? e.message : String(e)})`);
-  }
+  return refuse(param, `parameter "${param}" is not supported by provider "${o.provider}"`, o);
 }
 
 function textOnly(parts: ContentPart[], i: number): string | OAITextPart[] {
