@@ -2,6 +2,8 @@
 // broadcast buffer on the flight's own AbortController; each reader replays it from the first event
 // then follows live; the upstream is aborted only when its last reader has gone; a completed stream is
 // reported once (the cache write) whoever is still reading.
+
+import { nextOrAbort } from "../lib/next-or-abort.js";
 import { Broadcast } from "./broadcast.js";
 import { FlightAbandoned, ignore } from "./flight.js";
 
@@ -19,25 +21,6 @@ interface StreamFlight<E> {
   controller: AbortController;
   readers: number;
   broadcast: Broadcast<E>;
-}
-
-/** Awaits the next item, giving up when the signal aborts. */
-function nextOrAbort<E>(it: AsyncIterator<E>, signal: AbortSignal): Promise<IteratorResult<E>> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-    it.next().then(
-      (r) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(r);
-      },
-      (e: unknown) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(e);
-      },
-    );
-  });
 }
 
 /** Coalesces concurrent identical streams: one upstream stream, each reader replays it from the start. */

@@ -24,6 +24,7 @@ import {
 import type { Catalog, CatalogEntry } from "../catalog/index.js";
 import { estimateTokens } from "../catalog/tokens.js";
 import type { GatewayConfig } from "../config/index.js";
+import { nextOrAbort } from "../lib/next-or-abort.js";
 import { type Grant, Limiter } from "../limits/index.js";
 import type { Provider } from "../providers/types.js";
 import { DeploymentRegistry, type DeploymentSnapshot } from "../resilience/index.js";
@@ -35,7 +36,7 @@ import type { CallContext, CancelSignal } from "./context.js";
 import { checkContextWindow } from "./context-window.js";
 import { GatewayError, UpstreamError } from "./errors.js";
 import { AttemptScope, CallScope } from "./scope.js";
-import { closeStream, HANDLER_GONE, nextOrAbort, openStream, type StreamHead } from "./stream.js";
+import { closeStream, HANDLER_GONE, openStream, type StreamHead } from "./stream.js";
 import { validateChat, validateEmbed } from "./validate.js";
 
 /** The per-call log line's `cache` field (hits are counted apart from upstream calls). */

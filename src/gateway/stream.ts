@@ -1,6 +1,7 @@
 // Reading an upstream stream before and after the commit point: open it and read up to the first
 // content (one pre-commit attempt), await the next event but give up when the attempt aborts, close it.
 import type { ChatRequest, ChatStreamResponse, StreamStart } from "../../gen/llmgateway/v1/llm_pb.js";
+import { nextOrAbort } from "../lib/next-or-abort.js";
 import type { Deployment } from "../routing/index.js";
 import type { CallContext } from "./context.js";
 import { GatewayError, UpstreamError } from "./errors.js";
@@ -49,26 +50,4 @@ export async function openStream(
     closeStream(iter);
     throw e;
   }
-}
-
-/** Awaits the next event, but gives up as soon as the signal aborts (a stalled upstream). */
-export function nextOrAbort(
-  it: AsyncIterator<ChatStreamResponse>,
-  signal: AbortSignal,
-): Promise<IteratorResult<ChatStreamResponse>> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-    it.next().then(
-      (r) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(r);
-      },
-      (e: unknown) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(e);
-      },
-    );
-  });
 }
