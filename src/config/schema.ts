@@ -106,7 +106,15 @@ export const fileSchema = z.strictObject({
     .optional(),
   defaults: z.strictObject(modelPolicy).optional(),
   auth: z
-    .strictObject({ allow_anonymous: z.boolean().optional(), admin_sha256: z.string().optional() })
+    .strictObject({
+      allow_anonymous: z.boolean().optional(),
+      /** SHA-256 (hex) of the admin key that guards AdminService; empty = AdminService refuses every call. */
+      admin_sha256: z.string().optional(),
+      /** Where keys created at run time live when there is no Redis (default: llmgw-keys.json beside the config, else in the working directory). */
+      keys_file: z.string().optional(),
+      /** How often a replica re-reads runtime keys (create / revoke / update), ms (default 1000). */
+      keys_refresh_ms: positiveInt.optional(),
+    })
     .optional(),
   keys: z
     .array(
@@ -133,7 +141,25 @@ export const fileSchema = z.strictObject({
       memory_mb: positiveInt.optional(),
     })
     .optional(),
-  telemetry: z.strictObject({ otlp_endpoint: z.string().optional() }).optional(),
+  telemetry: z
+    .strictObject({
+      /** OTLP/HTTP traces endpoint (base URL or …/v1/traces); empty = no traces exported. */
+      otlp_endpoint: z.string().optional(),
+      /** service.name of exported spans (default "llm-gateway"). */
+      service_name: z.string().min(1).optional(),
+      /** Prometheus metrics at GET /metrics (default true). */
+      metrics: z.boolean().optional(),
+      /** Label metrics with key names (default false: bounded cardinality, no key names). */
+      metrics_key_labels: z.boolean().optional(),
+    })
+    .optional(),
+  /** Usage accounting (per key, model and UTC day). */
+  usage: z
+    .strictObject({
+      /** Days of usage Redis keeps (default 90); memory keeps the same window. */
+      retention_days: positiveInt.optional(),
+    })
+    .optional(),
   /** Catalog overrides and additions by model id (src/catalog/models.json is the built-in data). */
   catalog: z.record(z.string().includes("/"), catalogOverrideSchema).optional(),
   logging: z
