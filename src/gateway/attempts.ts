@@ -95,7 +95,13 @@ class Lane {
     if (this.startedAt > 0) {
       const ms = performance.now() - this.startedAt;
       call.upstreamMs += ms;
-      call.trail.push({ deployment: this.d.target, outcome: "HEDGE_LOST", durationMs: Math.round(ms) });
+      call.trail.push({
+        deployment: this.d.target,
+        outcome: "HEDGE_LOST",
+        durationMs: Math.round(ms),
+        startedAt: this.startedAt,
+        ms,
+      });
     }
     this.current?.controller.abort(HEDGE_LOST);
   }
@@ -310,7 +316,8 @@ export class AttemptRunner {
         if (!got.ok) {
           st.neutral(probe); // counted neither way: nothing was sent
           if (last) throw last; // a retry that would exceed the limit: the plan goes on
-          call.trail.push({ deployment: d.target, outcome: OUTBOUND_LIMITED, durationMs: 0 });
+          const now = performance.now();
+          call.trail.push({ deployment: d.target, outcome: OUTBOUND_LIMITED, durationMs: 0, startedAt: now, ms: 0 });
           const readyAt = got.why === "too_large" ? Number.POSITIVE_INFINITY : performance.now() + got.waitMs;
           rs.limited.push({ d, why: got.why, readyAt });
           return SKIPPED;
@@ -340,7 +347,7 @@ export class AttemptRunner {
           for (const other of lane.race.lanes) if (other !== lane) other.lose(call);
         }
         call.upstreamMs += ms;
-        call.trail.push({ deployment: d.target, outcome: "ok", durationMs: Math.round(ms) });
+        call.trail.push({ deployment: d.target, outcome: "ok", durationMs: Math.round(ms), startedAt: ta, ms });
         call.provider = d.provider.name;
         call.model = d.target;
         call.deployment = d;
@@ -369,7 +376,13 @@ export class AttemptRunner {
           throw HEDGE_LOST;
         }
         call.upstreamMs += ms;
-        call.trail.push({ deployment: d.target, outcome: outcomeName(err), durationMs: Math.round(ms) });
+        call.trail.push({
+          deployment: d.target,
+          outcome: outcomeName(err),
+          durationMs: Math.round(ms),
+          startedAt: ta,
+          ms,
+        });
         if (!(err instanceof UpstreamError)) {
           st.neutral(probe);
           throw err;

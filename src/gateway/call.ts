@@ -1,16 +1,21 @@
 // Per-call bookkeeping shared by the pipeline and the attempt runner: the attempt trail, who
 // answered, the winning deployment's live state, and what the client is told in GatewayInfo.
 import { create } from "@bufbuild/protobuf";
-import { type GatewayInfo, GatewayInfoSchema } from "../../gen/llmgateway/v1/llm_pb.js";
+import { type GatewayInfo, GatewayInfoSchema, type Usage } from "../../gen/llmgateway/v1/llm_pb.js";
 import type { DeploymentState } from "../resilience/index.js";
 import type { Deployment } from "../routing/index.js";
 import type { CallContext } from "./context.js";
 
-/** One attempt, for the trail and logs. */
+/** One attempt, for the trail (GatewayInfo.attempt_trail), logs, metrics and trace spans. */
 export interface AttemptRecord {
   deployment: string;
   outcome: string;
+  /** Rounded, as the client sees it. */
   durationMs: number;
+  /** performance.now() when the attempt was sent. */
+  startedAt: number;
+  /** Exact duration, ms. */
+  ms: number;
 }
 
 /** Per-call bookkeeping shared by all methods. */
@@ -33,6 +38,12 @@ export class Call {
   last: unknown;
   inputTokens = 0;
   outputTokens = 0;
+  /** The usage the answer reported (or the gateway estimated), for accounting and metrics. */
+  usage: Usage | undefined;
+  /** What the call cost this caller, micro-USD (0 for a cache hit). */
+  costMicros = 0;
+  /** ChatStream: ms from the call's start to the first content written. */
+  firstTokenMs: number | undefined;
   constructor(
     readonly ctx: CallContext,
     readonly requested: string,

@@ -49,6 +49,9 @@ export interface CallContext {
   responseHeaders?: Record<string, string>;
   /** Told as soon as `responseHeaders` is set (doors that can add headers at any time). */
   onResponseHeaders?: (h: Record<string, string>) => void;
+  /** W3C trace context from the request's `traceparent` / `tracestate` headers (gRPC metadata too). */
+  traceparent?: string | undefined;
+  tracestate?: string | undefined;
   /** Set by ChatStream before its first event when the response cache was consulted (REST's x-llmgw-cache). */
   cacheStatus?: CacheStatus;
 }

@@ -34,6 +34,7 @@ import { AttemptRunner, toGatewayError } from "./attempts.js";
 import { Call } from "./call.js";
 import type { CallContext, CancelSignal } from "./context.js";
 import { checkContextWindow } from "./context-window.js";
+import { type CallObserver, type CallRecord, traceIdOf } from "./observer.js";
 import { GatewayError, UpstreamError } from "./errors.js";
 import { AttemptScope, CallScope } from "./scope.js";
 import { closeStream, HANDLER_GONE, openStream, type StreamHead } from "./stream.js";
@@ -59,6 +60,10 @@ export class Gateway {
   private idleWaiters: (() => void)[] = [];
   /** Gateway keys, model allow-lists and rate limits (src/auth, src/limits). */
   readonly guard: CallGuard;
+  /** Told about every finished call (metrics, traces, usage); see observe(). */
+  private observers: CallObserver[] = [];
+  /** Observers that want the gap between stream chunks. */
+  private gapObservers: CallObserver[] = [];
 
   constructor(
     readonly config: GatewayConfig,
@@ -73,6 +78,12 @@ export class Gateway {
     this.guard = new CallGuard(config, this.router, limiter, log);
     // Outbound per-deployment rpm / tpm share the limiter's store (Redis when configured).
     this.runner.useOutbound(limiter.outbound);
+  }
+
+  /** Adds an observer of finished calls (metrics, traces, usage accounting). */
+  observe(o: CallObserver): void {
+    this.observers.push(o);
+    if (o.onChunkGap) this.gapObservers.push(o);
   }
 
   /** Every deployment called so far: breaker state, in-flight count, EWMA latency (Health). */
@@ -97,11 +108,11 @@ export class Gateway {
     return this.catalog.get(d.target) ?? this.catalog.get(`${d.provider.type}/${d.model}`);
   }
 
-  /** Cost of a call in USD from the catalog's prices; 0 when the model has none. */
-  private cost(d: Deployment | undefined, usage: Usage | undefined): number {
+  /** Cost of a call in micro-USD from the catalog's prices; 0 when the model has none. */
+  private costMicros(d: Deployment | undefined, usage: Usage | undefined): number {
     if (!d || !usage) return 0;
     const entry = this.entryFor(d);
-    return entry ? (this.catalog.costUsd(entry.id, usage) ?? 0) : 0;
+    return entry ? Math.round((this.catalog.costUsd(entry.id, usage) ?? 0) * 1e6) : 0;
   }
 
   /** Calls in flight (unary and streams). */
@@ -150,9 +161,48 @@ export class Gateway {
     error: GatewayError | undefined,
     caller: string | undefined,
     cache: CacheOutcome | undefined,
+    stream: boolean,
   ): void {
+    const ctx = call.ctx;
+    let traceId = traceIdOf(ctx.traceparent);
+    if (this.observers.length > 0) {
+      const record: CallRecord = {
+        method: ctx.method,
+        requestId: ctx.requestId,
+        requested: call.requested,
+        target: call.deployment?.target ?? "",
+        provider: call.provider,
+        caller,
+        keyId: undefined,
+        code: error ? error.code : "OK",
+        reason: error?.reason,
+        startEpochMs: performance.timeOrigin + call.t0,
+        totalMs: performance.now() - call.t0,
+        upstreamMs: call.upstreamMs,
+        firstTokenMs: call.firstTokenMs,
+        attempts: call.trail,
+        t0: call.t0,
+        usage: call.usage,
+        costMicros: call.costMicros,
+        cache: cache?.status,
+        coalesced: cache?.shared ?? false,
+        stream,
+        traceparent: ctx.traceparent,
+        tracestate: ctx.tracestate,
+        traceId,
+      };
+      for (const o of this.observers) {
+        try {
+          o.onCall(record);
+        } catch (e: unknown) {
+          this.log.warn({ err: e instanceof Error ? e.message : String(e) }, "call observer failed");
+        }
+      }
+      traceId = record.traceId;
+    }
     const line = {
       rid: call.ctx.requestId,
+      trace_id: traceId,
       method: call.ctx.method,
       caller,
       model: call.requested,
@@ -250,7 +300,9 @@ export class Gateway {
       if (free) used = 0;
       else if (res.usage) used = res.usage.inputTokens + res.usage.outputTokens;
       res.gateway = call.info();
-      res.gateway.costUsd = free ? 0 : this.cost(call.deployment, res.usage);
+      call.usage = res.usage;
+      call.costMicros = free ? 0 : this.costMicros(call.deployment, res.usage);
+      res.gateway.costUsd = call.costMicros / 1e6;
       if (cache) {
         res.gateway.cache = cache.status;
         res.gateway.cacheAgeS = cache.ageS;
@@ -263,7 +315,7 @@ export class Gateway {
       // Reconcile: actual usage; no attempt made (a cache hit too) = nothing spent; else the prompt was sent.
       grant?.settle(used ?? (call.trail.length === 0 ? 0 : reserve.prompt));
       this.release(false);
-      this.finish(call, error, caller, cache);
+      this.finish(call, error, caller, cache, false);
     }
   }
 
@@ -346,11 +398,16 @@ export class Gateway {
           call.inputTokens = end.usage.inputTokens;
           call.outputTokens = end.usage.outputTokens;
           const info = free ? call.info() : (end.gateway ?? call.info());
-          if (free) info.costUsd = 0;
+          call.usage = end.usage;
+          if (free) {
+            info.costUsd = 0;
+            call.costMicros = 0;
+          }
           info.cache = out.status;
           info.cacheAgeS = out.ageS;
           end.gateway = info;
         }
+        call.firstTokenMs ??= performance.now() - call.t0;
         yield ev;
       }
     } catch (e: unknown) {
@@ -361,11 +418,21 @@ export class Gateway {
       waiter?.dispose();
       // Reconcile with the usage the stream reported; cut or cancelled: the prompt + what was streamed;
       // a cache hit or a stream another caller's upstream call fed: nothing (no attempt of its own).
+      if (run.used === undefined && call.deployment && !call.usage) {
+        // Cut or cancelled after the commit point: billed for what it consumed, as estimated.
+        call.usage = create(UsageSchema, {
+          inputTokens: reserve.prompt,
+          outputTokens: Math.ceil(run.streamedChars / 4),
+          totalTokens: reserve.prompt + Math.ceil(run.streamedChars / 4),
+          estimated: true,
+        });
+        call.costMicros = this.costMicros(call.deployment, call.usage);
+      }
       grant?.settle(
         run.used ?? (call.trail.length === 0 ? 0 : reserve.prompt + Math.ceil(run.streamedChars / 4)),
       );
       this.release(true);
-      this.finish(call, error, caller, cache);
+      this.finish(call, error, caller, cache, true);
     }
   }
 
@@ -416,9 +483,12 @@ export class Gateway {
           },
         },
       });
+      call.firstTokenMs = performance.now() - call.t0;
       yield startMsg;
       let ev: ChatStreamResponse = first.event;
       const t1 = performance.now();
+      const gaps = this.gapObservers;
+      let lastChunk = t1;
       live.arm(t.idleMs, "no data within the idle timeout");
       for (;;) {
         if (ev.event.case === "end") {
@@ -429,13 +499,20 @@ export class Gateway {
           run.used = end.usage.inputTokens + end.usage.outputTokens;
           call.upstreamMs += performance.now() - t1;
           end.gateway = call.info();
-          end.gateway.costUsd = this.cost(call.deployment, end.usage);
+          call.usage = end.usage;
+          call.costMicros = this.costMicros(call.deployment, end.usage);
+          end.gateway.costUsd = call.costMicros / 1e6;
           this.runner.settle(call, undefined); // a stream counts as a success only when it ends well
           yield ev;
           return;
         }
         if (ev.event.case === "delta") {
           run.streamedChars += ev.event.value.text.length;
+          if (gaps.length > 0) {
+            const now = performance.now();
+            for (const o of gaps) o.onChunkGap?.(now - lastChunk);
+            lastChunk = now;
+          }
           yield ev;
         }
         live.refresh();

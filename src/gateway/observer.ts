@@ -1,0 +1,64 @@
+// What the pipeline tells observers (metrics, traces, usage accounting) about each finished call:
+// one record built once in Gateway.finish, handed to each observer synchronously (they must not block).
+import type { CacheStatus, Usage } from "../../gen/llmgateway/v1/llm_pb.js";
+import type { AttemptRecord } from "./call.js";
+
+/** One finished call. */
+export interface CallRecord {
+  /** RPC name ("Chat", "ChatStream", "Embed", ...). */
+  method: string;
+  requestId: string;
+  /** The model name the client asked for. */
+  requested: string;
+  /** "provider/model" of the deployment that answered; "" when nothing answered. */
+  target: string;
+  /** Provider that answered; "" when nothing answered. */
+  provider: string;
+  /** Caller label: key name, "anonymous" or "open". */
+  caller: string | undefined;
+  /** The gateway key's digest (hex); undefined for keyless callers. */
+  keyId: string | undefined;
+  /** "OK" or the gateway error code ("RESOURCE_EXHAUSTED", ...) and its reason. */
+  code: string;
+  reason: string | undefined;
+  /** Epoch ms when the call started (span start). */
+  startEpochMs: number;
+  totalMs: number;
+  /** Time spent in upstream attempts (overhead = total - upstream). */
+  upstreamMs: number;
+  /** ChatStream: time to the first content. */
+  firstTokenMs: number | undefined;
+  /** Every attempt, in order (retries and fallbacks; HEDGE_LOST for a hedge's loser). */
+  attempts: readonly AttemptRecord[];
+  /** performance.now() at the call's start, to place attempts on the epoch timeline. */
+  t0: number;
+  usage: Usage | undefined;
+  costMicros: number;
+  /** The response cache's verdict; undefined when it was not consulted. */
+  cache: CacheStatus | undefined;
+  /** A miss answered by another caller's identical call (single flight). */
+  coalesced: boolean;
+  stream: boolean;
+  /** W3C trace context the client sent (traceparent / tracestate), if any. */
+  traceparent: string | undefined;
+  tracestate: string | undefined;
+  /** The call's trace id, for the log line: from traceparent, or set by a tracing observer. */
+  traceId: string | undefined;
+}
+
+/** Told about each finished call; never throws, never blocks. */
+export interface CallObserver {
+  /** Called once per call before its log line is written; may set `record.traceId`. */
+  onCall(record: CallRecord): void;
+  /** ChatStream: the gap between two chunks written to the client, ms. */
+  onChunkGap?(ms: number): void;
+}
+
+/** The trace id of a W3C traceparent ("00-<32 hex>-<16 hex>-<2 hex>"), or undefined when malformed. */
+export function traceIdOf(traceparent: string | undefined): string | undefined {
+  if (!traceparent || traceparent.length < 55 || traceparent[2] !== "-" || traceparent[35] !== "-") {
+    return undefined;
+  }
+  const id = traceparent.slice(3, 35);
+  return /^[0-9a-f]{32}$/.test(id) && id !== "00000000000000000000000000000000" ? id : undefined;
+}
