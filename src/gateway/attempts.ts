@@ -317,7 +317,13 @@ export class AttemptRunner {
           st.neutral(probe); // counted neither way: nothing was sent
           if (last) throw last; // a retry that would exceed the limit: the plan goes on
           const now = performance.now();
-          call.trail.push({ deployment: d.target, outcome: OUTBOUND_LIMITED, durationMs: 0, startedAt: now, ms: 0 });
+          call.trail.push({
+            deployment: d.target,
+            outcome: OUTBOUND_LIMITED,
+            durationMs: 0,
+            startedAt: now,
+            ms: 0,
+          });
           const readyAt = got.why === "too_large" ? Number.POSITIVE_INFINITY : performance.now() + got.waitMs;
           rs.limited.push({ d, why: got.why, readyAt });
           return SKIPPED;
@@ -347,7 +353,13 @@ export class AttemptRunner {
           for (const other of lane.race.lanes) if (other !== lane) other.lose(call);
         }
         call.upstreamMs += ms;
-        call.trail.push({ deployment: d.target, outcome: "ok", durationMs: Math.round(ms), startedAt: ta, ms });
+        call.trail.push({
+          deployment: d.target,
+          outcome: "ok",
+          durationMs: Math.round(ms),
+          startedAt: ta,
+          ms,
+        });
         call.provider = d.provider.name;
         call.model = d.target;
         call.deployment = d;
