@@ -6,6 +6,11 @@ import { implementedTypes, presetInfo } from "./providers/index.js";
 import { startApp } from "./server/app.js";
 import { createLogger } from "./telemetry/logger.js";
 
+/** The config from the file, LLMGW_* env and flags (at start and on SIGHUP). */
+function load(): ReturnType<typeof loadConfig> {
+  return loadConfig({ argv: process.argv.slice(2), env: process.env, presets: presetInfo, implementedTypes });
+}
+
 async function main(): Promise<void> {
   if (process.argv[2] === "keys") {
     process.exitCode = keysCommand(process.argv.slice(3), (l) => console.log(l));
@@ -13,12 +18,7 @@ async function main(): Promise<void> {
   }
   let config: ReturnType<typeof loadConfig>;
   try {
-    config = loadConfig({
-      argv: process.argv.slice(2),
-      env: process.env,
-      presets: presetInfo,
-      implementedTypes,
-    });
+    config = load();
   } catch (e: unknown) {
     if (e instanceof ConfigError) {
       console.error(`llm-gateway: ${e.message}`);
@@ -51,6 +51,20 @@ async function main(): Promise<void> {
       },
     );
   };
+  // SIGHUP: reload the config the same way it was loaded (file, LLMGW_* env, flags); a bad one is
+  // rejected with a log line naming the field and the running config stays.
+  process.on("SIGHUP", () => {
+    log.info({ config: config.configPath || undefined }, "SIGHUP: reloading the config");
+    let next: ReturnType<typeof loadConfig>;
+    try {
+      next = load();
+    } catch (e: unknown) {
+      const msg = e instanceof Error ? e.message : String(e);
+      log.error({ err: msg }, "config reload rejected; the running config stays");
+      return;
+    }
+    app.reload(next);
+  });
   process.once("SIGTERM", () => stop("SIGTERM"));
   process.once("SIGINT", () => stop("SIGINT"));
 }

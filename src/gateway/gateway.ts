@@ -91,10 +91,12 @@ export class Gateway {
     return this.deployments.snapshot();
   }
 
-  /** Shuts the breakers down (their timers); the gateway must not be used afterwards. */
+  /**
+   * Shuts the breakers down (their timers); the gateway must not be used afterwards. The limiter and
+   * cache are shared across config reloads: the app closes them.
+   */
   close(): void {
     this.deployments.close();
-    this.guard.limiter.close();
   }
 
   /** Tokens a chat call reserves: the prompt's estimate + max_tokens (or limits.default_output_reserve). */

@@ -15,12 +15,21 @@ import { withCors } from "./cors.js";
 import { createFastConnect } from "./fast-connect.js";
 import { createHealthState } from "./grpc-health.js";
 import { listenOnePort, type OnePort } from "./listen.js";
+import { type Generation, LiveGateway, type ReloadResult } from "./reload.js";
 import { createRestHandler } from "./rest/index.js";
 import { PEER_HEADER, routes, streamMethods, unaryMethods } from "./routes.js";
 
 /** A running gateway. */
 export interface App {
-  gateway: Gateway;
+  /** The current generation's pipeline (replaced on reload). */
+  readonly gateway: Gateway;
+  /** The config the current generation runs on. */
+  readonly config: GatewayConfig;
+  /**
+   * Swaps in a new config (SIGHUP): providers, models, defaults, keys, limits, catalog, log level.
+   * Calls in flight finish on the config they started with; a config that cannot be built is rejected.
+   */
+  reload(next: GatewayConfig): ReloadResult;
   port: number;
   url: string;
   /** Graceful stop: NOT_SERVING, refuse new calls, let in-flight ones finish within the grace period. */
@@ -30,11 +39,6 @@ export interface App {
 /** Starts the gateway described by `config`. */
 export async function startApp(config: GatewayConfig, log: Logger): Promise<App> {
   for (const w of config.warnings) log.warn(w);
-  const providers = createProviders(config.providers, {
-    unsupportedParams: config.defaults.unsupportedParams,
-    warn: (msg) => log.warn(msg),
-  });
-  const catalog = loadCatalog(config.file.catalog);
   const redis = createRedisLink(config.file, config.redisUrl, log);
   const limiter = new Limiter(redis, config.file.redis?.on_outage ?? "fail_open", log);
   const c = config.file.cache;
@@ -48,14 +52,35 @@ export async function startApp(config: GatewayConfig, log: Logger): Promise<App>
     onError: (err, op) =>
       log.debug({ op, err: err instanceof Error ? err.message : String(err) }, "cache redis command failed"),
   });
-  const gateway = new Gateway(config, providers, log, catalog, limiter, new CachedCalls(cache));
-  const models = new ModelDirectory(gateway, catalog, log);
+  const cached = new CachedCalls(cache);
+  /** Hooks every generation's gateway gets (observers: metrics, traces, usage). */
+  const onGateway: ((g: Gateway) => void)[] = [];
+  // One generation of the pipeline per config (at start, then on each reload); shared state above.
+  const build = (cfg: GatewayConfig): Generation => {
+    const providers = createProviders(cfg.providers, {
+      unsupportedParams: cfg.defaults.unsupportedParams,
+      warn: (msg) => log.warn(msg),
+    });
+    const catalog = loadCatalog(cfg.file.catalog);
+    log.level = cfg.logging.level;
+    const gw = new Gateway(cfg, providers, log, catalog, limiter, cached);
+    for (const hook of onGateway) hook(gw);
+    return {
+      config: cfg,
+      gateway: gw,
+      models: new ModelDirectory(gw, catalog, log),
+      close: async () => {
+        await Promise.all([...providers.values()].map((p) => p.close()));
+      },
+    };
+  };
+  const live = new LiveGateway(build(config), build, log);
   const health = createHealthState(["llmgateway.v1.LLMService"]);
   const shutdownController = new AbortController();
   // Connect links every call to this signal: thousands of listeners are normal, not a leak.
   setMaxListeners(0, shutdownController.signal);
 
-  const deps = { gateway: () => gateway, models: () => models, health, redis: () => redis };
+  const deps = { gateway: () => live.gateway, models: () => live.models, health, redis: () => redis };
   const methods = unaryMethods(deps);
   const handler = createConnectHandler({
     routes: (router) => routes(router, deps, methods),
@@ -63,7 +88,12 @@ export async function startApp(config: GatewayConfig, log: Logger): Promise<App>
     maxRequestBytes: config.server.maxRequestBytes,
     shutdownSignal: shutdownController.signal,
     log,
-    fallback: createRestHandler({ gateway, models, maxRequestBytes: config.server.maxRequestBytes, log }),
+    fallback: createRestHandler({
+      gateway: deps.gateway,
+      models: deps.models,
+      maxRequestBytes: config.server.maxRequestBytes,
+      log,
+    }),
   });
   const served = withCors(handler, config.server.corsOrigins);
   const server: OnePort = await listenOnePort(
@@ -80,7 +110,7 @@ export async function startApp(config: GatewayConfig, log: Logger): Promise<App>
     {
       host: config.server.host,
       port,
-      providers: [...providers.keys()],
+      providers: [...live.gateway.providers.keys()],
       config: config.configPath || undefined,
     },
     "listening",
@@ -89,9 +119,9 @@ export async function startApp(config: GatewayConfig, log: Logger): Promise<App>
   let stopping: Promise<void> | undefined;
   const shutdown = (graceMs = config.server.shutdownGraceMs): Promise<void> => {
     stopping ??= (async () => {
-      log.info({ inflight: gateway.inFlight, grace_ms: graceMs }, "shutting down");
+      log.info({ inflight: live.inFlight, grace_ms: graceMs }, "shutting down");
       health.setAll("NOT_SERVING");
-      const drained = gateway.drain();
+      const drained = live.drain();
       // Stop accepting at once; open connections stay until the calls on them finish (new calls on
       // them are refused with SHUTTING_DOWN), then they are closed as they go quiet.
       server.server.close();
@@ -103,17 +133,28 @@ export async function startApp(config: GatewayConfig, log: Logger): Promise<App>
         ]);
       const clean =
         (await within(drained, graceMs)) && (await within(server.closeGracefully(), until - Date.now()));
-      if (!clean) log.warn({ inflight: gateway.inFlight }, "grace period over: aborting remaining calls");
+      if (!clean) log.warn({ inflight: live.inFlight }, "grace period over: aborting remaining calls");
       shutdownController.abort();
       server.http1.closeIdleConnections();
       server.destroyAll();
-      gateway.close();
+      await live.close();
+      limiter.close();
       await redis?.close();
-      await Promise.all([...providers.values()].map((p) => p.close()));
       await closeHttpPools();
       log.info("stopped");
     })();
     return stopping;
   };
-  return { gateway, port, url: `http://${config.server.host}:${port}`, shutdown };
+  return {
+    get gateway() {
+      return live.gateway;
+    },
+    get config() {
+      return live.config;
+    },
+    reload: (next) => (stopping ? { ok: false, error: "shutting down" } : live.reload(next)),
+    port,
+    url: `http://${config.server.host}:${port}`,
+    shutdown,
+  };
 }

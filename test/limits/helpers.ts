@@ -113,20 +113,23 @@ export class GatewayProcess {
   constructor(
     readonly proc: ChildProcess,
     readonly url: string,
+    /** The config file it was started with (rewrite it, then SIGHUP, to reload). */
+    readonly configPath: string,
   ) {}
 
   static async start(yaml: string, env: Record<string, string> = {}): Promise<GatewayProcess> {
     const port = await freePort();
+    const configPath = configFile(yaml);
     const proc = spawn(
       process.execPath,
-      ["--import", "tsx", "src/main.ts", "--port", String(port), "--config", configFile(yaml)],
+      ["--import", "tsx", "src/main.ts", "--port", String(port), "--config", configPath],
       {
         cwd: ROOT,
         env: { PATH: process.env["PATH"] ?? "", ...env },
         stdio: ["ignore", "pipe", "pipe"],
       },
     );
-    const g = new GatewayProcess(proc, `http://127.0.0.1:${port}`);
+    const g = new GatewayProcess(proc, `http://127.0.0.1:${port}`, configPath);
     for (const s of [proc.stdout, proc.stderr]) s?.on("data", (b: Buffer) => g.logs.push(b.toString("utf8")));
     await waitFor(async () => g.logs.join("").includes('"listening"'), 20_000, "gateway process");
     return g;

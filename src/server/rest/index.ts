@@ -21,8 +21,9 @@ import { type Obj, type ParamPolicy, parseBody } from "./parse.js";
 
 /** What the REST door needs from the running app. */
 export interface RestDeps {
-  gateway: Gateway;
-  models: ModelDirectory;
+  /** The current gateway and model directory (replaced when the config is reloaded). */
+  gateway: () => Gateway;
+  models: () => ModelDirectory;
   maxRequestBytes: number;
   log: Logger;
 }
@@ -54,9 +55,11 @@ async function body(req: NodeRequest, res: NodeResponse, rid: string, max: numbe
 
 /** Returns the Node handler for the REST door; unknown paths get an OpenAI-style 404. */
 export function createRestHandler(deps: RestDeps): (req: NodeRequest, res: NodeResponse) => void {
-  const { gateway, models, maxRequestBytes: max } = deps;
+  const { maxRequestBytes: max } = deps;
   const policy: ParamPolicy = {
-    mode: gateway.config.defaults.unsupportedParams,
+    get mode() {
+      return deps.gateway().config.defaults.unsupportedParams;
+    },
     warn: (msg) => deps.log.warn(msg),
   };
   const context = (req: NodeRequest, res: NodeResponse, rid: string, method: string): CallContext => ({
@@ -81,6 +84,7 @@ export function createRestHandler(deps: RestDeps): (req: NodeRequest, res: NodeR
       return sendError(res, asGatewayError(e), rid, 0);
     }
     const cc = context(req, res, rid, parsed.stream ? "ChatStream" : "Chat");
+    const gateway = deps.gateway();
     return parsed.stream ? serveChatStream(gateway, parsed, cc, res) : serveChat(gateway, parsed, cc, res);
   };
 
@@ -89,7 +93,7 @@ export function createRestHandler(deps: RestDeps): (req: NodeRequest, res: NodeR
     if (!b) return;
     try {
       const p = toEmbedRequest(b);
-      const out = await gateway.embed(p.req, context(req, res, rid, "Embed"));
+      const out = await deps.gateway().embed(p.req, context(req, res, rid, "Embed"));
       sendJson(res, 200, embeddingsJson(out, p.base64), gatewayHeaders(rid, out.provider, out.gateway));
     } catch (e: unknown) {
       if (res.destroyed) return;
@@ -102,8 +106,8 @@ export function createRestHandler(deps: RestDeps): (req: NodeRequest, res: NodeR
     try {
       const json =
         id === undefined
-          ? modelsListJson((await models.list(create(ListModelsRequestSchema, {}))).models)
-          : modelJson((await models.get(id)).model);
+          ? modelsListJson((await deps.models().list(create(ListModelsRequestSchema, {}))).models)
+          : modelJson((await deps.models().get(id)).model);
       sendJson(res, 200, json, { "x-request-id": rid, "x-llmgw-attempts": "0", "x-llmgw-cache": "none" });
     } catch (e: unknown) {
       sendError(res, asGatewayError(e), rid, 0);
