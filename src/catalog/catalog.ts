@@ -3,6 +3,7 @@
 import { create } from "@bufbuild/protobuf";
 import { z } from "zod";
 import { Capability, type ModelInfo, ModelInfoSchema, type Usage } from "../../gen/llmgateway/v1/llm_pb.js";
+import type { Micros } from "../billing/index.js";
 import data from "./models.json" with { type: "json" };
 import {
   type CapabilityName,
@@ -26,23 +27,68 @@ export type UsageCounts = Pick<
 /** When the built-in prices were taken (models.json `prices_taken`), for the README and /models. */
 export const PRICES_TAKEN: string = data.prices_taken;
 
+/** Pico-dollars (1e-12 USD) per token of a USD-per-million price: exact for prices of <= 6 decimals. */
+function picosPerToken(usdPerMillion: number | undefined, fallback: number): number {
+  return Math.round((usdPerMillion ?? fallback) * 1_000_000);
+}
+
+/** A token count as a non-negative integer (NaN, negatives -> 0). */
+function count(n: number): number {
+  return n > 0 ? Math.floor(n) : 0;
+}
+
+/** Exact non-negative pico-dollars to micro-dollars, rounded once, half up. */
+function picosToMicros(picos: number): number {
+  const rest = picos % 1_000_000;
+  return (picos - rest) / 1_000_000 + (rest >= 500_000 ? 1 : 0);
+}
+
 /**
- * Dollars for one call at `price`, to the nano-dollar. `inputTokens` is the whole prompt: the
- * cache reads (`cachedInputTokens`) and cache writes (`cacheWriteTokens`) are parts of it, billed
- * at their own rates (the input rate when the catalog has none); reasoning is part of output.
+ * Integer micro-dollars for one call at `price`: the one pricing code path (priceUsd, costUsd and the
+ * budget all derive from it). `inputTokens` is the whole prompt: the cache reads
+ * (`cachedInputTokens`) and then the cache writes (`cacheWriteTokens`) are parts of it, billed at
+ * their own rates (the input rate when the catalog has none), the rest at `input`; output includes
+ * reasoning tokens, billed once at `output` (the catalog has no separate reasoning rate).
+ * Exact: tokens x (USD per Mtok x 1e6) is an integer of pico-dollars (prices have at most 6
+ * decimals, the schema checks it), summed exactly and rounded once, half up, to the micro-dollar.
  */
+export function priceMicros(price: Readonly<Price>, usage: UsageCounts): Micros {
+  const input = count(usage.inputTokens);
+  const cached = Math.min(count(usage.cachedInputTokens), input);
+  const written = Math.min(count(usage.cacheWriteTokens), input - cached);
+  const output = count(usage.outputTokens);
+  const rIn = picosPerToken(price.input, 0);
+  const rCached = picosPerToken(price.cachedInput, price.input);
+  const rWrite = picosPerToken(price.cacheWrite, price.input);
+  const rOut = picosPerToken(price.output, 0);
+  const plain = input - cached - written;
+  // All terms are >= 0, so a sum past 2^53 is never a safe integer: then redo it in bigint.
+  const picos = plain * rIn + cached * rCached + written * rWrite + output * rOut;
+  if (Number.isSafeInteger(picos)) return picosToMicros(picos);
+  const big = (n: number) => BigInt(n);
+  const exact =
+    big(plain) * big(rIn) + big(cached) * big(rCached) + big(written) * big(rWrite) + big(output) * big(rOut);
+  return Number((exact + 500_000n) / 1_000_000n);
+}
+
+/**
+ * The most a call can cost, for a budget reservation: every prompt token at the input rate (no
+ * cache discount assumed) plus `maxOutputTokens` at the output rate, in micro-dollars. A call that
+ * writes a prompt cache (priced above `input`) can end up costing slightly more; settling then
+ * charges the difference.
+ */
+export function maxCostMicros(price: Readonly<Price>, promptTokens: number, maxOutputTokens: number): Micros {
+  return priceMicros(price, {
+    inputTokens: promptTokens,
+    outputTokens: maxOutputTokens,
+    cachedInputTokens: 0,
+    cacheWriteTokens: 0,
+  });
+}
+
+/** Dollars for one call at `price`: priceMicros / 1e6, so reported costs add up to the ledgers exactly. */
 export function priceUsd(price: Readonly<Price>, usage: UsageCounts): number {
-  const input = Math.max(0, usage.inputTokens);
-  const cached = Math.min(Math.max(0, usage.cachedInputTokens), input);
-  const written = Math.min(Math.max(0, usage.cacheWriteTokens), input - cached);
-  const output = Math.max(0, usage.outputTokens);
-  // tokens x USD-per-million: the sum is in micro-dollars, x1000 = nano-dollars, rounded.
-  const micro =
-    (input - cached - written) * price.input +
-    cached * (price.cachedInput ?? price.input) +
-    written * (price.cacheWrite ?? price.input) +
-    output * price.output;
-  return Math.round(micro * 1000) / 1e9;
+  return priceMicros(price, usage) / 1_000_000;
 }
 
 function toCapability(c: CapabilityName): Capability | undefined {
@@ -173,10 +219,22 @@ export class Catalog {
     });
   }
 
-  /** USD for one call (see priceUsd); undefined when the model or its price is unknown. */
+  /** USD for one call (costMicros / 1e6); undefined when the model or its price is unknown. */
   costUsd(idOrAlias: string, usage: UsageCounts): number | undefined {
+    const micros = this.costMicros(idOrAlias, usage);
+    return micros === undefined ? undefined : micros / 1_000_000;
+  }
+
+  /** Integer micro-dollars for one call (see priceMicros); undefined when the model or its price is unknown. */
+  costMicros(idOrAlias: string, usage: UsageCounts): Micros | undefined {
     const price = this.get(idOrAlias)?.price;
-    return price ? priceUsd(price, usage) : undefined;
+    return price ? priceMicros(price, usage) : undefined;
+  }
+
+  /** A budget reservation for one call (see maxCostMicros); undefined when the model or its price is unknown. */
+  maxCostMicros(idOrAlias: string, promptTokens: number, maxOutputTokens: number): Micros | undefined {
+    const price = this.get(idOrAlias)?.price;
+    return price ? maxCostMicros(price, promptTokens, maxOutputTokens) : undefined;
   }
 }
 

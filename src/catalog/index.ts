@@ -1,6 +1,15 @@
 // The catalog's public surface: model data (capabilities, context windows, prices, aliases,
 // equivalence groups) from models.json plus config overrides, call cost and prompt token counts.
-export { builtinEntries, Catalog, loadCatalog, PRICES_TAKEN, priceUsd, type UsageCounts } from "./catalog.js";
+export {
+  builtinEntries,
+  Catalog,
+  loadCatalog,
+  maxCostMicros,
+  PRICES_TAKEN,
+  priceMicros,
+  priceUsd,
+  type UsageCounts,
+} from "./catalog.js";
 export {
   CAPABILITY_NAMES,
   type CapabilityName,

@@ -22,7 +22,10 @@ export type ExactTokenizer = "o200k" | "cl100k";
 /** How a model's prompt is counted: a bundled BPE, or the chars/4 estimate. */
 export type Tokenizer = ExactTokenizer | "estimate";
 
-/** List prices in USD per million tokens; the cache rates fall back to `input` when absent. */
+/**
+ * List prices in USD per million tokens (at most 6 decimals: whole pico-dollars per token); the cache
+ * rates fall back to `input` when absent. Reasoning tokens are output tokens, billed at `output`.
+ */
 export interface Price {
   input: number;
   output: number;
@@ -54,7 +57,11 @@ export interface CatalogEntry {
 
 const INT32_MAX = 2_147_483_647;
 const tokens = z.number().int().nonnegative().max(INT32_MAX);
-const usd = z.number().nonnegative();
+/** USD per million tokens, at most 6 decimals (a pico-dollar per token), so costs are exact integers. */
+const usd = z
+  .number()
+  .nonnegative()
+  .refine((v) => Number(v.toFixed(6)) === v, "a price has at most 6 decimals (USD per million tokens)");
 const name = z.string().min(1);
 
 const priceShape = {

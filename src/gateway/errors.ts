@@ -71,6 +71,15 @@ export type Reason =
   | "RATE_LIMITED"
   | "CONCURRENCY_LIMITED"
   | "LIMITER_UNAVAILABLE"
+  // Gateway keys and AdminService (src/auth, src/server/admin.ts).
+  | "KEY_STORE_UNAVAILABLE"
+  | "ADMIN_DISABLED"
+  | "KEY_EXISTS"
+  | "KEY_NOT_FOUND"
+  | "KEY_FROM_CONFIG"
+  | "USAGE_UNAVAILABLE"
+  | "BUDGET_EXCEEDED"
+  | "BUDGET_UNAVAILABLE"
   | "INTERNAL";
 
 /** gRPC status codes used by the gateway (names as in google.rpc.Code). */
@@ -84,7 +93,9 @@ export type StatusCode =
   | "CANCELLED"
   | "UNIMPLEMENTED"
   | "PERMISSION_DENIED"
-  | "UNAUTHENTICATED";
+  | "UNAUTHENTICATED"
+  | "ALREADY_EXISTS"
+  | "FAILED_PRECONDITION";
 
 /** One invalid field of a request (google.rpc.BadRequest.FieldViolation). */
 export interface FieldViolation {

@@ -198,9 +198,11 @@ describe("costUsd", () => {
     expect(catalog.costUsd("openai/o3", usage(0, 1_000_000, 0, 0, 900_000))).toBe(8);
   });
 
-  it("rounds to the nano-dollar and never goes negative on inconsistent counts", () => {
-    expect(catalog.costUsd("gpt-4.1-nano", usage(3, 7))).toBe(0.0000031);
-    expect(catalog.costUsd("gpt-4o", usage(10, 0, 50))).toBe(0.0000125);
+  it("rounds once, half up, to the micro-dollar and never goes negative on inconsistent counts", () => {
+    // gpt-4.1-nano: 3 x 0.10 + 7 x 0.40 = 3.1 micro-dollars -> 3.
+    expect(catalog.costUsd("gpt-4.1-nano", usage(3, 7))).toBe(0.000003);
+    // 50 cached of a 10-token prompt: 10 cached x 1.25 = 12.5 micro-dollars -> 13 (half up).
+    expect(catalog.costUsd("gpt-4o", usage(10, 0, 50))).toBe(0.000013);
   });
 
   it("is undefined for unknown models and unpriced ones, zero for local ones", () => {

@@ -2,13 +2,6 @@
 // error type, and the rendering of `{"error": {message, type, param, code}}` with its headers.
 import { GatewayError, type Reason } from "../../gateway/errors.js";
 
-/**
- * Reasons the issue's error table names that the pipeline does not raise yet (budgets). Listed
- * here so the table is ready for them; once they join `Reason` this union simply overlaps it, and
- * any other new reason is a type error below.
- */
-type PlannedReason = "BUDGET_EXCEEDED";
-
 /** How one reason is answered over REST. */
 export interface RestErrorRow {
   status: number;
@@ -25,7 +18,7 @@ const unavailable = { status: 503, type: "service_unavailable_error" } as const;
 const timeout = { status: 504, type: "timeout_error" } as const;
 
 /** The one table: gateway reason -> HTTP status + OpenAI error type (README: "REST errors"). */
-export const REST_ERRORS: Readonly<Record<Reason | PlannedReason, RestErrorRow>> = {
+export const REST_ERRORS: Readonly<Record<Reason, RestErrorRow>> = {
   INVALID_REQUEST: bad,
   UNSUPPORTED_PARAMETER: bad,
   UPSTREAM_BAD_REQUEST: bad,
@@ -41,6 +34,7 @@ export const REST_ERRORS: Readonly<Record<Reason | PlannedReason, RestErrorRow>>
   UPSTREAM_QUOTA_EXCEEDED: { status: 429, type: "insufficient_quota", final: true },
   OVERLOADED: limited,
   CONCURRENCY_LIMITED: limited,
+  // The key's own spend limit: no Retry-After (it resets at the period's end, in the message).
   BUDGET_EXCEEDED: { status: 429, type: "insufficient_quota", final: true },
   // The gateway's own upstream key failed: the caller's credentials are fine, so never 401/403.
   UPSTREAM_AUTH_FAILED: { ...upstream, final: true },
@@ -50,6 +44,14 @@ export const REST_ERRORS: Readonly<Record<Reason | PlannedReason, RestErrorRow>>
   CIRCUIT_OPEN: unavailable,
   SHUTTING_DOWN: unavailable,
   LIMITER_UNAVAILABLE: unavailable,
+  KEY_STORE_UNAVAILABLE: unavailable,
+  // AdminService reasons (Connect / gRPC only; listed so the table stays total).
+  ADMIN_DISABLED: { status: 403, type: "permission_error" },
+  KEY_EXISTS: { status: 409, type: "invalid_request_error" },
+  KEY_NOT_FOUND: { status: 404, type: "not_found_error" },
+  KEY_FROM_CONFIG: bad,
+  USAGE_UNAVAILABLE: { status: 501, type: "server_error" },
+  BUDGET_UNAVAILABLE: unavailable,
   UPSTREAM_TIMEOUT: timeout,
   DEADLINE_EXCEEDED: timeout,
   CANCELLED: { status: 499, type: "cancelled" },

@@ -1,0 +1,85 @@
+// Real Redis for the billing suites: the server on 127.0.0.1:6379 when it answers (else a throwaway one
+// started here), fail-fast RedisLinks like the gateway's, a unique key prefix per test file, cleanup.
+import { randomBytes } from "node:crypto";
+import { Redis } from "ioredis";
+import { failFastOptions, RedisLink } from "../../src/redis/client.js";
+import { createLogger } from "../../src/telemetry/logger.js";
+import { RedisServer } from "../limits/helpers.js";
+
+export const log = createLogger("silent");
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** A prefix no other test file (or run) uses. */
+export function uniquePrefix(name: string): string {
+  return `llmgwtest:${name}:${randomBytes(4).toString("hex")}:`;
+}
+
+async function answers(url: string): Promise<boolean> {
+  const c = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  c.on("error", () => {});
+  try {
+    await c.connect();
+    return (await c.ping()) === "PONG";
+  } catch {
+    return false;
+  } finally {
+    c.disconnect();
+  }
+}
+
+/** The shared Redis (127.0.0.1:6379), or a throwaway server when none answers there. */
+export async function sharedRedis(): Promise<{ url: string; stop: () => Promise<void> }> {
+  const url = "redis://127.0.0.1:6379";
+  if (await answers(url)) return { url, stop: async () => {} };
+  const s = await RedisServer.start();
+  return { url: s.url, stop: () => s.kill() };
+}
+
+/** A fail-fast link like the gateway's (src/redis/client.ts), ready and with its clock measured. */
+export async function connectLink(url: string, commandTimeoutMs = 500, downMs = 300): Promise<RedisLink> {
+  const client = new Redis(url, failFastOptions(commandTimeoutMs));
+  client.on("error", () => {});
+  const link = new RedisLink(client, log, { commandTimeoutMs, downMs });
+  const until = Date.now() + 5000;
+  while (client.status !== "ready" || link.clockOffsetMs === undefined) {
+    if (Date.now() > until) throw new Error(`redis at ${url} did not become ready (start one: redis-server)`);
+    await sleep(10);
+  }
+  return link;
+}
+
+/** A plain client for inspecting keys. */
+export function plainClient(url: string): Redis {
+  const c = new Redis(url, { maxRetriesPerRequest: 0 });
+  c.on("error", () => {});
+  return c;
+}
+
+/** Deletes every key under `prefix`. */
+export async function dropPrefix(url: string, prefix: string): Promise<void> {
+  const c = plainClient(url);
+  try {
+    let cursor = "0";
+    do {
+      const [next, keys] = await c.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000);
+      cursor = next;
+      if (keys.length) await c.del(...keys);
+    } while (cursor !== "0");
+  } finally {
+    c.disconnect();
+  }
+}
+
+/** Waits until `check` holds. */
+export async function until(
+  check: () => boolean | Promise<boolean>,
+  ms: number,
+  what: string,
+): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
