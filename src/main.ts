@@ -1,6 +1,7 @@
-// Entry point: config -> app -> listen -> graceful shutdown on SIGTERM / SIGINT.
+// Entry point: operator commands (keys, usage: src/cli), else config -> app -> listen -> graceful
+// shutdown on SIGTERM / SIGINT.
 import { CatalogError } from "./catalog/index.js";
-import { keysCommand } from "./cli/keys.js";
+import { runCli } from "./cli/index.js";
 import { ConfigError, loadConfig } from "./config/index.js";
 import { implementedTypes, presetInfo } from "./providers/index.js";
 import { startApp } from "./server/app.js";
@@ -12,8 +13,13 @@ function load(): ReturnType<typeof loadConfig> {
 }
 
 async function main(): Promise<void> {
-  if (process.argv[2] === "keys") {
-    process.exitCode = keysCommand(process.argv.slice(3), (l) => console.log(l));
+  const cli = runCli(process.argv.slice(2), {
+    out: (l) => console.log(l),
+    err: (l) => console.error(l),
+    env: process.env,
+  });
+  if (cli) {
+    process.exitCode = await cli;
     return;
   }
   let config: ReturnType<typeof loadConfig>;

@@ -1,5 +1,7 @@
-// What stands between a caller and the providers: who is calling (gateway key, or a client IP when
-// keyless callers are let in), which models they may reach, and their rate limits.
+// What stands between a caller and the providers: who is calling (a gateway key from the config or
+// the runtime store, or a client IP when keyless callers are let in), which models they may reach,
+// and their rate limits. The key set is rebuilt when the store moves; identify() is a Map lookup.
+import type { BudgetSpec } from "../billing/types.js";
 import type { GatewayConfig } from "../config/index.js";
 import type { CallContext } from "../gateway/context.js";
 import { GatewayError } from "../gateway/errors.js";
@@ -7,17 +9,24 @@ import type { Grant, Limiter, Subject } from "../limits/index.js";
 import type { LimitSpec } from "../limits/types.js";
 import type { Plan, Router } from "../routing/index.js";
 import type { Logger } from "../telemetry/logger.js";
+import { AdminGuard } from "./admin.js";
 import { TrustedProxies } from "./ip.js";
-import { KeyRing } from "./keys.js";
+import { type GatewayKey, KeyRing } from "./keys.js";
+import { mergeKeys } from "./merge.js";
 import { ModelAllowList } from "./models.js";
+import type { KeyStore } from "./store.js";
 
-/** Who is calling. */
+/** Who is calling. One object per key, shared by its calls: do not mutate. */
 export interface Caller {
-  /** Key name, "anonymous" or "open": for logs. */
-  label: string;
-  allow: ModelAllowList;
+  /** Key name, "anonymous" or "open": for logs and usage. */
+  readonly label: string;
+  readonly allow: ModelAllowList;
   /** Limited subject; undefined = no limits apply. */
-  subject: Subject | undefined;
+  readonly subject: Subject | undefined;
+  /** The key's SHA-256 (hex): the budget ledger's key id. Undefined for anonymous / open callers. */
+  readonly keyId: string | undefined;
+  /** The key's budget; undefined = none (and always for anonymous / open callers). */
+  readonly budget: BudgetSpec | undefined;
 }
 
 const EVERYTHING = new ModelAllowList(undefined);
@@ -26,54 +35,116 @@ function limited(spec: LimitSpec | undefined): spec is LimitSpec {
   return !!spec && !!(spec.rpm || spec.tpm || spec.concurrent);
 }
 
+/** The keys in force for one store generation, with a ready Caller per key. */
+interface KeyView {
+  generation: number;
+  ring: KeyRing;
+  callers: Map<string, Caller>;
+  /** Any key configured or ever created at run time: keyless callers need auth.allow_anonymous. */
+  keyed: boolean;
+}
+
+function callerOf(k: GatewayKey): Caller {
+  return {
+    label: k.name,
+    allow: k.models === undefined ? EVERYTHING : new ModelAllowList(k.models),
+    subject: limited(k.limits) ? { id: `k:${k.digestHex}`, spec: k.limits } : undefined,
+    keyId: k.digestHex,
+    budget: k.budget,
+  };
+}
+
 export class CallGuard {
-  readonly keys: KeyRing;
   private readonly proxies: TrustedProxies;
   private readonly allowAnonymous: boolean;
   private readonly anonymous: LimitSpec | undefined;
-  private readonly allowLists = new Map<string, ModelAllowList>();
+  private readonly failClosed: boolean;
   readonly defaultOutputReserve: number;
+  /** The admin key (AdminService); never a gateway key. */
+  readonly admin: AdminGuard;
+  private store: KeyStore | undefined;
+  private view: KeyView;
 
   constructor(
     private readonly config: GatewayConfig,
     private readonly router: Router,
     readonly limiter: Limiter,
-    log: Logger,
+    private readonly log: Logger,
   ) {
-    this.keys = new KeyRing(config.file.keys);
     this.proxies = new TrustedProxies(config.server.trustedProxies);
     this.allowAnonymous = config.file.auth?.allow_anonymous ?? false;
     const a = config.file.limits?.anonymous;
     this.anonymous = a ? { rpm: a.rpm, tpm: a.tpm, concurrent: a.concurrent } : undefined;
     this.defaultOutputReserve = config.file.limits?.default_output_reserve ?? 1024;
-    for (const k of config.file.keys ?? []) this.allowLists.set(k.sha256, new ModelAllowList(k.models));
-    if (this.keys.size === 0) log.warn("no gateway keys configured: the gateway is open to every caller");
+    this.failClosed = config.file.redis?.on_outage === "fail_closed";
+    this.admin = new AdminGuard(config.file.auth?.admin_sha256);
+    this.view = this.build();
+  }
+
+  /**
+   * Reads runtime keys (AdminService) from `store` too. The store is created once per process and
+   * handed to each new guard (config reloads); the guard only reads it.
+   */
+  useKeyStore(store: KeyStore): void {
+    this.store = store;
+    this.view = this.build();
+    if (!this.view.keyed && store.loaded)
+      this.log.warn(
+        "no gateway keys configured (config file or runtime store): the gateway is open to every caller " +
+          "until a key is created",
+      );
+  }
+
+  /** The keys in force now (config + runtime - revoked). */
+  get keys(): KeyRing {
+    return this.current().ring;
+  }
+
+  private current(): KeyView {
+    const g = this.store?.generation ?? 0;
+    if (g !== this.view.generation) this.view = this.build();
+    return this.view;
+  }
+
+  private build(): KeyView {
+    const store = this.store;
+    const merged = mergeKeys(this.config.file.keys, store?.records ?? new Map());
+    const adminDigest = this.admin.digestHex;
+    const live = merged.live.filter((k) => {
+      if (k.sha256 !== adminDigest) return true;
+      this.log.warn({ key_name: k.name }, "a gateway key has the admin key's digest: ignored");
+      return false;
+    });
+    const ring = new KeyRing(live);
+    const callers = new Map<string, Caller>();
+    for (const k of ring.values()) callers.set(k.digestHex, callerOf(k));
+    return { generation: store?.generation ?? 0, ring, callers, keyed: merged.keyed };
   }
 
   /** The caller behind a call, or API_KEY_INVALID. Keys never reach an error or a log line. */
   identify(ctx: CallContext): Caller {
-    if (this.keys.size > 0 && ctx.apiKey !== undefined) {
-      const k = this.keys.find(ctx.apiKey);
-      if (k) {
-        return {
-          label: k.name,
-          allow: this.allowLists.get(k.digestHex) ?? EVERYTHING,
-          subject: limited(k.limits) ? { id: `k:${k.digestHex}`, spec: k.limits } : undefined,
-        };
-      }
+    const v = this.current();
+    const unknownRuntime = this.store !== undefined && !this.store.loaded;
+    if (v.keyed && ctx.apiKey !== undefined) {
+      const k = v.ring.find(ctx.apiKey);
+      if (k) return v.callers.get(k.digestHex) as Caller;
+      // The key may be one created at run time that this replica could not read yet.
+      if (unknownRuntime) throw storeUnavailable();
       throw new GatewayError("UNAUTHENTICATED", "API_KEY_INVALID", "the gateway API key is not valid");
     }
-    if (this.keys.size > 0 && !this.allowAnonymous) {
+    if (unknownRuntime && (this.failClosed || ctx.apiKey !== undefined)) throw storeUnavailable();
+    if (v.keyed && !this.allowAnonymous) {
       throw new GatewayError(
         "UNAUTHENTICATED",
         "API_KEY_INVALID",
         "a gateway API key is required: send Authorization: Bearer <key> or x-api-key",
       );
     }
-    const label = this.keys.size > 0 ? "anonymous" : "open";
-    if (!limited(this.anonymous)) return { label, allow: EVERYTHING, subject: undefined };
+    const label = v.keyed ? "anonymous" : "open";
+    const none = { label, allow: EVERYTHING, subject: undefined, keyId: undefined, budget: undefined };
+    if (!limited(this.anonymous)) return none;
     const ip = this.proxies.clientIp(ctx.peerIp, ctx.forwardedFor);
-    return { label, allow: EVERYTHING, subject: { id: `ip:${ip}`, spec: this.anonymous } };
+    return { ...none, subject: { id: `ip:${ip}`, spec: this.anonymous } };
   }
 
   /**
@@ -159,5 +230,14 @@ function notAllowed(name: string, field: string): GatewayError {
     {
       metadata: { model: name },
     },
+  );
+}
+
+function storeUnavailable(): GatewayError {
+  return new GatewayError(
+    "UNAVAILABLE",
+    "KEY_STORE_UNAVAILABLE",
+    "gateway keys cannot be checked yet (the key store is unreachable): retry",
+    { retryAfterMs: 1000 },
   );
 }

@@ -11,6 +11,7 @@ export {
 export { MemoryBudgetStore } from "./budget-memory.js";
 export { budgetKeys, RedisBudgetStore } from "./budget-redis.js";
 export { DAY_MS, dayName, dayStart, microsToUsd, type PeriodSpan, periodOf, usdToMicros } from "./period.js";
+export { UsageRecorder } from "./recorder.js";
 export type {
   BudgetHold,
   BudgetLedger,
@@ -32,4 +33,3 @@ export {
   USAGE_COUNTERS,
   type UsageCounter,
 } from "./usage-rows.js";
-export { UsageRecorder } from "./recorder.js";

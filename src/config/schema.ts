@@ -109,11 +109,16 @@ export const fileSchema = z.strictObject({
     .strictObject({
       allow_anonymous: z.boolean().optional(),
       /** SHA-256 (hex) of the admin key that guards AdminService; empty = AdminService refuses every call. */
-      admin_sha256: z.string().optional(),
+      admin_sha256: z
+        .string()
+        .regex(/^([0-9a-fA-F]{64})?$/, "empty, or the hex SHA-256 of the admin key")
+        .optional(),
       /** Where keys created at run time live when there is no Redis (default: llmgw-keys.json beside the config, else in the working directory). */
       keys_file: z.string().optional(),
       /** How often a replica re-reads runtime keys (create / revoke / update), ms (default 1000). */
       keys_refresh_ms: positiveInt.optional(),
+      /** The Redis hash holding runtime keys and their version counter (default "llmgw:keys"). */
+      keys_redis_key: z.string().min(1).optional(),
     })
     .optional(),
   keys: z

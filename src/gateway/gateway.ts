@@ -12,7 +12,8 @@ import {
   type Usage,
   UsageSchema,
 } from "../../gen/llmgateway/v1/llm_pb.js";
-import { CallGuard } from "../auth/guard.js";
+import { type Caller, CallGuard } from "../auth/guard.js";
+import type { BudgetHold, BudgetLedger } from "../billing/index.js";
 import {
   CachedCalls,
   type CacheOutcome,
@@ -114,12 +115,48 @@ export class Gateway {
   private costMicros(d: Deployment | undefined, usage: Usage | undefined): number {
     if (!d || !usage) return 0;
     const entry = this.entryFor(d);
-    return entry ? Math.round((this.catalog.costUsd(entry.id, usage) ?? 0) * 1e6) : 0;
+    return entry ? (this.catalog.costMicros(entry.id, usage) ?? 0) : 0;
+  }
+
+  /** Budget counters (src/billing); none = budgets are not enforced (set by the app). */
+  private budgets: BudgetLedger | undefined;
+
+  /** Enforces `keys[].budget` on this ledger (Redis-backed when configured, shared across reloads). */
+  useBudgets(ledger: BudgetLedger): void {
+    this.budgets = ledger;
+  }
+
+  /**
+   * Holds the call's largest plausible cost (the prompt estimate at the input rate plus `maxOut`
+   * tokens at the output rate, on the dearest deployment of the plan) against the caller's budget,
+   * or throws BUDGET_EXCEEDED. At least 1 micro-USD, so a key whose budget is spent is refused even
+   * for unpriced models. Undefined when the caller has no budget.
+   */
+  private holdBudget(
+    who: Caller,
+    plan: Plan,
+    prompt: number,
+    maxOut: number,
+    leaseMs: number,
+  ): Promise<BudgetHold> | undefined {
+    if (!this.budgets || !who.budget || !who.keyId) return undefined;
+    let amount = 1;
+    for (const d of plan.deployments) {
+      const entry = this.entryFor(d);
+      const m = entry ? this.catalog.maxCostMicros(entry.id, prompt, maxOut) : undefined;
+      if (m !== undefined && m > amount) amount = m;
+    }
+    return this.budgets.reserve(who.keyId, who.budget, amount, leaseMs);
   }
 
   /** Calls in flight (unary and streams). */
   get inFlight(): number {
     return this.inflight;
+  }
+
+  /** ChatStream calls in flight (metrics). */
+  get streamsInFlight(): number {
+    return this.streams;
   }
 
   get isDraining(): boolean {
@@ -164,6 +201,7 @@ export class Gateway {
     caller: string | undefined,
     cache: CacheOutcome | undefined,
     stream: boolean,
+    request?: ChatRequest,
   ): void {
     const ctx = call.ctx;
     let traceId = traceIdOf(ctx.traceparent);
@@ -192,6 +230,7 @@ export class Gateway {
         traceparent: ctx.traceparent,
         tracestate: ctx.tracestate,
         traceId,
+        request,
       };
       for (const o of this.observers) {
         try {
@@ -249,6 +288,7 @@ export class Gateway {
     const call = new Call(ctx, model);
     let error: GatewayError | undefined;
     let grant: Grant | undefined;
+    let hold: BudgetHold | undefined;
     let used: number | undefined;
     let caller: string | undefined;
     let cache: CacheOutcome | undefined;
@@ -264,6 +304,13 @@ export class Gateway {
       if (pending) await pending;
       const requestMs = ctx.timeoutMs ?? plan.policy.timeouts.requestMs;
       grant = await this.guard.reserve(who, ctx, reserve.total, requestMs + 5000);
+      hold = await this.holdBudget(
+        who,
+        plan,
+        reserve.prompt,
+        reserve.total - reserve.prompt,
+        requestMs + 30_000,
+      );
       // The upstream path, on `signal` (the client's, or a shared flight's) for up to `ms`.
       const upstream = async (signal: CancelSignal, ms: number): Promise<R> => {
         const scope = new CallScope(signal, ms);
@@ -316,8 +363,9 @@ export class Gateway {
     } finally {
       // Reconcile: actual usage; no attempt made (a cache hit too) = nothing spent; else the prompt was sent.
       grant?.settle(used ?? (call.trail.length === 0 ? 0 : reserve.prompt));
+      hold?.settle(call.costMicros);
       this.release(false);
-      this.finish(call, error, caller, cache, false);
+      this.finish(call, error, caller, cache, false, req);
     }
   }
 
@@ -360,6 +408,7 @@ export class Gateway {
     let error: GatewayError | undefined;
     this.admit(true);
     let grant: Grant | undefined;
+    let hold: BudgetHold | undefined;
     let caller: string | undefined;
     let cache: CacheOutcome | undefined;
     let waiter: CallScope | undefined;
@@ -378,6 +427,13 @@ export class Gateway {
       const t = plan.policy.timeouts;
       const streamMs = ctx.timeoutMs ?? t.maxStreamMs;
       grant = await this.guard.reserve(who, ctx, reserve.total, streamMs + 5000);
+      hold = await this.holdBudget(
+        who,
+        plan,
+        reserve.prompt,
+        reserve.total - reserve.prompt,
+        streamMs + 30_000,
+      );
       const policy = resolveCachePolicy(plan.policy.cache, req.cache);
       if (!policy) {
         yield* this.upstreamStream(req, ctx, call, plan, ctx.signal, streamMs, run);
@@ -433,8 +489,9 @@ export class Gateway {
       grant?.settle(
         run.used ?? (call.trail.length === 0 ? 0 : reserve.prompt + Math.ceil(run.streamedChars / 4)),
       );
+      hold?.settle(call.costMicros);
       this.release(true);
-      this.finish(call, error, caller, cache, true);
+      this.finish(call, error, caller, cache, true, req);
     }
   }
 

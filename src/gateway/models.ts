@@ -124,19 +124,34 @@ export class ModelDirectory {
     return create(CountTokensResponseSchema, { inputTokens: r.tokens, exact: r.exact, method: r.method });
   }
 
-  /** Health: the gateway's state and each provider's. */
+  /**
+   * Health: the gateway's state (NOT_SERVING while draining) and each provider's: NOT_SERVING when
+   * every deployment of it called so far has an open breaker. Liveness / readiness: routes.ts.
+   */
   health(): HealthResponse {
     const serving = this.gateway.isDraining ? ServingStatus.NOT_SERVING : ServingStatus.SERVING;
+    const called = this.gateway.deploymentHealth();
+    const open = new Map<string, number>();
+    for (const d of called) {
+      const n = open.get(d.provider) ?? 0;
+      open.set(d.provider, d.breaker === "open" && n >= 0 ? n + 1 : -1);
+    }
     return create(HealthResponseSchema, {
       status: serving,
       version: VERSION,
       uptimeS: Math.floor((Date.now() - startedAt) / 1000),
-      providers: [...this.gateway.providers.values()].map((p) => ({
-        name: p.name,
-        type: p.type,
-        status: serving,
-      })),
-      deployments: this.gateway.deploymentHealth().map((d) => ({
+      providers: [...this.gateway.providers.values()].map((p) => {
+        const n = open.get(p.name) ?? 0;
+        return n > 0 && serving === ServingStatus.SERVING
+          ? {
+              name: p.name,
+              type: p.type,
+              status: ServingStatus.NOT_SERVING,
+              detail: `circuit open on all ${n} deployments called`,
+            }
+          : { name: p.name, type: p.type, status: serving };
+      }),
+      deployments: called.map((d) => ({
         target: d.target,
         provider: d.provider,
         breaker: d.breaker,

@@ -1,6 +1,6 @@
 // What the pipeline tells observers (metrics, traces, usage accounting) about each finished call:
 // one record built once in Gateway.finish, handed to each observer synchronously (they must not block).
-import type { CacheStatus, Usage } from "../../gen/llmgateway/v1/llm_pb.js";
+import type { CacheStatus, ChatRequest, Usage } from "../../gen/llmgateway/v1/llm_pb.js";
 import type { AttemptRecord } from "./call.js";
 
 /** One finished call. */
@@ -44,6 +44,8 @@ export interface CallRecord {
   tracestate: string | undefined;
   /** The call's trace id, for the log line: from traceparent, or set by a tracing observer. */
   traceId: string | undefined;
+  /** Chat / ChatStream: the request (read-only: max_tokens, temperature, top_p for trace attributes). */
+  request: ChatRequest | undefined;
 }
 
 /** Told about each finished call; never throws, never blocks. */

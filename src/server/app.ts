@@ -1,6 +1,8 @@
 // Assembles a running gateway from a config: providers, pipeline, Connect routes on one port,
 // health, and graceful shutdown (NOT_SERVING, refuse new calls, drain, then close).
 import { setMaxListeners } from "node:events";
+import { createKeyStore } from "../auth/index.js";
+import { createBudgetLedger, createUsageLedger, UsageRecorder } from "../billing/index.js";
 import { CachedCalls, cacheRedisOver, ResponseCache } from "../cache/index.js";
 import { loadCatalog } from "../catalog/index.js";
 import type { GatewayConfig } from "../config/index.js";
@@ -9,12 +11,14 @@ import { ModelDirectory } from "../gateway/models.js";
 import { Limiter } from "../limits/index.js";
 import { closeHttpPools, createProviders } from "../providers/index.js";
 import { createRedisLink } from "../redis/client.js";
+import { setupTelemetry } from "../telemetry/index.js";
 import type { Logger } from "../telemetry/logger.js";
 import { createConnectHandler } from "./adapter.js";
 import { withCors } from "./cors.js";
 import { createFastConnect } from "./fast-connect.js";
-import { createHealthState } from "./grpc-health.js";
 import { listenOnePort, type OnePort } from "./listen.js";
+import { metricsRoute } from "./metrics-route.js";
+import { ProbeHealth } from "./probes.js";
 import { type Generation, LiveGateway, type ReloadResult } from "./reload.js";
 import { createRestHandler } from "./rest/index.js";
 import { PEER_HEADER, routes, streamMethods, unaryMethods } from "./routes.js";
@@ -54,7 +58,20 @@ export async function startApp(config: GatewayConfig, log: Logger): Promise<App>
   });
   const cached = new CachedCalls(cache);
   /** Hooks every generation's gateway gets (observers: metrics, traces, usage). */
-  const onGateway: ((g: Gateway) => void)[] = [];
+  // Runtime gateway keys (AdminService): one store per process, handed to every generation's guard.
+  const keyStore = createKeyStore(config, redis, log);
+  await keyStore.start();
+  const onGateway: ((g: Gateway) => void)[] = [(g) => g.guard.useKeyStore(keyStore)];
+  // Budgets (keys[].budget) and usage per key / model / day: on Redis when configured, else memory.
+  const budgets = createBudgetLedger(redis, config.file.redis?.on_outage ?? "fail_open", log);
+  const usage = createUsageLedger(redis, { retentionDays: config.file.usage?.retention_days }, log);
+  onGateway.push((g) => {
+    g.useBudgets(budgets);
+    g.observe(new UsageRecorder(usage));
+  });
+  // Metrics (GET /metrics) and, with telemetry.otlp_endpoint, traces: observers on every generation.
+  const telemetry = await setupTelemetry({ config, log, gateway: () => live.gateway, redis: () => redis });
+  onGateway.push((g) => telemetry.attach(g));
   // One generation of the pipeline per config (at start, then on each reload); shared state above.
   const build = (cfg: GatewayConfig): Generation => {
     const providers = createProviders(cfg.providers, {
@@ -75,12 +92,19 @@ export async function startApp(config: GatewayConfig, log: Logger): Promise<App>
     };
   };
   const live = new LiveGateway(build(config), build, log);
-  const health = createHealthState(["llmgateway.v1.LLMService"]);
+  // Liveness and readiness (grpc.health.v1 "liveness" / "readiness", the Health RPC): probes.ts.
+  const health = new ProbeHealth({ gateway: () => live.gateway, redis: () => redis });
   const shutdownController = new AbortController();
   // Connect links every call to this signal: thousands of listeners are normal, not a leak.
   setMaxListeners(0, shutdownController.signal);
 
-  const deps = { gateway: () => live.gateway, models: () => live.models, health, redis: () => redis };
+  const deps = {
+    gateway: () => live.gateway,
+    models: () => live.models,
+    health,
+    redis: () => redis,
+    admin: { gateway: () => live.gateway, store: keyStore, usage: () => usage, budgets: () => budgets },
+  };
   const methods = unaryMethods(deps);
   const handler = createConnectHandler({
     routes: (router) => routes(router, deps, methods),
@@ -96,10 +120,12 @@ export async function startApp(config: GatewayConfig, log: Logger): Promise<App>
     }),
   });
   const served = withCors(handler, config.server.corsOrigins);
+  const metrics = telemetry.metrics && metricsRoute(telemetry.metrics, log);
   const server: OnePort = await listenOnePort(
     (req, res) => {
       // The socket peer, for the Connect router's CallContext (routes.ts); never a client's value.
       req.headers[PEER_HEADER] = req.socket?.remoteAddress ?? "";
+      if (metrics?.(req, res)) return;
       served(req, res);
     },
     config.server.host,
@@ -120,7 +146,7 @@ export async function startApp(config: GatewayConfig, log: Logger): Promise<App>
   const shutdown = (graceMs = config.server.shutdownGraceMs): Promise<void> => {
     stopping ??= (async () => {
       log.info({ inflight: live.inFlight, grace_ms: graceMs }, "shutting down");
-      health.setAll("NOT_SERVING");
+      health.stop();
       const drained = live.drain();
       // Stop accepting at once; open connections stay until the calls on them finish (new calls on
       // them are refused with SHUTTING_DOWN), then they are closed as they go quiet.
@@ -138,7 +164,13 @@ export async function startApp(config: GatewayConfig, log: Logger): Promise<App>
       server.http1.closeIdleConnections();
       server.destroyAll();
       await live.close();
+      await telemetry.close();
       limiter.close();
+      keyStore.close();
+      budgets.close();
+      // Usage recorded so far reaches Redis before the link closes (bounded: Redis may be down).
+      await Promise.race([usage.flush(), new Promise((r) => setTimeout(r, 2000).unref())]);
+      usage.close();
       await redis?.close();
       await closeHttpPools();
       log.info("stopped");

@@ -20,6 +20,8 @@ const CODES: Record<StatusCode, Code> = {
   UNIMPLEMENTED: Code.Unimplemented,
   PERMISSION_DENIED: Code.PermissionDenied,
   UNAUTHENTICATED: Code.Unauthenticated,
+  ALREADY_EXISTS: Code.AlreadyExists,
+  FAILED_PRECONDITION: Code.FailedPrecondition,
 };
 
 /** Converts anything a handler threw into the ConnectError the client receives. */

@@ -178,14 +178,18 @@ async function serveStream(
   endStream(res, error);
 }
 
-/** Who is calling: the presented gateway key, the socket peer and X-Forwarded-For. */
-export function callerOf(req: NodeRequest): Pick<CallContext, "apiKey" | "peerIp" | "forwardedFor"> {
+/** Who is calling: the presented gateway key, the socket peer, X-Forwarded-For and the W3C trace context. */
+export function callerOf(
+  req: NodeRequest,
+): Pick<CallContext, "apiKey" | "peerIp" | "forwardedFor" | "traceparent" | "tracestate"> {
   const h = req.headers;
   const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v.join(", ") : v);
   return {
     apiKey: presentedKey(one(h.authorization), one(h["x-api-key"])),
     peerIp: req.socket?.remoteAddress,
     forwardedFor: one(h["x-forwarded-for"]),
+    traceparent: one(h["traceparent"]),
+    tracestate: one(h["tracestate"]),
   };
 }
 

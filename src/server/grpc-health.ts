@@ -21,6 +21,8 @@ export interface HealthState {
   services(): string[];
   /** Calls `listener` after every status change; returns the unsubscribe function. */
   onChange(listener: () => void): () => void;
+  /** Why `service` is not serving ("" when it is, or when the store does not say). */
+  detail?(service: string): string;
 }
 
 /** Writable health store returned by {@link createHealthState}. */

@@ -28,6 +28,7 @@ import type { CallContext } from "../gateway/context.js";
 import type { Gateway } from "../gateway/gateway.js";
 import type { ModelDirectory } from "../gateway/models.js";
 import type { RedisLink } from "../redis/client.js";
+import { type AdminDeps, registerAdmin } from "./admin.js";
 import { toConnectError } from "./errors.js";
 import { type HealthState, registerGrpcHealth } from "./grpc-health.js";
 import { registerReflection } from "./reflection.js";
@@ -55,10 +56,19 @@ function callContext(ctx: HandlerContext, method: string): CallContext {
     apiKey: presentedKey(h.get("authorization") ?? undefined, h.get("x-api-key") ?? undefined),
     peerIp: h.get(PEER_HEADER) ?? undefined,
     forwardedFor: h.get("x-forwarded-for") ?? undefined,
+    // W3C trace context: gRPC metadata arrives as HTTP/2 headers, so this covers every protocol.
+    traceparent: h.get("traceparent") ?? undefined,
+    tracestate: h.get("tracestate") ?? undefined,
     onResponseHeaders: (rh) => {
       for (const [k, v] of Object.entries(rh)) ctx.responseHeader.set(k, v);
     },
   };
+}
+
+/** A health store's status as the Health RPC's ServingStatus (unknown service: UNSPECIFIED). */
+function servingOf(s: string | undefined): ServingStatus {
+  if (s === "SERVING") return ServingStatus.SERVING;
+  return s === "NOT_SERVING" ? ServingStatus.NOT_SERVING : ServingStatus.UNSPECIFIED;
 }
 
 /** Everything the routes need. */
@@ -68,6 +78,8 @@ export interface RouteDeps {
   health: HealthState;
   /** The shared Redis, when configured: its state joins Health as a "redis" component. */
   redis?: () => RedisLink | undefined;
+  /** AdminService (keys at run time, usage); not registered when absent. */
+  admin?: AdminDeps;
 }
 
 /** One unary RPC: its schemas and what serves it, whatever the transport. */
@@ -140,6 +152,10 @@ export function unaryMethods(deps: RouteDeps): Map<string, UnaryMethod> {
       output: HealthResponseSchema,
       serve: () => {
         const h = deps.models().health();
+        // Liveness and readiness as grpc.health.v1 reports them (probes.ts).
+        h.liveness = servingOf(deps.health.status("liveness"));
+        h.readiness = servingOf(deps.health.status("readiness"));
+        h.readinessDetail = deps.health.detail?.("readiness") ?? "";
         const link = deps.redis?.();
         if (link) {
           const state = link.state;
@@ -184,6 +200,8 @@ export function routes(router: ConnectRouter, deps: RouteDeps, methods = unaryMe
       }
     },
   });
+  // AdminService's file reaches reflection as a registered service (reflection.ts reads the router).
+  if (deps.admin) registerAdmin(router, deps.admin);
   registerGrpcHealth(router, deps.health);
   registerReflection(router, [file_llmgateway_v1_llm, file_google_rpc_error_details]);
 }
