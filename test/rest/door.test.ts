@@ -194,6 +194,7 @@ describe("models and headers", () => {
     expect(a.headers["x-llmgw-provider"]).toBe("mock");
     expect(a.headers["x-llmgw-attempts"]).toBe("1");
     expect(a.headers["x-llmgw-cache"]).toBe("none");
+    expect(a.headers["x-llmgw-cost-usd"]).toBe("0"); // the mock has no price
     const s = await chat(
       { model: "mock/echo", messages: msgs, stream: true },
       { "x-request-id": "door-rid-2" },

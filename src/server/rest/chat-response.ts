@@ -47,7 +47,7 @@ export function cacheHeader(status: CacheStatus | undefined): string {
   return CACHE[status ?? CacheStatus.UNSPECIFIED] ?? "none";
 }
 
-/** The x-llmgw-* headers of a successful answer. */
+/** The x-llmgw-* headers of a successful unary answer (x-llmgw-cost-usd: what the call cost, USD). */
 export function gatewayHeaders(
   rid: string,
   provider: string,
@@ -58,6 +58,7 @@ export function gatewayHeaders(
     "x-llmgw-provider": provider,
     "x-llmgw-attempts": String(info?.attempts ?? 0),
     "x-llmgw-cache": cacheHeader(info?.cache),
+    "x-llmgw-cost-usd": String(info?.costUsd ?? 0),
   };
 }
 
