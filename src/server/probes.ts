@@ -4,8 +4,9 @@ import type { Gateway } from "../gateway/gateway.js";
 import type { RedisLink } from "../redis/client.js";
 import type { HealthState, ServingStatus } from "./grpc-health.js";
 
-/** grpc.health.v1 service names of the two probes. */
+/** grpc.health.v1 service of the liveness probe. */
 export const LIVENESS = "liveness";
+/** grpc.health.v1 service of the readiness probe. */
 export const READINESS = "readiness";
 /** Services that report readiness: the whole server (""), "readiness" and the LLM service. */
 const READY_SERVICES: ReadonlySet<string> = new Set(["", READINESS, "llmgateway.v1.LLMService"]);

@@ -9,7 +9,6 @@ import type { Logger } from "./logger.js";
 import { GatewayMetrics } from "./metrics.js";
 import type { Tracing } from "./tracing.js";
 
-export { OTHER } from "./labels.js";
 export type { GatewayMetrics } from "./metrics.js";
 
 /** What setupTelemetry needs: the config, and thunks (the gateway may be replaced at run time). */
