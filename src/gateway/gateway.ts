@@ -257,6 +257,8 @@ export class Gateway {
       skipped_open: call.skipped || undefined,
       tokens_in: call.inputTokens,
       tokens_out: call.outputTokens,
+      usage_estimated: call.usage?.estimated || undefined,
+      cost_usd: call.costMicros ? call.costMicros / 1e6 : undefined,
       cache: cache ? CACHE_LOG[cache.status] : undefined,
       coalesced: cache?.shared || undefined,
     };
@@ -485,6 +487,8 @@ export class Gateway {
           estimated: true,
         });
         call.costMicros = this.costMicros(call.deployment, call.usage);
+        call.inputTokens = call.usage.inputTokens;
+        call.outputTokens = call.usage.outputTokens;
       }
       grant?.settle(
         run.used ?? (call.trail.length === 0 ? 0 : reserve.prompt + Math.ceil(run.streamedChars / 4)),

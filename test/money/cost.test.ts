@@ -117,6 +117,13 @@ keys:
     expect(failed).toBe(true);
     expect(events[0]).toBe("start");
     expect(events).not.toContain("end");
+    // The call's log line flags the usage as the gateway's estimate and carries its cost.
+    const line = gw.logs
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .find((l) => l["method"] === "ChatStream" && l["reason"] === "UPSTREAM_STREAM_INTERRUPTED");
+    expect(line?.["usage_estimated"]).toBe(true);
+    expect(line?.["cost_usd"]).toBeGreaterThan(0);
+    expect(line?.["tokens_out"]).toBeGreaterThan(0);
     seen.calls++;
     seen.errors++;
   });
