@@ -2,6 +2,7 @@
 // a configured deployment's "provider/model"; anything else is "other". Decisions are cached per string.
 import type { Catalog } from "../catalog/index.js";
 import type { GatewayConfig } from "../config/index.js";
+import { MOCK_MODELS } from "../providers/mock/index.js";
 
 /** The label of every value outside the known set. */
 export const OTHER = "other";
@@ -28,6 +29,10 @@ export class ModelLabels {
       this.known.add(name);
       for (const d of m.deployments) this.known.add(d.target);
       for (const f of m.fallbacks) this.known.add(f);
+    }
+    // The built-in mock's fixed names (its parameterised ones, slow-<ms> etc., stay "other").
+    if (src.providers.has("mock")) {
+      for (const m of MOCK_MODELS) if (!m.includes("<")) this.known.add(`mock/${m}`);
     }
   }
 

@@ -276,7 +276,7 @@ describe("label cardinality", () => {
       });
       const all = await scrape(plain.url);
       expect(seriesMap(all, "llmgw_calls_total")).toEqual({
-        "code=OK,model=other,provider=mock,rpc=Chat": 1,
+        "code=OK,model=mock/echo,provider=mock,rpc=Chat": 1,
       });
     } finally {
       await plain.close();
