@@ -70,7 +70,13 @@ export async function startApp(config: GatewayConfig, log: Logger): Promise<App>
     g.observe(new UsageRecorder(usage));
   });
   // Metrics (GET /metrics) and, with telemetry.otlp_endpoint, traces: observers on every generation.
-  const telemetry = await setupTelemetry({ config, log, gateway: () => live.gateway, redis: () => redis });
+  const telemetry = await setupTelemetry({
+    config,
+    log,
+    gateway: () => live.gateway,
+    redis: () => redis,
+    inflight: () => ({ calls: live.inFlight, streams: live.streamsInFlight }),
+  });
   onGateway.push((g) => telemetry.attach(g));
   // One generation of the pipeline per config (at start, then on each reload); shared state above.
   const build = (cfg: GatewayConfig): Generation => {

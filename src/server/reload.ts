@@ -68,6 +68,13 @@ export class LiveGateway {
     return n;
   }
 
+  /** Streams in flight on every generation. */
+  get streamsInFlight(): number {
+    let n = this.gen.gateway.streamsInFlight;
+    for (const g of this.retiring) n += g.gateway.streamsInFlight;
+    return n;
+  }
+
   /**
    * Builds a generation from `next` and swaps it in. A config the pipeline cannot be built from
    * (a bad catalog override, a provider that fails to start) is rejected and the old one stays.

@@ -60,6 +60,9 @@ describe("config reload (SIGHUP)", () => {
     await new Promise((r) => setTimeout(r, 300));
     stop = true;
     await Promise.all(loops);
+    // The slow call is still in flight on the old generation: the gauge counts it.
+    const scrape = await (await fetch(`${gw.url}/metrics`)).text();
+    expect(/^llmgw_inflight_calls 1$/m.test(scrape)).toBe(true);
 
     const slow = await inFlight;
     expect(slow.status).toBe(200);
