@@ -14,8 +14,10 @@ import { createRedisLink } from "../redis/client.js";
 import { setupTelemetry } from "../telemetry/index.js";
 import type { Logger } from "../telemetry/logger.js";
 import { createConnectHandler } from "./adapter.js";
+import type { NodeRequest, NodeResponse } from "./bridge.js";
 import { withCors } from "./cors.js";
 import { createFastConnect } from "./fast-connect.js";
+import { createFastGrpc } from "./fast-grpc.js";
 import { listenOnePort, type OnePort } from "./listen.js";
 import { metricsRoute } from "./metrics-route.js";
 import { ProbeHealth } from "./probes.js";
@@ -112,9 +114,13 @@ export async function startApp(config: GatewayConfig, log: Logger): Promise<App>
     admin: { gateway: () => live.gateway, store: keyStore, usage: () => usage, budgets: () => budgets },
   };
   const methods = unaryMethods(deps);
+  const streams = streamMethods(deps);
   const handler = createConnectHandler({
     routes: (router) => routes(router, deps, methods),
-    fast: createFastConnect(methods, streamMethods(deps), config.server.maxRequestBytes, log),
+    fast: fastPaths(
+      createFastConnect(methods, streams, config.server.maxRequestBytes, log),
+      createFastGrpc(methods, streams, config.server.maxRequestBytes, log),
+    ),
     maxRequestBytes: config.server.maxRequestBytes,
     shutdownSignal: shutdownController.signal,
     log,
@@ -194,5 +200,15 @@ export async function startApp(config: GatewayConfig, log: Logger): Promise<App>
     port,
     url: `http://${config.server.host}:${port}`,
     shutdown,
+  };
+}
+
+type FastPath = (req: NodeRequest, res: NodeResponse) => boolean;
+
+/** Tries each fast path in turn (Connect, then gRPC); false = Connect's generic handler serves it. */
+function fastPaths(...paths: FastPath[]): FastPath {
+  return (req, res) => {
+    for (const p of paths) if (p(req, res)) return true;
+    return false;
   };
 }

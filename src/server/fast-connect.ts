@@ -35,7 +35,7 @@ const STREAM_PROTO = "application/connect+proto";
 const READ_JSON = { ignoreUnknownFields: false } as const;
 
 /** The 5-byte envelope of a Connect stream message: flags, then the big-endian length. */
-function envelope(flags: number, payload: Uint8Array | string): Buffer {
+export function envelope(flags: number, payload: Uint8Array | string): Buffer {
   const body = typeof payload === "string" ? Buffer.from(payload) : payload;
   const out = Buffer.allocUnsafe(5 + body.byteLength);
   out[0] = flags;
@@ -68,7 +68,7 @@ function decode<I extends DescMessage>(
 }
 
 /** A cancel signal fired when the client goes away before our end() (HTTP/2: stream closed or reset). */
-function clientGone(req: NodeRequest, res: NodeResponse): ClientGone {
+export function clientGone(req: NodeRequest, res: NodeResponse): ClientGone {
   const gone = new ClientGone();
   const onClose = () => {
     if (!res.writableEnded) gone.fire();
@@ -78,7 +78,7 @@ function clientGone(req: NodeRequest, res: NodeResponse): ClientGone {
   return gone;
 }
 
-function logUnexpected(log: Logger, rpc: string, e: unknown): void {
+export function logUnexpected(log: Logger, rpc: string, e: unknown): void {
   if (e instanceof ConnectError || e instanceof GatewayError) return;
   log.error({ rpc, err: e instanceof Error ? e.message : String(e) }, "handler failed");
 }
@@ -109,7 +109,7 @@ type Corkable = { write(c: Buffer): boolean; cork(): void; uncork(): void; writa
  * Writes a stream message. Messages produced in the same tick (a `start` and the first delta, a
  * burst of deltas) are corked into one write: one syscall, one TCP segment, the delta not behind.
  */
-function write(res: NodeResponse, chunk: Buffer): Promise<void> | undefined {
+export function write(res: NodeResponse, chunk: Buffer): Promise<void> | undefined {
   const w = res as unknown as Corkable;
   if (w.writableCorked === 0) {
     w.cork();

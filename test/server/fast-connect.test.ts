@@ -1,10 +1,17 @@
-// The Connect unary fast path (src/server/fast-unary.ts) against what Connect itself would answer:
-// what it serves, what it leaves to Connect (compression, bad headers), deadlines and disconnects.
+// The Connect and gRPC fast paths (src/server/fast-connect.ts, fast-grpc.ts) against what Connect
+// itself would answer: what they serve, what they leave to Connect (compression, bad headers),
+// deadlines, errors and disconnects.
 import http from "node:http";
+import http2 from "node:http2";
 import { gzipSync } from "node:zlib";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ChatRequestSchema, ChatResponseSchema, Role } from "../../gen/llmgateway/v1/llm_pb.js";
+import {
+  ChatRequestSchema,
+  ChatResponseSchema,
+  ChatStreamResponseSchema,
+  Role,
+} from "../../gen/llmgateway/v1/llm_pb.js";
 import { startGateway, type TestGateway } from "../helpers/gateway.js";
 
 let gw: TestGateway;
@@ -182,3 +189,114 @@ function unframe(buf: Buffer): { flags: number; text: string }[] {
   }
   return out;
 }
+
+/** One gRPC call over a raw HTTP/2 client: headers, the response messages and the trailers. */
+async function grpcCall(
+  method: string,
+  req: Uint8Array,
+  headers: Record<string, string> = {},
+  compress = false,
+): Promise<{ headers: http2.IncomingHttpHeaders; messages: Buffer[]; trailers: http2.IncomingHttpHeaders }> {
+  const session = http2.connect(`http://127.0.0.1:${gw.port}`);
+  try {
+    const payload = compress ? gzipSync(req) : Buffer.from(req);
+    const env = Buffer.alloc(5 + payload.length);
+    env[0] = compress ? 1 : 0;
+    env.writeUInt32BE(payload.length, 1);
+    payload.copy(env, 5);
+    const stream = session.request({
+      ":method": "POST",
+      ":path": `/llmgateway.v1.LLMService/${method}`,
+      "content-type": "application/grpc+proto",
+      te: "trailers",
+      ...(compress ? { "grpc-encoding": "gzip" } : {}),
+      ...headers,
+    });
+    return await new Promise((resolve, reject) => {
+      let head: http2.IncomingHttpHeaders = {};
+      let trailers: http2.IncomingHttpHeaders = {};
+      const chunks: Buffer[] = [];
+      stream.on("response", (h) => {
+        head = h;
+        if (h["grpc-status"] !== undefined) trailers = h; // trailers-only
+      });
+      stream.on("trailers", (t) => {
+        trailers = t;
+      });
+      stream.on("data", (c: Buffer) => chunks.push(c));
+      stream.on("error", reject);
+      stream.on("end", () => {
+        const all = Buffer.concat(chunks);
+        const messages: Buffer[] = [];
+        for (let i = 0; i + 5 <= all.length; ) {
+          const len = all.readUInt32BE(i + 1);
+          messages.push(all.subarray(i + 5, i + 5 + len));
+          i += 5 + len;
+        }
+        resolve({ headers: head, messages, trailers });
+      });
+      stream.end(env);
+    });
+  } finally {
+    session.close();
+  }
+}
+
+const chatBin = (model: string, text = "hi") =>
+  toBinary(
+    ChatRequestSchema,
+    create(ChatRequestSchema, {
+      model,
+      messages: [{ role: Role.USER, content: [{ part: { case: "text", value: text } }] }],
+    }),
+  );
+
+describe("gRPC fast path (HTTP/2, application/grpc+proto)", () => {
+  it("answers a unary call: one message, grpc-status 0 in the trailers, the request id", async () => {
+    const r = await grpcCall("Chat", chatBin("mock/echo", "grpc fast"), { "x-request-id": "rid-grpc-1" });
+    expect(r.headers[":status"]).toBe(200);
+    expect(r.headers["content-type"]).toBe("application/grpc+proto");
+    expect(r.headers["x-request-id"]).toBe("rid-grpc-1");
+    expect(r.trailers["grpc-status"]).toBe("0");
+    expect(r.messages).toHaveLength(1);
+    const res = fromBinary(ChatResponseSchema, r.messages[0] as Buffer);
+    expect(res.message?.content[0]?.part.value).toBe("echo: grpc fast");
+  });
+
+  it("an error ends with its status and grpc-status-details-bin (ErrorInfo)", async () => {
+    const r = await grpcCall("Chat", chatBin("nope/nothing"));
+    expect(r.trailers["grpc-status"]).toBe("5");
+    expect(typeof r.trailers["grpc-status-details-bin"]).toBe("string");
+    expect(r.messages).toHaveLength(0);
+  });
+
+  it("honours grpc-timeout: DEADLINE_EXCEEDED long before the slow upstream answers", async () => {
+    const t0 = performance.now();
+    const r = await grpcCall("Chat", chatBin("mock/slow-3000"), { "grpc-timeout": "200m" });
+    expect(r.trailers["grpc-status"]).toBe("4");
+    expect(performance.now() - t0).toBeLessThan(2500);
+  });
+
+  it("leaves a gzip-compressed request to Connect, which answers it", async () => {
+    const r = await grpcCall("Chat", chatBin("mock/echo", "zipped"), {}, true);
+    expect(r.trailers["grpc-status"]).toBe("0");
+    expect(r.messages).toHaveLength(1);
+  });
+
+  it("streams ChatStream: start, deltas, end, then grpc-status 0", async () => {
+    const r = await grpcCall("ChatStream", chatBin("mock/echo", "one two three"));
+    expect(r.trailers["grpc-status"]).toBe("0");
+    const events = r.messages.map((m) => fromBinary(ChatStreamResponseSchema, m).event.case);
+    expect(events[0]).toBe("start");
+    expect(events.at(-1)).toBe("end");
+    expect(events.filter((e) => e === "delta").length).toBeGreaterThanOrEqual(3);
+  });
+
+  it("a stream cut after it started ends with an error status and no end event", async () => {
+    const r = await grpcCall("ChatStream", chatBin("mock/cut", "one two three"));
+    expect(r.trailers["grpc-status"]).toBe("14");
+    const events = r.messages.map((m) => fromBinary(ChatStreamResponseSchema, m).event.case);
+    expect(events[0]).toBe("start");
+    expect(events).not.toContain("end");
+  });
+});

@@ -1,0 +1,166 @@
+// gRPC's unary and server-streaming calls (HTTP/2, application/grpc[+proto], uncompressed) served
+// without Connect's generic machinery, on the same handler table as the router (routes.ts): read the
+// one enveloped request, decode, call, write enveloped messages, end with the grpc-status trailers
+// (ErrorInfo / RetryInfo in grpc-status-details-bin, as Connect writes them). Anything else —
+// compression, JSON codec, a bad grpc-timeout, gRPC-Web, HTTP/1.1 — goes to Connect as before.
+import { type DescMessage, fromBinary, type MessageShape, toBinary } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { parseTimeout, setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
+import type { CallContext } from "../gateway/context.js";
+import type { Logger } from "../telemetry/logger.js";
+import { type NodeRequest, type NodeResponse, readBody } from "./bridge.js";
+import { toConnectError } from "./errors.js";
+import { callerOf, clientGone, envelope, logUnexpected, write } from "./fast-connect.js";
+import { decodeError, tooLarge } from "./request-errors.js";
+import { requestIdFrom, type StreamMethod, type UnaryMethod } from "./routes.js";
+
+/** The request's single message, or the error to end the call with. */
+function unenvelope(bytes: Buffer): Buffer | ConnectError {
+  if (bytes.length < 5) return decodeError("protocol error: incomplete envelope", []);
+  if (bytes[0] !== 0) {
+    return new ConnectError(
+      "protocol error: received a compressed message without grpc-encoding",
+      Code.Internal,
+    );
+  }
+  const len = bytes.readUInt32BE(1);
+  if (bytes.length !== 5 + len)
+    return decodeError("protocol error: the request must be exactly one message", []);
+  return bytes.subarray(5);
+}
+
+function decode<I extends DescMessage>(schema: I, bytes: Buffer): MessageShape<I> | ConnectError {
+  try {
+    return fromBinary(schema, bytes);
+  } catch (e: unknown) {
+    return decodeError(`cannot decode ${schema.typeName}: ${e instanceof Error ? e.message : String(e)}`, []);
+  }
+}
+
+/** The grpc-status trailers for `error` (none = OK), as a header object. */
+function trailers(error: ConnectError | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  setTrailerStatus(new Headers(), error).forEach((v, k) => {
+    out[k] = v;
+  });
+  return out;
+}
+
+/** A gRPC call being answered: headers once (with what the pipeline set), messages, then trailers. */
+class GrpcReply {
+  constructor(
+    private readonly res: NodeResponse,
+    private readonly contentType: string,
+    private readonly rid: string,
+  ) {}
+
+  head(extra?: Record<string, string>): void {
+    if (this.res.headersSent) return;
+    this.res.writeHead(200, { ...extra, "content-type": this.contentType, "x-request-id": this.rid });
+  }
+
+  /** Ends the call with its status; the error's metadata (x-ratelimit-*, ...) joins the trailers. */
+  end(error: ConnectError | undefined, extra?: Record<string, string>): void {
+    if (this.res.destroyed) return;
+    this.head(extra);
+    (this.res as unknown as { addTrailers(t: Record<string, string>): void }).addTrailers(trailers(error));
+    this.res.end();
+  }
+}
+
+async function serveUnary(
+  m: UnaryMethod,
+  input: MessageShape<DescMessage>,
+  r: GrpcReply,
+  cc: CallContext,
+  res: NodeResponse,
+  log: Logger,
+) {
+  let error: ConnectError | undefined;
+  try {
+    const out = await m.serve(input, cc);
+    if (res.destroyed) return;
+    r.head(cc.responseHeaders);
+    void write(res, envelope(0, toBinary(m.output, out)));
+  } catch (e: unknown) {
+    if (res.destroyed) return;
+    logUnexpected(log, m.name, e);
+    error = toConnectError(e);
+  }
+  r.end(error, cc.responseHeaders);
+}
+
+async function serveStream(
+  m: StreamMethod,
+  input: MessageShape<DescMessage>,
+  r: GrpcReply,
+  cc: CallContext,
+  res: NodeResponse,
+  log: Logger,
+) {
+  let error: ConnectError | undefined;
+  try {
+    for await (const msg of m.serve(input, cc)) {
+      if (res.destroyed) return;
+      r.head(cc.responseHeaders);
+      const wait = write(res, envelope(0, toBinary(m.output, msg)));
+      if (wait) await wait;
+    }
+  } catch (e: unknown) {
+    logUnexpected(log, m.name, e);
+    error = toConnectError(e);
+  }
+  r.end(error, cc.responseHeaders);
+}
+
+/**
+ * Returns a function that serves the request and returns true when it is a gRPC unary or
+ * server-streaming call it handles, or returns false (having touched nothing) to let Connect do it.
+ */
+export function createFastGrpc(
+  methods: ReadonlyMap<string, UnaryMethod>,
+  streams: ReadonlyMap<string, StreamMethod>,
+  maxRequestBytes: number,
+  log: Logger,
+): (req: NodeRequest, res: NodeResponse) => boolean {
+  return (req, res) => {
+    if (req.method !== "POST" || req.httpVersionMajor !== 2) return false;
+    const ct = req.headers["content-type"];
+    if (ct !== "application/grpc" && ct !== "application/grpc+proto") return false;
+    const path = req.url ?? "";
+    const unary = methods.get(path);
+    const stream = unary ? undefined : streams.get(path);
+    if (!unary && !stream) return false;
+    const enc = req.headers["grpc-encoding"];
+    if (enc !== undefined && enc !== "identity") return false;
+    const t = req.headers["grpc-timeout"];
+    const timeout = parseTimeout(typeof t === "string" ? t : null, Number.MAX_SAFE_INTEGER);
+    if (timeout.error) return false;
+
+    const rid = requestIdFrom(req.headers["x-request-id"] as string | undefined);
+    const reply = new GrpcReply(res, ct, rid);
+    void readBody(req, maxRequestBytes).then((body) => {
+      if (!body.ok) {
+        if (!body.aborted) reply.end(tooLarge(body.size, maxRequestBytes));
+        return;
+      }
+      const payload = unenvelope(body.bytes);
+      if (payload instanceof ConnectError) return reply.end(payload);
+      const m = (unary ?? stream) as UnaryMethod | StreamMethod;
+      const input = decode(m.input, payload);
+      if (input instanceof ConnectError) return reply.end(input);
+      const cc: CallContext = {
+        signal: clientGone(req, res),
+        timeoutMs: timeout.timeoutMs,
+        requestId: rid,
+        method: m.name,
+        ...callerOf(req),
+      };
+      if (stream) cc.onResponseHeaders = (h) => reply.head(h);
+      return unary
+        ? serveUnary(unary, input, reply, cc, res, log)
+        : serveStream(m as StreamMethod, input, reply, cc, res, log);
+    });
+    return true;
+  };
+}
