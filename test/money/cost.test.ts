@@ -15,6 +15,7 @@ import { startGateway, type TestGateway } from "../helpers/gateway.js";
 const catalog = loadCatalog();
 const key = newKey();
 const admin = newKey();
+const broke = newKey();
 
 function micros(model: string, input: number, output: number): number {
   const c = catalog.costMicros(model, {
@@ -57,6 +58,7 @@ catalog:
     price: { input: 2.5, output: 10 }
 keys:
   - { name: billed, sha256: ${key.sha256}, budget: { usd: 5, period: month } }
+  - { name: broke, sha256: ${broke.sha256}, budget: { usd: 0.000001, period: week } }
 `,
     });
     client = createClient(LLMService, createConnectTransport({ baseUrl: gw.url, httpVersion: "1.1" }));
@@ -167,5 +169,26 @@ keys:
     const keys = (await lk.json()) as { keys: { name: string; spend?: { spentUsd?: number } }[] };
     const billed = keys.keys.find((k) => k.name === "billed");
     expect(Math.round((billed?.spend?.spentUsd ?? 0) * 1e6)).toBe(seen.cost + cutCost);
+  });
+
+  it("REST: over budget is 429 insufficient_quota / budget_exceeded, x-should-retry false, no Retry-After", async () => {
+    // The reservation (prompt + max_tokens at gpt-4o prices) exceeds a one-micro-dollar budget.
+    const r = await fetch(`${gw.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${broke.key}` },
+      body: JSON.stringify({
+        model: "openai/gpt-4o",
+        max_tokens: 50,
+        messages: [{ role: "user", content: "hello" }],
+      }),
+    });
+    expect(r.status).toBe(429);
+    expect(r.headers.get("retry-after")).toBeNull();
+    expect(r.headers.get("x-should-retry")).toBe("false");
+    const body = (await r.json()) as { error: { type: string; code: string; message: string } };
+    expect(body.error.type).toBe("insufficient_quota");
+    expect(body.error.code).toBe("budget_exceeded");
+    expect(body.error.message).toContain("per week");
+    expect(body.error.message).not.toContain(broke.key);
   });
 });
