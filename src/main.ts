@@ -2,7 +2,8 @@
 // shutdown on SIGTERM / SIGINT.
 import { CatalogError } from "./catalog/index.js";
 import { runCli } from "./cli/index.js";
-import { ConfigError, loadConfig } from "./config/index.js";
+import { ConfigError, loadConfig, watchFile } from "./config/index.js";
+import { parseFlags } from "./config/load.js";
 import { implementedTypes, presetInfo } from "./providers/index.js";
 import { startApp } from "./server/app.js";
 import { createLogger } from "./telemetry/logger.js";
@@ -57,10 +58,11 @@ async function main(): Promise<void> {
       },
     );
   };
-  // SIGHUP: reload the config the same way it was loaded (file, LLMGW_* env, flags); a bad one is
-  // rejected with a log line naming the field and the running config stays.
-  process.on("SIGHUP", () => {
-    log.info({ config: config.configPath || undefined }, "SIGHUP: reloading the config");
+  // SIGHUP (or, with --watch-config, a change of the file): reload the config the same way it was
+  // loaded (file, LLMGW_* env, flags); a bad one is rejected with a log line naming the field and
+  // the running config stays.
+  const reload = (why: string) => {
+    log.info({ config: config.configPath || undefined, why }, "reloading the config");
     let next: ReturnType<typeof loadConfig>;
     try {
       next = load();
@@ -70,7 +72,12 @@ async function main(): Promise<void> {
       return;
     }
     app.reload(next);
-  });
+  };
+  process.on("SIGHUP", () => reload("SIGHUP"));
+  const watching =
+    parseFlags(process.argv.slice(2)).get("watch-config") === "true" ||
+    process.env["LLMGW_WATCH_CONFIG"] === "1";
+  if (watching && config.configPath) watchFile(config.configPath, () => reload("file changed"), log);
   process.once("SIGTERM", () => stop("SIGTERM"));
   process.once("SIGINT", () => stop("SIGINT"));
 }

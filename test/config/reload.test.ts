@@ -109,3 +109,24 @@ keys:
     expect(gw.logs.join("")).not.toContain(k.key);
   }, 20_000);
 });
+
+describe("config reload on a file change (LLMGW_WATCH_CONFIG=1 / --watch-config)", () => {
+  let gw: GatewayProcess;
+  beforeAll(async () => {
+    gw = await GatewayProcess.start(V1, { LLMGW_WATCH_CONFIG: "1" });
+  }, 30_000);
+  afterAll(async () => {
+    await gw?.stop();
+  });
+
+  it("picks up a rewritten file without a signal; a broken one is rejected", async () => {
+    const count = (s: string) => gw.logs.join("").split(s).length - 1;
+    expect((await chat(gw.url, "smart2")).reason).toBe("MODEL_NOT_FOUND");
+    writeFileSync(gw.configPath, V2);
+    await until(() => count('"config reloaded"') > 0, 10_000, "the reload");
+    expect((await chat(gw.url, "smart2")).status).toBe(200);
+    writeFileSync(gw.configPath, BROKEN);
+    await until(() => count("config reload rejected") > 0, 10_000, "the rejection");
+    expect((await chat(gw.url, "smart2")).status).toBe(200);
+  }, 30_000);
+});
