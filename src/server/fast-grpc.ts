@@ -68,9 +68,10 @@ class GrpcReply {
   }
 }
 
-async function serveUnary(
-  m: UnaryMethod,
-  input: MessageShape<DescMessage>,
+/** Writes each message (a unary call's one, or a stream's), then the trailers with the status. */
+async function serveCall(
+  m: UnaryMethod | StreamMethod,
+  messages: AsyncIterable<MessageShape<DescMessage>>,
   r: GrpcReply,
   cc: CallContext,
   res: NodeResponse,
@@ -78,10 +79,12 @@ async function serveUnary(
 ) {
   let error: ConnectError | undefined;
   try {
-    const out = await m.serve(input, cc);
-    if (res.destroyed) return;
-    r.head(cc.responseHeaders);
-    void write(res, envelope(0, toBinary(m.output, out)));
+    for await (const msg of messages) {
+      if (res.destroyed) return;
+      r.head(cc.responseHeaders);
+      const wait = write(res, envelope(0, toBinary(m.output, msg)));
+      if (wait) await wait;
+    }
   } catch (e: unknown) {
     if (res.destroyed) return;
     logUnexpected(log, m.name, e);
@@ -90,27 +93,9 @@ async function serveUnary(
   r.end(error, cc.responseHeaders);
 }
 
-async function serveStream(
-  m: StreamMethod,
-  input: MessageShape<DescMessage>,
-  r: GrpcReply,
-  cc: CallContext,
-  res: NodeResponse,
-  log: Logger,
-) {
-  let error: ConnectError | undefined;
-  try {
-    for await (const msg of m.serve(input, cc)) {
-      if (res.destroyed) return;
-      r.head(cc.responseHeaders);
-      const wait = write(res, envelope(0, toBinary(m.output, msg)));
-      if (wait) await wait;
-    }
-  } catch (e: unknown) {
-    logUnexpected(log, m.name, e);
-    error = toConnectError(e);
-  }
-  r.end(error, cc.responseHeaders);
+/** A unary call's answer as a stream of one message. */
+async function* one(m: UnaryMethod, input: MessageShape<DescMessage>, cc: CallContext) {
+  yield await m.serve(input, cc);
 }
 
 /**
@@ -157,9 +142,8 @@ export function createFastGrpc(
         ...callerOf(req),
       };
       if (stream) cc.onResponseHeaders = (h) => reply.head(h);
-      return unary
-        ? serveUnary(unary, input, reply, cc, res, log)
-        : serveStream(m as StreamMethod, input, reply, cc, res, log);
+      const messages = unary ? one(unary, input, cc) : (m as StreamMethod).serve(input, cc);
+      return serveCall(m, messages, reply, cc, res, log);
     });
     return true;
   };
