@@ -38,7 +38,7 @@ import { checkContextWindow } from "./context-window.js";
 import { GatewayError, UpstreamError } from "./errors.js";
 import { type CallObserver, type CallRecord, traceIdOf } from "./observer.js";
 import { AttemptScope, CallScope } from "./scope.js";
-import { closeStream, HANDLER_GONE, openStream, type StreamHead } from "./stream.js";
+import { closeStream, HANDLER_GONE, openStream, STREAM_OVER, type StreamHead } from "./stream.js";
 import { validateChat, validateEmbed } from "./validate.js";
 
 /** The per-call log line's `cache` field (hits are counted apart from upstream calls). */
@@ -616,7 +616,7 @@ export class Gateway {
     } finally {
       // Neither an error nor `end`: the reader stopped (cancel) — counted neither way.
       this.runner.settle(call, broke ?? error ?? HANDLER_GONE);
-      attempt?.controller.abort();
+      attempt?.controller.abort(STREAM_OVER);
       attempt?.dispose();
       if (it) closeStream(it);
       scope.dispose();

@@ -20,6 +20,12 @@ const ignore = () => {};
 /** A stream generator closed by its consumer before an error or `end`: neutral for the breaker. */
 export const HANDLER_GONE = new GatewayError("CANCELLED", "CANCELLED", "the client stopped reading");
 
+/**
+ * The abort reason that releases a finished stream's attempt. Preallocated: `abort()` without a
+ * reason builds a DOMException with a stack trace, which cost ~10% of a stream's CPU (profiled).
+ */
+export const STREAM_OVER = new GatewayError("CANCELLED", "CANCELLED", "the stream is over");
+
 /** Closes an upstream stream we no longer read (a failed attempt, a hedge's late loser). */
 export function closeStream(it: AsyncIterator<ChatStreamResponse>): void {
   void it.return?.()?.catch(ignore);

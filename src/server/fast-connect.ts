@@ -99,8 +99,11 @@ function sendUnaryError(res: NodeResponse, e: unknown, rid: string, extra?: Reco
   res.end(body);
 }
 
+/** The end-stream message of a stream that ended well: always the same bytes. */
+const END_OK = envelope(2, JSON.stringify(endStreamToJson(new Headers(), undefined, undefined)));
+
 function endStream(res: NodeResponse, error: ConnectError | undefined): void {
-  res.end(envelope(2, JSON.stringify(endStreamToJson(new Headers(), error, undefined))));
+  res.end(error ? envelope(2, JSON.stringify(endStreamToJson(new Headers(), error, undefined))) : END_OK);
 }
 
 type Corkable = { write(c: Buffer): boolean; cork(): void; uncork(): void; writableCorked: number };
