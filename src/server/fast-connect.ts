@@ -10,7 +10,6 @@ import {
   fromJsonString,
   type MessageShape,
   toBinary,
-  toJsonString,
 } from "@bufbuild/protobuf";
 import { ConnectError } from "@connectrpc/connect";
 import {
@@ -22,6 +21,8 @@ import {
 import { presentedKey } from "../auth/keys.js";
 import { type CallContext, ClientGone } from "../gateway/context.js";
 import { GatewayError } from "../gateway/errors.js";
+import { decodeJson } from "../lib/json-decoder.js";
+import { jsonEncoder } from "../lib/json-encoder.js";
 import type { Logger } from "../telemetry/logger.js";
 import { type NodeRequest, type NodeResponse, readBody } from "./bridge.js";
 import { toConnectError } from "./errors.js";
@@ -60,7 +61,9 @@ function decode<I extends DescMessage>(
   json: boolean,
 ): MessageShape<I> | ConnectError {
   try {
-    return json ? fromJsonString(schema, bytes.toString("utf8"), READ_JSON) : fromBinary(schema, bytes);
+    return json
+      ? decodeJson(schema, bytes.toString("utf8"), (t) => fromJsonString(schema, t, READ_JSON))
+      : fromBinary(schema, bytes);
   } catch (e: unknown) {
     const msg = e instanceof Error ? e.message : String(e);
     return json ? decodeError(msg, [bytes]) : decodeError(`cannot decode ${schema.typeName}: ${msg}`, []);
@@ -140,7 +143,7 @@ async function serveUnary(
 ) {
   try {
     const out = await m.serve(input, cc);
-    const body = json ? toJsonString(m.output, out) : toBinary(m.output, out);
+    const body = json ? jsonEncoder(m.output)(out) : toBinary(m.output, out);
     res.writeHead(200, {
       ...cc.responseHeaders,
       "content-type": json ? "application/json" : UNARY_PROTO,
@@ -169,7 +172,7 @@ async function serveStream(
     for await (const msg of m.serve(input, cc)) {
       if (res.destroyed) return;
       cc.onResponseHeaders?.({});
-      const wait = write(res, envelope(0, json ? toJsonString(m.output, msg) : toBinary(m.output, msg)));
+      const wait = write(res, envelope(0, json ? jsonEncoder(m.output)(msg) : toBinary(m.output, msg)));
       if (wait) await wait;
     }
   } catch (e: unknown) {
