@@ -130,28 +130,54 @@ async function startSentinel(s: Servers): Promise<{ yaml: string; master: number
 /** Three cluster masters (no replicas), slots spread by `redis-cli --cluster create`. */
 async function startCluster(s: Servers): Promise<{ yaml: string; nodes: number[] }> {
   const nodes: number[] = [];
+  const used = new Set<number>();
+  const fresh = async () => {
+    for (;;) {
+      const p = await freePort();
+      if (!used.has(p)) {
+        used.add(p);
+        return p;
+      }
+    }
+  };
   for (let i = 0; i < 3; i++) {
-    const port = await freePort();
-    const bus = await freePort(); // cluster-port (Redis 7): not port + 10000, which may be taken or > 65535
-    nodes.push(port);
-    s.spawn([
-      "--port",
-      String(port),
-      "--cluster-port",
-      String(bus),
-      "--cluster-enabled",
-      "yes",
-      "--cluster-config-file",
-      join(s.dir, `nodes-${port}.conf`),
-      "--cluster-node-timeout",
-      "5000",
-      "--dir",
-      s.dir,
-      ...BASE,
-    ]);
+    // A free port can be taken by another suite's server between our probe and redis-server's bind
+    // (suites run in parallel): a node that exits at once is started again on other ports.
+    for (let attempt = 1; ; attempt++) {
+      const port = await fresh();
+      const bus = await fresh(); // cluster-port (Redis 7): not port + 10000, which may be taken or > 65535
+      const proc = s.spawn([
+        "--port",
+        String(port),
+        "--cluster-port",
+        String(bus),
+        "--cluster-enabled",
+        "yes",
+        "--cluster-config-file",
+        join(s.dir, `nodes-${port}.conf`),
+        "--cluster-node-timeout",
+        "5000",
+        "--dir",
+        s.dir,
+        ...BASE,
+      ]);
+      try {
+        await until(
+          async () => {
+            if (proc.exitCode !== null) throw new Error("exited");
+            return (await ask(port, (c) => c.ping())) === "PONG";
+          },
+          10_000,
+          `node ${port}`,
+        );
+      } catch (e: unknown) {
+        if (proc.exitCode === null || attempt >= 3) throw e;
+        continue;
+      }
+      nodes.push(port);
+      break;
+    }
   }
-  for (const p of nodes)
-    await until(async () => (await ask(p, (c) => c.ping())) === "PONG", 5000, `node ${p}`);
   await run(
     "redis-cli",
     [
