@@ -43,6 +43,20 @@ interface Limited {
   readyAt: number;
 }
 
+/** One `run`: the call, its scope and policy, what an attempt does, and the run's outbound state. */
+interface Run<T> {
+  call: Call;
+  scope: CallScope;
+  policy: ModelPolicy;
+  attemptMs: number;
+  fn: AttemptFn<T>;
+  /** Streams: takes the winning attempt's scope, live. */
+  keep: ((a: AttemptScope) => void) | undefined;
+  /** Disposes of a hedge's late second success. */
+  discard: ((v: T) => void) | undefined;
+  rs: RunState;
+}
+
 /** What one run() shares with the attempts it makes: the plan's reservation and the limited deployments. */
 interface RunState {
   reserve: { prompt: number; total: number };
@@ -143,27 +157,16 @@ export class AttemptRunner {
     const ds = plan.deployments;
     const hedge = plan.hedgeAfterMs;
     const rs: RunState = { reserve: plan.reserve ?? { prompt: 0, total: 0 }, limited: [] };
+    const r: Run<T> = { call, scope, policy: plan.policy, attemptMs, fn, keep, discard, rs };
     for (let i = 0; i < ds.length; i++) {
       const d = ds[i] as Deployment;
       const next = ds[i + 1];
       let out: T | typeof SKIPPED | typeof NEXT;
       try {
         if (hedge !== undefined && i === 0 && next) {
-          out = await this.race(call, scope, plan.policy, attemptMs, fn, keep, discard, d, next, hedge, rs);
+          out = await this.race(r, d, next, hedge);
           i++;
-        } else
-          out = await this.onDeployment(
-            call,
-            scope,
-            plan.policy,
-            attemptMs,
-            fn,
-            keep,
-            discard,
-            d,
-            undefined,
-            rs,
-          );
+        } else out = await this.onDeployment(r, d, undefined);
       } catch (e: unknown) {
         call.last = e;
         if (isFinal(e)) throw this.failure(call);
@@ -171,8 +174,7 @@ export class AttemptRunner {
       }
       if (out !== SKIPPED && out !== NEXT) return out;
     }
-    if (rs.limited.length > 0)
-      return this.waitForBucket(call, scope, plan.policy, attemptMs, fn, keep, discard, rs);
+    if (rs.limited.length > 0) return this.waitForBucket(r);
     throw this.failure(call);
   }
 
@@ -181,16 +183,8 @@ export class AttemptRunner {
    * and try it, again while the wait fits in the deadline (bounded: every wait is > 0 and must end
    * MIN_ATTEMPT_MS before the deadline); when it does not fit, fail with the wait as RetryInfo.
    */
-  private async waitForBucket<T>(
-    call: Call,
-    scope: CallScope,
-    policy: ModelPolicy,
-    attemptMs: number,
-    fn: AttemptFn<T>,
-    keep: ((a: AttemptScope) => void) | undefined,
-    discard: ((v: T) => void) | undefined,
-    rs: RunState,
-  ): Promise<T> {
+  private async waitForBucket<T>(r: Run<T>): Promise<T> {
+    const { call, scope, rs } = r;
     const waiting = rs.limited.splice(0);
     for (;;) {
       waiting.sort((x, y) => x.readyAt - y.readyAt);
@@ -204,18 +198,7 @@ export class AttemptRunner {
       await this.pause(scope, soonest.d, wait, undefined);
       let out: T | typeof SKIPPED;
       try {
-        out = await this.onDeployment(
-          call,
-          scope,
-          policy,
-          attemptMs,
-          fn,
-          keep,
-          discard,
-          soonest.d,
-          undefined,
-          rs,
-        );
+        out = await this.onDeployment(r, soonest.d, undefined);
       } catch (e: unknown) {
         call.last = e;
         if (isFinal(e)) throw this.failure(call);
@@ -274,17 +257,11 @@ export class AttemptRunner {
 
   /** Attempts on one deployment: the first try, then retries while the table, budget and clock allow. */
   private async onDeployment<T>(
-    call: Call,
-    scope: CallScope,
-    policy: ModelPolicy,
-    attemptMs: number,
-    fn: AttemptFn<T>,
-    keep: ((a: AttemptScope) => void) | undefined,
-    discard: ((v: T) => void) | undefined,
+    r: Run<T>,
     d: Deployment,
     lane: Lane | undefined,
-    rs: RunState,
   ): Promise<T | typeof SKIPPED> {
+    const { call, scope, policy, attemptMs, fn, keep, discard, rs } = r;
     const st = this.registry.get(d.target, d.provider.name, policy);
     const retries = policy.retries;
     let last: UpstreamError | undefined;
@@ -427,19 +404,8 @@ export class AttemptRunner {
    * Hedging: `a` now, `b` after `hedgeMs` (or as soon as `a` fails or is skipped); the first success
    * wins and the other lane is aborted (counted neither way). A final error from either ends the call.
    */
-  private race<T>(
-    call: Call,
-    scope: CallScope,
-    policy: ModelPolicy,
-    attemptMs: number,
-    fn: AttemptFn<T>,
-    keep: ((a: AttemptScope) => void) | undefined,
-    discard: ((v: T) => void) | undefined,
-    a: Deployment,
-    b: Deployment,
-    hedgeMs: number,
-    rs: RunState,
-  ): Promise<T | typeof NEXT> {
+  private race<T>(r: Run<T>, a: Deployment, b: Deployment, hedgeMs: number): Promise<T | typeof NEXT> {
+    const { call } = r;
     const race = { won: false, lanes: [] as Lane[] };
     const la = new Lane(a, race);
     const lb = new Lane(b, race);
@@ -455,7 +421,7 @@ export class AttemptRunner {
       };
       const start = (lane: Lane) => {
         pending++;
-        this.onDeployment(call, scope, policy, attemptMs, fn, keep, discard, lane.d, lane, rs).then(
+        this.onDeployment(r, lane.d, lane).then(
           (v) => {
             pending--;
             if (done) return;

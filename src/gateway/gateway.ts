@@ -28,6 +28,7 @@ import type { GatewayConfig } from "../config/index.js";
 import { nextOrAbort } from "../lib/next-or-abort.js";
 import { type Grant, Limiter } from "../limits/index.js";
 import type { Provider } from "../providers/types.js";
+import { charsOf } from "../providers/usage.js";
 import { DeploymentRegistry, type DeploymentSnapshot } from "../resilience/index.js";
 import { type Deployment, type Plan, Router } from "../routing/index.js";
 import type { Logger } from "../telemetry/logger.js";
@@ -116,6 +117,28 @@ export class Gateway {
     if (!d || !usage) return 0;
     const entry = this.entryFor(d);
     return entry ? (this.catalog.costMicros(entry.id, usage) ?? 0) : 0;
+  }
+
+  /**
+   * Admits a call against the caller's limits (one request, `reserve.total` tokens, a concurrency
+   * slot) and budget (its largest plausible cost); both are settled once when the call ends. A refused
+   * budget gives the rate-limit reservation back at once. `ms` is the call's deadline.
+   */
+  private async admitCall(
+    who: Caller,
+    ctx: CallContext,
+    plan: Plan,
+    reserve: { prompt: number; total: number },
+    ms: number,
+  ): Promise<Held> {
+    const grant = await this.guard.reserve(who, ctx, reserve.total, ms + 5000);
+    try {
+      const pending = this.holdBudget(who, plan, reserve.prompt, reserve.total - reserve.prompt, ms + 30_000);
+      return { grant, hold: pending ? await pending : undefined };
+    } catch (e: unknown) {
+      grant?.settle(0);
+      throw e;
+    }
   }
 
   /** Budget counters (src/billing); none = budgets are not enforced (set by the app). */
@@ -289,8 +312,7 @@ export class Gateway {
   ): Promise<R> {
     const call = new Call(ctx, model);
     let error: GatewayError | undefined;
-    let grant: Grant | undefined;
-    let hold: BudgetHold | undefined;
+    let held: Held | undefined;
     let used: number | undefined;
     let caller: string | undefined;
     let cache: CacheOutcome | undefined;
@@ -305,14 +327,7 @@ export class Gateway {
       const pending = first && preflight?.(first);
       if (pending) await pending;
       const requestMs = ctx.timeoutMs ?? plan.policy.timeouts.requestMs;
-      grant = await this.guard.reserve(who, ctx, reserve.total, requestMs + 5000);
-      hold = await this.holdBudget(
-        who,
-        plan,
-        reserve.prompt,
-        reserve.total - reserve.prompt,
-        requestMs + 30_000,
-      );
+      held = await this.admitCall(who, ctx, plan, reserve, requestMs);
       // The upstream path, on `signal` (the client's, or a shared flight's) for up to `ms`.
       const upstream = async (signal: CancelSignal, ms: number): Promise<R> => {
         const scope = new CallScope(signal, ms);
@@ -364,8 +379,8 @@ export class Gateway {
       throw error;
     } finally {
       // Reconcile: actual usage; no attempt made (a cache hit too) = nothing spent; else the prompt was sent.
-      grant?.settle(used ?? (call.trail.length === 0 ? 0 : reserve.prompt));
-      hold?.settle(call.costMicros);
+      held?.grant?.settle(used ?? (call.trail.length === 0 ? 0 : reserve.prompt));
+      held?.hold?.settle(call.costMicros);
       this.release(false);
       this.finish(call, error, caller, cache, false, req);
     }
@@ -409,8 +424,7 @@ export class Gateway {
     const call = new Call(ctx, req.model);
     let error: GatewayError | undefined;
     this.admit(true);
-    let grant: Grant | undefined;
-    let hold: BudgetHold | undefined;
+    let held: Held | undefined;
     let caller: string | undefined;
     let cache: CacheOutcome | undefined;
     let waiter: CallScope | undefined;
@@ -428,14 +442,7 @@ export class Gateway {
       if (pending) await pending;
       const t = plan.policy.timeouts;
       const streamMs = ctx.timeoutMs ?? t.maxStreamMs;
-      grant = await this.guard.reserve(who, ctx, reserve.total, streamMs + 5000);
-      hold = await this.holdBudget(
-        who,
-        plan,
-        reserve.prompt,
-        reserve.total - reserve.prompt,
-        streamMs + 30_000,
-      );
+      held = await this.admitCall(who, ctx, plan, reserve, streamMs);
       const policy = resolveCachePolicy(plan.policy.cache, req.cache);
       if (!policy) {
         yield* this.upstreamStream(req, ctx, call, plan, ctx.signal, streamMs, run);
@@ -490,10 +497,10 @@ export class Gateway {
         call.inputTokens = call.usage.inputTokens;
         call.outputTokens = call.usage.outputTokens;
       }
-      grant?.settle(
+      held?.grant?.settle(
         run.used ?? (call.trail.length === 0 ? 0 : reserve.prompt + Math.ceil(run.streamedChars / 4)),
       );
-      hold?.settle(call.costMicros);
+      held?.hold?.settle(call.costMicros);
       this.release(true);
       this.finish(call, error, caller, cache, true, req);
     }
@@ -635,6 +642,12 @@ interface CachedUnary<R> {
   ) => Promise<CacheOutcome & { response: R }>;
 }
 
+/** What an admitted call holds until it ends: rate-limit tokens and budget money. */
+interface Held {
+  grant: Grant | undefined;
+  hold: BudgetHold | undefined;
+}
+
 /** What the upstream part of a stream reports to the call that owns it (for the limiter). */
 interface StreamRun {
   /** Tokens the stream reported at its end. */
@@ -645,8 +658,6 @@ interface StreamRun {
 
 /** Tokens an Embed call reserves: its inputs' estimate (no output). */
 function embedReserve(req: EmbedRequest): { prompt: number; total: number } {
-  let chars = 0;
-  for (const t of req.inputs) chars += t.length;
-  const n = Math.ceil(chars / 4);
+  const n = Math.ceil(charsOf(req.inputs) / 4);
   return { prompt: n, total: n };
 }

@@ -1,9 +1,12 @@
 // The request/answer plumbing every provider shares: send with the provider's headers (plus the
 // call's x-request-id), turn a non-2xx answer into the provider's UpstreamError (reading a bounded
 // error body), and parse a JSON answer.
+
+import type { ChatStreamResponse } from "../../gen/llmgateway/v1/llm_pb.js";
 import { GatewayError, UpstreamError } from "../gateway/errors.js";
 import {
   discard,
+  type HttpBody,
   type HttpHeaders,
   type HttpResponse,
   header,
@@ -44,6 +47,15 @@ export interface Endpoint {
   send(url: string, o: SendOptions): Promise<HttpResponse>;
   /** Sends and parses a JSON answer (an unparsable one is a protocol error). */
   json(url: string, o: SendOptions): Promise<unknown>;
+  /**
+   * Sends a streaming request and yields `translate(body)`: a failure while reading becomes the
+   * stream failure it means (streamFailure), and the body is always released (discard).
+   */
+  stream(
+    url: string,
+    o: SendOptions,
+    translate: (body: HttpBody) => AsyncIterable<ChatStreamResponse>,
+  ): AsyncGenerator<ChatStreamResponse>;
 }
 
 /** The shared plumbing for `provider`, with its default headers and its error mapping. */
@@ -85,6 +97,16 @@ export function endpoint(provider: string, defaults: Record<string, string>, toE
   };
   return {
     send,
+    async *stream(url, o, translate) {
+      const res = await send(url, o);
+      try {
+        yield* translate(res.body);
+      } catch (e: unknown) {
+        throw streamFailure(e, o.signal, provider, o.model);
+      } finally {
+        discard(res.body);
+      }
+    },
     async json(url, o) {
       const res = await send(url, o);
       const text = await readText(res.body, provider, o.signal);

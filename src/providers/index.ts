@@ -25,54 +25,37 @@ export interface FactoryOptions {
 
 type Factory = (cfg: ProviderConfig, opts: FactoryOptions) => Provider;
 
+/** What every provider factory takes from the config and the options (its own fields aside). */
+function common(cfg: ProviderConfig, opts: FactoryOptions) {
+  return {
+    name: cfg.name,
+    baseUrl: cfg.baseUrl,
+    apiKey: cfg.apiKey,
+    extraHeaders: cfg.headers,
+    unsupportedParams: opts.unsupportedParams,
+    warn: opts.warn,
+  };
+}
+
 /** One factory per wire format; `satisfies` keeps it exhaustive over ProviderType. */
 export const factories = {
   mock: (_cfg, opts) => createMockProvider(opts),
   openai: (cfg, opts) =>
     createOpenAIProvider({
-      name: cfg.name,
-      baseUrl: cfg.baseUrl,
-      apiKey: cfg.apiKey,
+      ...common(cfg, opts),
       quirks: isOpenAIPresetName(cfg.name) ? openaiPresets[cfg.name].quirks : compatibleQuirks,
-      extraHeaders: cfg.headers,
-      unsupportedParams: opts.unsupportedParams,
-      warn: opts.warn,
     }),
-  anthropic: (cfg, opts) =>
-    createAnthropicProvider({
-      name: cfg.name,
-      baseUrl: cfg.baseUrl,
-      apiKey: cfg.apiKey,
-      extraHeaders: cfg.headers,
-      unsupportedParams: opts.unsupportedParams,
-      warn: opts.warn,
-    }),
-  gemini: (cfg, opts) =>
-    createGeminiProvider({
-      name: cfg.name,
-      baseUrl: cfg.baseUrl,
-      apiKey: cfg.apiKey,
-      extraHeaders: cfg.headers,
-      unsupportedParams: opts.unsupportedParams,
-      warn: opts.warn,
-    }),
-  ollama: (cfg, opts) =>
-    createOllamaProvider({
-      name: cfg.name,
-      baseUrl: cfg.baseUrl,
-      extraHeaders: cfg.headers,
-      unsupportedParams: opts.unsupportedParams,
-      warn: opts.warn,
-    }),
+  anthropic: (cfg, opts) => createAnthropicProvider(common(cfg, opts)),
+  gemini: (cfg, opts) => createGeminiProvider(common(cfg, opts)),
+  // Keyless: Ollama takes no apiKey.
+  ollama: (cfg, opts) => {
+    const { apiKey: _keyless, ...rest } = common(cfg, opts);
+    return createOllamaProvider(rest);
+  },
   huggingface: (cfg, opts) =>
     createHuggingFaceProvider({
-      name: cfg.name,
-      baseUrl: cfg.baseUrl,
+      ...common(cfg, opts),
       ...(cfg.embedBaseUrl ? { embedBaseUrl: cfg.embedBaseUrl } : {}),
-      apiKey: cfg.apiKey,
-      extraHeaders: cfg.headers,
-      unsupportedParams: opts.unsupportedParams,
-      warn: opts.warn,
     }),
 } satisfies Record<ProviderType, Factory>;
 

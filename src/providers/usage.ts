@@ -15,6 +15,18 @@ export function promptChars(req: ChatRequest): number {
   return n;
 }
 
+/** A token count from untrusted upstream JSON: a finite non-negative number, else 0. */
+export function tokenCount(v: unknown): number {
+  return typeof v === "number" && Number.isFinite(v) && v >= 0 ? v : 0;
+}
+
+/** Characters of some texts (an Embed call's inputs), for estimates. */
+export function charsOf(texts: readonly string[]): number {
+  let n = 0;
+  for (const t of texts) n += t.length;
+  return n;
+}
+
 /** Usage estimated from characters, flagged so callers (and billing) know it is not the provider's. */
 export function estimateUsage(promptChars: number, outputChars: number): Usage {
   const input = Math.ceil(promptChars / CHARS_PER_TOKEN);

@@ -19,12 +19,12 @@ import {
   parseTimeout,
 } from "@connectrpc/connect/protocol-connect";
 import { presentedKey } from "../auth/keys.js";
-import { type CallContext, ClientGone } from "../gateway/context.js";
+import type { CallContext } from "../gateway/context.js";
 import { GatewayError } from "../gateway/errors.js";
 import { decodeJson } from "../lib/json-decoder.js";
 import { jsonEncoder } from "../lib/json-encoder.js";
 import type { Logger } from "../telemetry/logger.js";
-import { type NodeRequest, type NodeResponse, readBody } from "./bridge.js";
+import { clientGone, type NodeRequest, type NodeResponse, readBody, write } from "./bridge.js";
 import { toConnectError } from "./errors.js";
 import { decodeError, tooLarge } from "./request-errors.js";
 import { requestIdFrom, type StreamMethod, type UnaryMethod } from "./routes.js";
@@ -70,17 +70,6 @@ function decode<I extends DescMessage>(
   }
 }
 
-/** A cancel signal fired when the client goes away before our end() (HTTP/2: stream closed or reset). */
-export function clientGone(req: NodeRequest, res: NodeResponse): ClientGone {
-  const gone = new ClientGone();
-  const onClose = () => {
-    if (!res.writableEnded) gone.fire();
-  };
-  if ("stream" in req) req.once("close", onClose);
-  else res.once("close", onClose);
-  return gone;
-}
-
 export function logUnexpected(log: Logger, rpc: string, e: unknown): void {
   if (e instanceof ConnectError || e instanceof GatewayError) return;
   log.error({ rpc, err: e instanceof Error ? e.message : String(e) }, "handler failed");
@@ -109,30 +98,6 @@ function endStream(res: NodeResponse, error: ConnectError | undefined): void {
   res.end(error ? envelope(2, JSON.stringify(endStreamToJson(new Headers(), error, undefined))) : END_OK);
 }
 
-type Corkable = { write(c: Buffer): boolean; cork(): void; uncork(): void; writableCorked: number };
-
-/**
- * Writes a stream message. Messages produced in the same tick (a `start` and the first delta, a
- * burst of deltas) are corked into one write: one syscall, one TCP segment, the delta not behind.
- */
-export function write(res: NodeResponse, chunk: Buffer): Promise<void> | undefined {
-  const w = res as unknown as Corkable;
-  if (w.writableCorked === 0) {
-    w.cork();
-    process.nextTick(() => w.uncork());
-  }
-  if (w.write(chunk)) return undefined;
-  return new Promise((resolve) => {
-    const done = () => {
-      res.off("drain", done);
-      res.off("close", done);
-      resolve();
-    };
-    res.once("drain", done);
-    res.once("close", done);
-  });
-}
-
 async function serveUnary(
   m: UnaryMethod,
   input: MessageShape<DescMessage>,
@@ -158,30 +123,63 @@ async function serveUnary(
   }
 }
 
+/** How a streamed answer is framed: headers before the first message, each message, the end. */
+export interface StreamFraming<M> {
+  head(): void;
+  frame(message: M): Uint8Array | string;
+  /** Ends the answer with the call's outcome (undefined = success). */
+  end(error: ConnectError | undefined): void;
+}
+
+/**
+ * Writes each message of a call as it comes (with backpressure), then ends the answer with the
+ * call's status; a client gone mid-way ends it silently. Shared by the Connect and gRPC fast paths.
+ */
+export async function pump<M>(
+  name: string,
+  messages: AsyncIterable<M>,
+  res: NodeResponse,
+  framing: StreamFraming<M>,
+  log: Logger,
+): Promise<void> {
+  let error: ConnectError | undefined;
+  try {
+    for await (const msg of messages) {
+      if (res.destroyed) return;
+      framing.head();
+      const wait = write(res, framing.frame(msg), true);
+      if (wait) await wait;
+    }
+  } catch (e: unknown) {
+    logUnexpected(log, name, e); // a bug is worth a line even when the client has gone
+    error = toConnectError(e);
+  }
+  if (res.destroyed) return;
+  framing.head();
+  framing.end(error);
+}
+
 /** Streams a server-streaming call's messages, then the end-stream message (with any error). */
-async function serveStream(
+function serveStream(
   m: StreamMethod,
   input: MessageShape<DescMessage>,
   res: NodeResponse,
   json: boolean,
   cc: CallContext,
   log: Logger,
-) {
-  let error: ConnectError | undefined;
-  try {
-    for await (const msg of m.serve(input, cc)) {
-      if (res.destroyed) return;
-      cc.onResponseHeaders?.({});
-      const wait = write(res, envelope(0, json ? jsonEncoder(m.output)(msg) : toBinary(m.output, msg)));
-      if (wait) await wait;
-    }
-  } catch (e: unknown) {
-    logUnexpected(log, m.name, e);
-    error = toConnectError(e);
-  }
-  if (res.destroyed) return;
-  cc.onResponseHeaders?.({});
-  endStream(res, error);
+): Promise<void> {
+  const encode = json ? jsonEncoder(m.output) : (msg: MessageShape<DescMessage>) => toBinary(m.output, msg);
+  return pump(
+    m.name,
+    m.serve(input, cc),
+    res,
+    {
+      head: () => cc.onResponseHeaders?.({}),
+      frame: (msg) => envelope(0, encode(msg)),
+      end: (error) => endStream(res, error),
+    },
+    log,
+  );
 }
 
 /** Who is calling: the presented gateway key, the socket peer, X-Forwarded-For and the W3C trace context. */

@@ -8,9 +8,8 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { parseTimeout, setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
 import type { CallContext } from "../gateway/context.js";
 import type { Logger } from "../telemetry/logger.js";
-import { type NodeRequest, type NodeResponse, readBody } from "./bridge.js";
-import { toConnectError } from "./errors.js";
-import { callerOf, clientGone, envelope, logUnexpected, write } from "./fast-connect.js";
+import { clientGone, type NodeRequest, type NodeResponse, readBody } from "./bridge.js";
+import { callerOf, envelope, pump } from "./fast-connect.js";
 import { decodeError, tooLarge } from "./request-errors.js";
 import { requestIdFrom, type StreamMethod, type UnaryMethod } from "./routes.js";
 
@@ -68,31 +67,6 @@ class GrpcReply {
   }
 }
 
-/** Writes each message (a unary call's one, or a stream's), then the trailers with the status. */
-async function serveCall(
-  m: UnaryMethod | StreamMethod,
-  messages: AsyncIterable<MessageShape<DescMessage>>,
-  r: GrpcReply,
-  cc: CallContext,
-  res: NodeResponse,
-  log: Logger,
-) {
-  let error: ConnectError | undefined;
-  try {
-    for await (const msg of messages) {
-      if (res.destroyed) return;
-      r.head(cc.responseHeaders);
-      const wait = write(res, envelope(0, toBinary(m.output, msg)));
-      if (wait) await wait;
-    }
-  } catch (e: unknown) {
-    if (res.destroyed) return;
-    logUnexpected(log, m.name, e);
-    error = toConnectError(e);
-  }
-  r.end(error, cc.responseHeaders);
-}
-
 /** A unary call's answer as a stream of one message. */
 async function* one(m: UnaryMethod, input: MessageShape<DescMessage>, cc: CallContext) {
   yield await m.serve(input, cc);
@@ -143,7 +117,17 @@ export function createFastGrpc(
       };
       if (stream) cc.onResponseHeaders = (h) => reply.head(h);
       const messages = unary ? one(unary, input, cc) : (m as StreamMethod).serve(input, cc);
-      return serveCall(m, messages, reply, cc, res, log);
+      return pump(
+        m.name,
+        messages,
+        res,
+        {
+          head: () => reply.head(cc.responseHeaders),
+          frame: (msg) => envelope(0, toBinary(m.output, msg)),
+          end: (error) => reply.end(error, cc.responseHeaders),
+        },
+        log,
+      );
     });
     return true;
   };

@@ -9,8 +9,8 @@ import type {
   ModelInfo,
 } from "../../../gen/llmgateway/v1/llm_pb.js";
 import { GatewayError } from "../../gateway/errors.js";
-import { endpoint, streamFailure } from "../endpoint.js";
-import { discard, parseSSE, retainOrigin } from "../http.js";
+import { endpoint } from "../endpoint.js";
+import { parseSSE, retainOrigin } from "../http.js";
 import type { CallOptions, Provider } from "../types.js";
 import { fromAnthropicHttpError } from "./errors.js";
 import { type AnthropicTranslateOptions, promptChars, toAnthropicRequest } from "./request.js";
@@ -83,20 +83,10 @@ export function createAnthropicProvider(opts: AnthropicProviderOptions): Provide
   async function* chatStream(req: ChatRequest, o: CallOptions): AsyncGenerator<ChatStreamResponse> {
     const body = JSON.stringify(toAnthropicRequest(req, o.model, true, translate));
     const { signal, model } = o;
-    const res = await ep.send(urls.messages, {
-      body,
-      signal,
-      model,
-      headers: streamHeaders,
-      eventStream: true,
-    });
-    try {
-      yield* translateAnthropicStream(parseSSE(res.body, { provider: name }), context(req, model));
-    } catch (e: unknown) {
-      throw streamFailure(e, signal, name, model);
-    } finally {
-      discard(res.body);
-    }
+    const send = { body, signal, model, headers: streamHeaders, eventStream: true };
+    yield* ep.stream(urls.messages, send, (b) =>
+      translateAnthropicStream(parseSSE(b, { provider: name }), context(req, model)),
+    );
   }
 
   async function embed(_req: EmbedRequest, _o: CallOptions): Promise<EmbedResponse> {

@@ -19,7 +19,7 @@ import {
   UsageSchema,
 } from "../../../gen/llmgateway/v1/llm_pb.js";
 import { UpstreamError } from "../../gateway/errors.js";
-import { estimateUsage } from "../usage.js";
+import { estimateUsage, tokenCount } from "../usage.js";
 import type { AntMessagesResponse, AntModelsList, AntStopReason, AntUsage } from "./wire.js";
 
 /** Who answered and what was asked, for errors, ids, estimates and reasoning. */
@@ -66,7 +66,7 @@ export function mapStopReason(
   }
 }
 
-const n = (v: number | null | undefined): number => (typeof v === "number" && v >= 0 ? v : 0);
+const n = tokenCount;
 
 /** Anthropic usage -> Usage: input_tokens counts cache reads and writes, as the contract wants. */
 export function mapUsage(u: AntUsage): Usage {

@@ -8,8 +8,8 @@ import type {
   EmbedResponse,
   ModelInfo,
 } from "../../../gen/llmgateway/v1/llm_pb.js";
-import { endpoint, streamFailure } from "../endpoint.js";
-import { discard, parseSSE, retainOrigin } from "../http.js";
+import { endpoint } from "../endpoint.js";
+import { parseSSE, retainOrigin } from "../http.js";
 import type { CallOptions, Provider } from "../types.js";
 import { fromGeminiHttpError } from "./errors.js";
 import {
@@ -92,21 +92,10 @@ export function createGeminiProvider(opts: GeminiProviderOptions): Provider {
   async function* chatStream(req: ChatRequest, o: CallOptions): AsyncGenerator<ChatStreamResponse> {
     const body = JSON.stringify(toGeminiRequest(req, translate));
     const { signal, model } = o;
-    const res = await ep.send(`${modelUrl(model, "streamGenerateContent")}?alt=sse`, {
-      body,
-      signal,
-      requestId: o.requestId,
-      model,
-      headers: streamHeaders,
-      eventStream: true,
-    });
-    try {
-      yield* translateGeminiStream(parseSSE(res.body, { provider: name }), context(req, model));
-    } catch (e: unknown) {
-      throw streamFailure(e, signal, name, model);
-    } finally {
-      discard(res.body);
-    }
+    const send = { body, signal, requestId: o.requestId, model, headers: streamHeaders, eventStream: true };
+    yield* ep.stream(`${modelUrl(model, "streamGenerateContent")}?alt=sse`, send, (b) =>
+      translateGeminiStream(parseSSE(b, { provider: name }), context(req, model)),
+    );
   }
 
   async function embed(req: EmbedRequest, o: CallOptions): Promise<EmbedResponse> {

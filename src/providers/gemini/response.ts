@@ -21,7 +21,7 @@ import {
   UsageSchema,
 } from "../../../gen/llmgateway/v1/llm_pb.js";
 import { UpstreamError } from "../../gateway/errors.js";
-import { estimateUsage } from "../usage.js";
+import { estimateUsage, tokenCount } from "../usage.js";
 import type { GEmbedResponse, GFinishReason, GGenerateResponse, GModelList, GPart, GUsage } from "./wire.js";
 
 /** Who answered and what was asked, for errors, ids and estimates. */
@@ -85,7 +85,7 @@ export function mapGeminiFinishReason(
   }
 }
 
-const n = (v: unknown): number => (typeof v === "number" && Number.isFinite(v) && v >= 0 ? v : 0);
+const n = tokenCount;
 
 /** usageMetadata -> Usage: thoughts count as output and as reasoning tokens. */
 export function mapGeminiUsage(u: GUsage): Usage {

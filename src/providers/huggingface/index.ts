@@ -5,6 +5,7 @@ import { endpoint } from "../endpoint.js";
 import { retainOrigin } from "../http.js";
 import { compatibleQuirks, createOpenAIProvider } from "../openai/index.js";
 import type { CallOptions, Provider } from "../types.js";
+import { charsOf } from "../usage.js";
 import {
   featureExtractionUrl,
   fromHFFeatureExtraction,
@@ -67,13 +68,11 @@ export function createHuggingFaceProvider(opts: HuggingFaceProviderOptions): Pro
       requestId: o.requestId,
       model: o.model,
     });
-    let inputChars = 0;
-    for (const s of req.inputs) inputChars += s.length;
     return fromHFFeatureExtraction(json, {
       provider: name,
       model: o.model,
       count: req.inputs.length,
-      inputChars,
+      inputChars: charsOf(req.inputs),
     });
   }
 

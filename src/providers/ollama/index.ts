@@ -9,9 +9,10 @@ import type {
   EmbedResponse,
   ModelInfo,
 } from "../../../gen/llmgateway/v1/llm_pb.js";
-import { endpoint, streamFailure } from "../endpoint.js";
-import { discard, parseNDJSON, retainOrigin } from "../http.js";
+import { endpoint } from "../endpoint.js";
+import { parseNDJSON, retainOrigin } from "../http.js";
 import type { CallOptions, Provider } from "../types.js";
+import { charsOf } from "../usage.js";
 import { fromOllamaHttpError } from "./errors.js";
 import {
   type OllamaTranslateOptions,
@@ -94,20 +95,10 @@ export function createOllamaProvider(opts: OllamaProviderOptions): Provider {
   async function* chatStream(req: ChatRequest, o: CallOptions): AsyncGenerator<ChatStreamResponse> {
     const body = JSON.stringify(toOllamaChatRequest(req, o.model, true, translate));
     const { signal, model } = o;
-    const res = await ep.send(urls.chat, {
-      body,
-      signal,
-      requestId: o.requestId,
-      model,
-      headers: streamHeaders,
-    });
-    try {
-      yield* translateOllamaStream(parseNDJSON(res.body, { provider: name }), context(req, model));
-    } catch (e: unknown) {
-      throw streamFailure(e, signal, name, model);
-    } finally {
-      discard(res.body);
-    }
+    const send = { body, signal, requestId: o.requestId, model, headers: streamHeaders };
+    yield* ep.stream(urls.chat, send, (b) =>
+      translateOllamaStream(parseNDJSON(b, { provider: name }), context(req, model)),
+    );
   }
 
   async function embed(req: EmbedRequest, o: CallOptions): Promise<EmbedResponse> {
@@ -118,13 +109,11 @@ export function createOllamaProvider(opts: OllamaProviderOptions): Provider {
       requestId: o.requestId,
       model: o.model,
     });
-    let inputChars = 0;
-    for (const s of req.inputs) inputChars += s.length;
     return fromOllamaEmbeddings(json, {
       provider: name,
       model: o.model,
       count: req.inputs.length,
-      inputChars,
+      inputChars: charsOf(req.inputs),
     });
   }
 

@@ -8,9 +8,9 @@ import type {
   EmbedResponse,
   ModelInfo,
 } from "../../../gen/llmgateway/v1/llm_pb.js";
-import { GatewayError, UpstreamError } from "../../gateway/errors.js";
-import { endpoint, streamFailure } from "../endpoint.js";
-import { discard, header, parseSSE, retainOrigin } from "../http.js";
+import { GatewayError } from "../../gateway/errors.js";
+import { endpoint } from "../endpoint.js";
+import { parseSSE, retainOrigin } from "../http.js";
 import type { CallOptions, Provider } from "../types.js";
 import { fromOpenAIHttpError } from "./errors.js";
 import { compatibleQuirks, type OpenAIPreset, type OpenAIQuirks } from "./presets.js";
@@ -78,28 +78,14 @@ export function createOpenAIProvider(opts: OpenAIProviderOptions): Provider {
   async function* chatStream(req: ChatRequest, o: CallOptions): AsyncGenerator<ChatStreamResponse> {
     const body = JSON.stringify(toOpenAIChatRequest(req, o.model, true, translate));
     const { signal, model } = o;
-    const res = await ep.send(urls.chat, {
-      body,
-      signal,
-      requestId: o.requestId,
-      model,
-      headers: streamHeaders,
-    });
-    if (header(res.headers, "content-type")?.startsWith("application/json")) {
-      discard(res.body);
-      throw new UpstreamError("protocol", "expected an event stream, got JSON", name, {
-        status: res.status,
+    const send = { body, signal, requestId: o.requestId, model, headers: streamHeaders, eventStream: true };
+    yield* ep.stream(urls.chat, send, (b) =>
+      translateOpenAIStream(parseSSE(b, { provider: name }), {
+        provider: name,
         model,
-      });
-    }
-    try {
-      const events = parseSSE(res.body, { provider: name });
-      yield* translateOpenAIStream(events, { provider: name, model, promptChars: promptChars(req) });
-    } catch (e: unknown) {
-      throw streamFailure(e, signal, name, model);
-    } finally {
-      discard(res.body);
-    }
+        promptChars: promptChars(req),
+      }),
+    );
   }
 
   async function embed(req: EmbedRequest, o: CallOptions): Promise<EmbedResponse> {

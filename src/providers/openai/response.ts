@@ -22,7 +22,7 @@ import {
   UsageSchema,
 } from "../../../gen/llmgateway/v1/llm_pb.js";
 import { UpstreamError } from "../../gateway/errors.js";
-import { estimateUsage } from "../usage.js";
+import { estimateUsage, tokenCount } from "../usage.js";
 import type {
   OAIChatResponse,
   OAIEmbeddingsResponse,
@@ -67,7 +67,7 @@ export function mapFinishReason(reason: string | null | undefined, ctx: Response
   }
 }
 
-const n = (v: number | null | undefined): number => (typeof v === "number" && v >= 0 ? v : 0);
+const n = tokenCount;
 
 /** OpenAI usage -> Usage; cached and reasoning tokens come from the *_details objects. */
 export function mapUsage(u: OAIUsage): Usage {

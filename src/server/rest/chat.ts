@@ -4,10 +4,11 @@
 import type { CallContext } from "../../gateway/context.js";
 import type { Gateway } from "../../gateway/gateway.js";
 import type { NodeResponse } from "../bridge.js";
+import { write } from "../bridge.js";
 import type { ParsedChat } from "./chat-request.js";
 import { ChunkFrames, cacheHeader, chatCompletionJson, gatewayHeaders } from "./chat-response.js";
 import { asGatewayError, renderError } from "./errors.js";
-import { attemptsOf, sendError, sendJson, write } from "./http.js";
+import { attemptsOf, sendError, sendJson } from "./http.js";
 
 const DONE = "data: [DONE]\n\n";
 

@@ -1,34 +1,8 @@
-// The REST door's HTTP plumbing: the cancel signal, writes with backpressure, JSON answers and
-// OpenAI-style error answers (with how many upstream attempts the gateway already made).
-import { ClientGone } from "../../gateway/context.js";
+// The REST door's HTTP plumbing: JSON answers and OpenAI-style error answers (with how many
+// upstream attempts the gateway already made). Cancel signals and streamed writes: ../bridge.ts.
 import type { GatewayError } from "../../gateway/errors.js";
-import type { NodeRequest, NodeResponse } from "../bridge.js";
+import type { NodeResponse } from "../bridge.js";
 import { renderError } from "./errors.js";
-
-/** Fired when the client goes away before our end() (HTTP/2: its stream closed or was reset). */
-export function clientGone(req: NodeRequest, res: NodeResponse): ClientGone {
-  const gone = new ClientGone();
-  const onClose = () => {
-    if (!res.writableEnded) gone.fire();
-  };
-  if ("stream" in req) req.once("close", onClose);
-  else res.once("close", onClose);
-  return gone;
-}
-
-/** Writes a chunk; returns a promise only when the socket is full (resolves on drain or close). */
-export function write(res: NodeResponse, chunk: string): Promise<void> | undefined {
-  if ((res as { write(c: string): boolean }).write(chunk)) return undefined;
-  return new Promise((resolve) => {
-    const done = () => {
-      res.off("drain", done);
-      res.off("close", done);
-      resolve();
-    };
-    res.once("drain", done);
-    res.once("close", done);
-  });
-}
 
 /** A whole JSON answer in one write. */
 export function sendJson(

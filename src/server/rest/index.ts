@@ -7,7 +7,7 @@ import { GatewayError } from "../../gateway/errors.js";
 import type { Gateway } from "../../gateway/gateway.js";
 import type { ModelDirectory } from "../../gateway/models.js";
 import type { Logger } from "../../telemetry/logger.js";
-import { type NodeRequest, type NodeResponse, readBody } from "../bridge.js";
+import { clientGone, type NodeRequest, type NodeResponse, readBody } from "../bridge.js";
 import { callerOf } from "../fast-connect.js";
 import { requestIdFrom } from "../routes.js";
 import { serveChat, serveChatStream } from "./chat.js";
@@ -15,7 +15,7 @@ import { toChatRequest } from "./chat-request.js";
 import { gatewayHeaders } from "./chat-response.js";
 import { embeddingsJson, toEmbedRequest } from "./embeddings.js";
 import { asGatewayError } from "./errors.js";
-import { attemptsOf, clientGone, sendError, sendJson, sendRouteError } from "./http.js";
+import { attemptsOf, sendError, sendJson, sendRouteError } from "./http.js";
 import { modelJson, modelsListJson } from "./models.js";
 import { type Obj, type ParamPolicy, parseBody } from "./parse.js";
 
