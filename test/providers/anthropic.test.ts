@@ -1,7 +1,4 @@
-// The Anthropic provider: its pure translators over recorded fixtures (request, response, stream,
-// errors), then createAnthropicProvider against the Anthropic fake (chat, stream, errors, abort).
-import { readFileSync } from "node:fs";
-import { create, fromJson, type JsonValue, type MessageInitShape } from "@bufbuild/protobuf";
+import { create, fromJson, type MessageInitShape } from "@bufbuild/protobuf";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
   ChatRequestSchema,
@@ -18,38 +15,10 @@ import { translateAnthropicStream } from "../../src/providers/anthropic/stream.j
 import { parseSSE } from "../../src/providers/http.js";
 import type { Provider } from "../../src/providers/types.js";
 import { type AnthropicFake, startAnthropicFake } from "../fakes/anthropic.js";
+import { chunked, collect, fixtures, rejection, thrown } from "./helpers.js";
 
-const dir = new URL("../fixtures/anthropic/", import.meta.url);
-const read = (name: string): string => readFileSync(new URL(name, dir), "utf8");
-const json = (name: string): JsonValue => JSON.parse(read(name)) as JsonValue;
+const { read, json } = fixtures("anthropic");
 const opts: AnthropicTranslateOptions = { provider: "anthropic" };
-
-async function* chunked(text: string, size: number): AsyncGenerator<Uint8Array> {
-  const bytes = Buffer.from(text, "utf8");
-  for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size);
-}
-
-async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const v of it) out.push(v);
-  return out;
-}
-
-async function rejection(p: Promise<unknown>): Promise<unknown> {
-  return p.then(
-    () => expect.fail("expected a rejection"),
-    (e: unknown) => e,
-  );
-}
-
-function thrown(f: () => unknown): unknown {
-  try {
-    f();
-  } catch (e: unknown) {
-    return e;
-  }
-  return expect.fail("expected a throw");
-}
 
 function summarize(ev: ChatStreamResponse): unknown {
   const e = ev.event;

@@ -1,8 +1,4 @@
-// The Gemini provider: its pure translators over recorded fixtures (request, response, stream,
-// errors), then createGeminiProvider end to end against the Gemini fake (chat, streams, embeddings,
-// models, errors, aborts) — and that the API key never appears in a request URL.
-import { readFileSync } from "node:fs";
-import { create, fromJson, type JsonValue, type MessageInitShape } from "@bufbuild/protobuf";
+import { create, fromJson, type MessageInitShape } from "@bufbuild/protobuf";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
   ChatRequestSchema,
@@ -24,41 +20,13 @@ import { translateGeminiStream } from "../../src/providers/gemini/stream.js";
 import { parseSSE } from "../../src/providers/http.js";
 import type { Provider } from "../../src/providers/types.js";
 import { type GeminiFake, type RecordedRequest, startGeminiFake } from "../fakes/gemini.js";
+import { chunked, collect, fixtures, rejection, thrown } from "./helpers.js";
 
-const dir = new URL("../fixtures/gemini/", import.meta.url);
-const read = (name: string): string => readFileSync(new URL(name, dir), "utf8");
-const json = (name: string): JsonValue => JSON.parse(read(name)) as JsonValue;
+const { read, json } = fixtures("gemini");
 const ctx = { provider: "gemini", model: "gemini-2.5-flash", promptChars: 40 };
 const user = (text: string) => ({ role: 2, content: [{ part: { case: "text" as const, value: text } }] });
 const chatReq = (init: MessageInitShape<typeof ChatRequestSchema> = {}) =>
   create(ChatRequestSchema, { messages: [user("hello there world")], ...init });
-
-async function* chunked(text: string, size: number): AsyncGenerator<Uint8Array> {
-  const bytes = Buffer.from(text, "utf8");
-  for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size);
-}
-
-async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const v of it) out.push(v);
-  return out;
-}
-
-async function rejection(p: Promise<unknown>): Promise<unknown> {
-  return p.then(
-    () => expect.fail("expected a rejection"),
-    (e: unknown) => e,
-  );
-}
-
-function thrown(f: () => unknown): unknown {
-  try {
-    f();
-  } catch (e: unknown) {
-    return e;
-  }
-  return undefined;
-}
 
 function summarize(ev: ChatStreamResponse): unknown {
   const e = ev.event;

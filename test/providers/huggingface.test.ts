@@ -1,7 +1,4 @@
-// The Hugging Face provider: feature-extraction translation and HF error bodies over recorded
-// fixtures, then the provider against real-HTTP fakes (chat on the OpenAI fake, embeddings on the HF one).
-import { readFileSync } from "node:fs";
-import { create, type JsonValue } from "@bufbuild/protobuf";
+import { create } from "@bufbuild/protobuf";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { ChatRequestSchema, EmbedRequestSchema, FinishReason } from "../../gen/llmgateway/v1/llm_pb.js";
 import { GatewayError, UpstreamError } from "../../src/gateway/errors.js";
@@ -17,18 +14,10 @@ import type { Provider } from "../../src/providers/types.js";
 import { type HuggingFaceFake, startHuggingFaceFake, tokenRows } from "../fakes/huggingface.js";
 import { FAKE_MODELS, type OpenAIFake, startOpenAIFake } from "../fakes/openai.js";
 import { embeddingVector } from "../fakes/openai-faults.js";
+import { fixtures, rejection } from "./helpers.js";
 
-const dir = new URL("../fixtures/huggingface/", import.meta.url);
-const read = (name: string): string => readFileSync(new URL(name, dir), "utf8");
-const json = (name: string): JsonValue => JSON.parse(read(name)) as JsonValue;
+const { read, json } = fixtures("huggingface");
 const ctx = { provider: "huggingface", model: "BAAI/bge-small-en-v1.5", count: 2, inputChars: 10 };
-
-async function rejection(p: Promise<unknown>): Promise<unknown> {
-  return p.then(
-    () => expect.fail("expected a rejection"),
-    (e: unknown) => e,
-  );
-}
 
 describe("embed.ts", () => {
   it("pooled.response.json: one vector per input, usage estimated chars/4", () => {

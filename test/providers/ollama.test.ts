@@ -1,8 +1,5 @@
-// The Ollama provider: translators over recorded fixtures (request, response per done_reason,
-// NDJSON streams, error bodies), then the whole provider against the real-HTTP Ollama fake.
-import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { create, fromJson, type JsonValue, type MessageInitShape } from "@bufbuild/protobuf";
+import { create, fromJson, type MessageInitShape } from "@bufbuild/protobuf";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
   Capability,
@@ -25,10 +22,9 @@ import { translateOllamaStream } from "../../src/providers/ollama/stream.js";
 import type { Provider } from "../../src/providers/types.js";
 import { OLLAMA_TAGS, OLLAMA_THINKING, type OllamaFake, startOllamaFake } from "../fakes/ollama.js";
 import { embeddingVector } from "../fakes/openai-faults.js";
+import { chunked, collect, fixtures, rejection } from "./helpers.js";
 
-const dir = new URL("../fixtures/ollama/", import.meta.url);
-const read = (name: string): string => readFileSync(new URL(name, dir), "utf8");
-const json = (name: string): JsonValue => JSON.parse(read(name)) as JsonValue;
+const { read, json } = fixtures("ollama");
 const ctx = {
   provider: "ollama",
   model: "llama3.2",
@@ -37,21 +33,6 @@ const ctx = {
   includeReasoning: true,
 };
 
-async function* chunked(text: string, size: number): AsyncGenerator<Uint8Array> {
-  const bytes = Buffer.from(text, "utf8");
-  for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size);
-}
-async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const v of it) out.push(v);
-  return out;
-}
-async function rejection(p: Promise<unknown>): Promise<unknown> {
-  return p.then(
-    () => expect.fail("expected a rejection"),
-    (e: unknown) => e,
-  );
-}
 function summarize(ev: ChatStreamResponse): unknown {
   const e = ev.event;
   if (e.case === "start") return { start: [e.value.id, e.value.model] };

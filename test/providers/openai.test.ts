@@ -1,7 +1,4 @@
-// The OpenAI wire family over recorded fixtures: request / response / stream translation, error
-// classification, and the shared SSE / NDJSON / Retry-After helpers. Pure: no network, no mocks.
-import { readFileSync } from "node:fs";
-import { create, fromJson, type JsonValue, type MessageInitShape } from "@bufbuild/protobuf";
+import { create, fromJson, type MessageInitShape } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
 import {
   ChatRequestSchema,
@@ -26,29 +23,10 @@ import {
   fromOpenAIModels,
 } from "../../src/providers/openai/response.js";
 import { translateOpenAIStream } from "../../src/providers/openai/stream.js";
+import { chunked, collect, fixtures, rejection } from "./helpers.js";
 
-const dir = new URL("../fixtures/openai/", import.meta.url);
-const read = (name: string): string => readFileSync(new URL(name, dir), "utf8");
-const json = (name: string): JsonValue => JSON.parse(read(name)) as JsonValue;
+const { read, json } = fixtures("openai");
 const openai = { provider: "openai", quirks: openaiPresets.openai.quirks };
-
-async function* chunked(text: string, size: number): AsyncGenerator<Uint8Array> {
-  const bytes = Buffer.from(text, "utf8");
-  for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size);
-}
-
-async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const v of it) out.push(v);
-  return out;
-}
-
-async function rejection(p: Promise<unknown>): Promise<unknown> {
-  return p.then(
-    () => expect.fail("expected a rejection"),
-    (e: unknown) => e,
-  );
-}
 
 function summarize(ev: ChatStreamResponse): unknown {
   const e = ev.event;
