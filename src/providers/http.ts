@@ -210,6 +210,37 @@ export function header(headers: HttpHeaders, name: string): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
+const SPACES = /\s+/g;
+
+/**
+ * The message of an error answer that carries no usable message of its own: "HTTP 503", plus the
+ * start of the body (200 characters, whitespace folded) when there is one.
+ */
+export function statusMessage(status: number, body: string): string {
+  return `HTTP ${status}${body === "" ? "" : `: ${body.slice(0, 200).replace(SPACES, " ")}`}`;
+}
+
+/**
+ * The UpstreamError options every provider reads off an error answer: the status, the wait
+ * (`Retry-After` / `retry-after-ms`, else `fallbackRetryMs` from the provider's own body), the
+ * `x-should-retry` verdict when the upstream gave one, and the model.
+ */
+export function errorOptions(
+  status: number,
+  headers: HttpHeaders,
+  model: string | undefined,
+  fallbackRetryMs?: number,
+): UpstreamError["opts"] {
+  const opts: UpstreamError["opts"] = { status };
+  const retryAfterMs = parseRetryAfter(headers) ?? fallbackRetryMs;
+  if (retryAfterMs !== undefined) opts.retryAfterMs = retryAfterMs;
+  const should = header(headers, "x-should-retry");
+  if (should === "true") opts.shouldRetry = true;
+  else if (should === "false") opts.shouldRetry = false;
+  if (model !== undefined) opts.model = model;
+  return opts;
+}
+
 /** The wait an upstream asked for, in ms: `retry-after-ms`, else `Retry-After` (seconds or date). */
 export function parseRetryAfter(headers: HttpHeaders, now = Date.now()): number | undefined {
   const ms = header(headers, "retry-after-ms");

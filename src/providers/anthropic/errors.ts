@@ -1,12 +1,11 @@
 // Anthropic failures -> UpstreamError: the error body's `error.type` first (overloaded_error,
 // rate_limit_error, ...), the HTTP status when there is no body, with credentials redacted.
 import { UpstreamError, type UpstreamErrorKind } from "../../gateway/errors.js";
-import { classifyStatus, type HttpHeaders, header, parseRetryAfter } from "../http.js";
+import { classifyStatus, errorOptions, type HttpHeaders, statusMessage } from "../http.js";
 import type { AntErrorBody, AntErrorObject } from "./wire.js";
 
 const SECRET = /\bsk-ant-[A-Za-z0-9_-]+|\bsk[-_][A-Za-z0-9*._-]{6,}|\bBearer\s+\S+|\b[A-Za-z0-9_-]{40,}\b/gi;
 const CONTEXT = /prompt is too long|context (?:window|length)|too many (?:input )?tokens/i;
-const SPACES = /\s+/g;
 
 /** Removes anything that looks like a credential (sk-ant-..., Bearer ..., long tokens). */
 export function redactAnthropicSecrets(text: string): string {
@@ -76,17 +75,13 @@ export function fromAnthropicHttpError(input: AnthropicErrorInput): UpstreamErro
   const obj = errorObject(body);
   const kind = classifyAnthropicError(obj ?? {}, status);
   const raw =
-    typeof obj?.message === "string" && obj.message !== ""
-      ? obj.message
-      : `HTTP ${status}${body === "" ? "" : `: ${body.slice(0, 200).replace(SPACES, " ")}`}`;
-  const opts: UpstreamError["opts"] = { status };
-  const retryAfterMs = parseRetryAfter(headers);
-  if (retryAfterMs !== undefined) opts.retryAfterMs = retryAfterMs;
-  const should = header(headers, "x-should-retry");
-  if (should === "true") opts.shouldRetry = true;
-  else if (should === "false") opts.shouldRetry = false;
-  if (input.model !== undefined) opts.model = input.model;
-  return new UpstreamError(kind, redactAnthropicSecrets(raw), provider, opts);
+    typeof obj?.message === "string" && obj.message !== "" ? obj.message : statusMessage(status, body);
+  return new UpstreamError(
+    kind,
+    redactAnthropicSecrets(raw),
+    provider,
+    errorOptions(status, headers, input.model),
+  );
 }
 
 /** Turns the payload of an `event: error` met inside a stream into an UpstreamError. */

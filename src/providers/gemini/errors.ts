@@ -2,7 +2,7 @@
 // (google.rpc.Status), refined by status name, ErrorInfo / QuotaFailure / RetryInfo details and
 // message, with API keys redacted.
 import { UpstreamError, type UpstreamErrorKind } from "../../gateway/errors.js";
-import { classifyStatus, type HttpHeaders, parseRetryAfter } from "../http.js";
+import { classifyStatus, errorOptions, type HttpHeaders, statusMessage } from "../http.js";
 import type { GErrorBody, GErrorObject } from "./wire.js";
 
 const GOOGLE_KEY = /AIza[0-9A-Za-z_-]{30,}/g;
@@ -12,7 +12,6 @@ const CONTEXT =
 const BAD_KEY = /API key (?:not valid|expired|invalid)|API_KEY_INVALID|unregistered callers/i;
 const QUOTA = /quota|billing/i;
 const OVERLOADED = /overload/i;
-const SPACES = /\s+/g;
 
 /** Removes Google API keys (AIza...), `key=` query values and the configured key itself. */
 export function redactGoogleSecrets(text: string, apiKey?: string): string {
@@ -126,13 +125,8 @@ export function fromGeminiHttpError(input: GeminiErrorInput): UpstreamError {
   const obj = errorObject(body);
   let kind = obj === undefined ? classifyStatus(status) : classifyGeminiError(obj, status);
   if (obj === undefined && status === 504) kind = "timeout";
-  const raw = obj?.message
-    ? obj.message
-    : `HTTP ${status}${body === "" ? "" : `: ${body.slice(0, 200).replace(SPACES, " ")}`}`;
-  const opts: UpstreamError["opts"] = { status };
-  const retryAfterMs = parseRetryAfter(headers) ?? (obj === undefined ? undefined : retryDelayMs(obj));
-  if (retryAfterMs !== undefined) opts.retryAfterMs = retryAfterMs;
-  if (input.model !== undefined) opts.model = input.model;
+  const raw = obj?.message ? obj.message : statusMessage(status, body);
+  const opts = errorOptions(status, headers, input.model, obj === undefined ? undefined : retryDelayMs(obj));
   return new UpstreamError(kind, redactGoogleSecrets(raw, input.apiKey), provider, opts);
 }
 

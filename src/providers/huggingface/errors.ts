@@ -1,7 +1,7 @@
 // Hugging Face inference failures -> UpstreamError: the status table from http.ts refined from HF's
 // `{"error": ..., "estimated_time": s}` bodies (a loading model is unavailable for that long).
 import { UpstreamError, type UpstreamErrorKind } from "../../gateway/errors.js";
-import { classifyStatus, type HttpHeaders, parseRetryAfter } from "../http.js";
+import { classifyStatus, errorOptions, type HttpHeaders, statusMessage } from "../http.js";
 
 /** HF's error body: `error` is a string, sometimes a list of validation messages. */
 export interface HFErrorBody {
@@ -15,7 +15,6 @@ const SECRET = /\bhf_[A-Za-z0-9]{8,}|\bBearer\s+\S+/gi;
 const NOT_FOUND = /does not exist|not found|is not supported by|no such model/i;
 const TOO_LONG = /less than \d+ tokens|too long|maximum (?:sequence|context) length|exceeds? .*tokens/i;
 const LOADING = /loading/i;
-const SPACES = /\s+/g;
 
 /** Removes anything that looks like a credential (hf_..., Bearer ...). */
 export function redactHFSecrets(text: string): string {
@@ -58,16 +57,13 @@ export function fromHFHttpError(input: HFErrorInput): UpstreamError {
   const message = Array.isArray(err) ? err.filter((x) => typeof x === "string").join("; ") : (err ?? "");
   const estimated = typeof parsed?.estimated_time === "number" ? parsed.estimated_time : undefined;
   const loading = status === 503 && (estimated !== undefined || LOADING.test(message));
-  const opts: UpstreamError["opts"] = { status };
-  const retryAfterMs =
-    parseRetryAfter(headers) ??
-    (estimated !== undefined && estimated >= 0 ? Math.ceil(estimated * 1000) : undefined);
-  if (retryAfterMs !== undefined) opts.retryAfterMs = retryAfterMs;
-  if (input.model !== undefined) opts.model = input.model;
-  const text =
-    message !== ""
-      ? message
-      : `HTTP ${status}${body === "" ? "" : `: ${body.slice(0, 200).replace(SPACES, " ")}`}`;
+  const opts = errorOptions(
+    status,
+    headers,
+    input.model,
+    estimated !== undefined && estimated >= 0 ? Math.ceil(estimated * 1000) : undefined,
+  );
+  const text = message !== "" ? message : statusMessage(status, body);
   return new UpstreamError(
     kindOf(status, message, loading),
     redactHFSecrets(text).slice(0, 500),

@@ -1,13 +1,12 @@
 // Ollama failures -> UpstreamError: the status table from http.ts, refined from Ollama's
 // `{"error": "..."}` message (missing model, context overflow, busy server).
 import { UpstreamError, type UpstreamErrorKind } from "../../gateway/errors.js";
-import { classifyStatus, type HttpHeaders, parseRetryAfter } from "../http.js";
+import { classifyStatus, errorOptions, type HttpHeaders, statusMessage } from "../http.js";
 import type { OllamaErrorBody } from "./wire.js";
 
 const NOT_FOUND = /model ['"]?[^ ]*['"]? not found|not found, try pulling|file does not exist/i;
 const CONTEXT = /context (?:length|window)|exceeds (?:the )?(?:maximum )?context|input length exceeds/i;
 const BUSY = /server busy|maximum pending requests/i;
-const SPACES = /\s+/g;
 const MAX_MESSAGE = 500;
 
 /** Kind of an Ollama error message, refining `base` (from the status, or "unavailable" in a stream). */
@@ -46,15 +45,13 @@ export function fromOllamaHttpError(input: OllamaErrorInput): UpstreamError {
   const msg = errorMessage(body);
   const base = classifyStatus(status);
   const kind = msg === undefined ? base : classifyOllamaError(msg, base);
-  const text =
-    msg !== undefined && msg !== ""
-      ? msg
-      : `HTTP ${status}${body === "" ? "" : `: ${body.slice(0, 200).replace(SPACES, " ")}`}`;
-  const opts: UpstreamError["opts"] = { status };
-  const retryAfterMs = parseRetryAfter(headers);
-  if (retryAfterMs !== undefined) opts.retryAfterMs = retryAfterMs;
-  if (input.model !== undefined) opts.model = input.model;
-  return new UpstreamError(kind, text.slice(0, MAX_MESSAGE), provider, opts);
+  const text = msg !== undefined && msg !== "" ? msg : statusMessage(status, body);
+  return new UpstreamError(
+    kind,
+    text.slice(0, MAX_MESSAGE),
+    provider,
+    errorOptions(status, headers, input.model),
+  );
 }
 
 /** An `{"error": "..."}` met in a 200 body or on a stream line (no status to go by). */

@@ -1,7 +1,7 @@
 // OpenAI-family failures -> UpstreamError: the status table from http.ts, refined from OpenAI's
 // error body (quota vs rate limit, context length, content filter), with secrets redacted.
 import { UpstreamError, type UpstreamErrorKind } from "../../gateway/errors.js";
-import { classifyStatus, type HttpHeaders, header, parseRetryAfter } from "../http.js";
+import { classifyStatus, errorOptions, type HttpHeaders, statusMessage } from "../http.js";
 import type { OAIErrorBody, OAIErrorObject } from "./wire.js";
 
 const SECRET =
@@ -9,7 +9,6 @@ const SECRET =
 const CONTEXT = /context[ _-]?(?:length|window)|maximum context|too many tokens|prompt is too long/i;
 const CONTENT_POLICY = /content[ _-]?(?:policy|management|filter)|safety system/i;
 const OVERLOADED = /overload/i;
-const SPACES = /\s+/g;
 
 /** Removes anything that looks like a credential (sk-..., gsk_..., Bearer ..., long tokens). */
 export function redactSecrets(text: string): string {
@@ -91,17 +90,8 @@ export function fromOpenAIHttpError(input: OpenAIErrorInput): UpstreamError {
   const { status, body, headers, provider } = input;
   const obj = errorObject(body);
   const kind = obj === undefined ? classifyStatus(status) : classifyOpenAIError(obj, classifyStatus(status));
-  const raw = obj?.message
-    ? obj.message
-    : `HTTP ${status}${body === "" ? "" : `: ${body.slice(0, 200).replace(SPACES, " ")}`}`;
-  const opts: UpstreamError["opts"] = { status };
-  const retryAfterMs = parseRetryAfter(headers);
-  if (retryAfterMs !== undefined) opts.retryAfterMs = retryAfterMs;
-  const should = header(headers, "x-should-retry");
-  if (should === "true") opts.shouldRetry = true;
-  else if (should === "false") opts.shouldRetry = false;
-  if (input.model !== undefined) opts.model = input.model;
-  return new UpstreamError(kind, redactSecrets(raw), provider, opts);
+  const raw = obj?.message ? obj.message : statusMessage(status, body);
+  return new UpstreamError(kind, redactSecrets(raw), provider, errorOptions(status, headers, input.model));
 }
 
 /** Turns an `error` object met inside a stream into an UpstreamError. */
