@@ -264,6 +264,8 @@ export class Gateway {
       }
       traceId = record.traceId;
     }
+    const failed = error !== undefined && (error.code === "INTERNAL" || error.code === "UNAVAILABLE");
+    if (!this.log.isLevelEnabled(failed ? "warn" : "info")) return; // nothing to build at this level
     const line = {
       rid: call.ctx.requestId,
       trace_id: traceId,
@@ -285,9 +287,8 @@ export class Gateway {
       cache: cache ? CACHE_LOG[cache.status] : undefined,
       coalesced: cache?.shared || undefined,
     };
-    if (error && (error.code === "INTERNAL" || error.code === "UNAVAILABLE")) {
-      this.log.warn({ ...line, err: error.message }, "call failed");
-    } else this.log.info(line, "call");
+    if (failed) this.log.warn({ ...line, err: error.message }, "call failed");
+    else this.log.info(line, "call");
   }
 
   private scope(ctx: CallContext, defaultMs: number): CallScope {
