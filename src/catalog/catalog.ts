@@ -1,9 +1,10 @@
 // The Catalog: the built-in models.json plus config overrides, validated once at load, then
 // lookups by id or alias, cross-provider equivalents, ModelInfo for ListModels, and call cost.
-import { create } from "@bufbuild/protobuf";
+
 import { z } from "zod";
 import { Capability, type ModelInfo, ModelInfoSchema, type Usage } from "../../gen/llmgateway/v1/llm_pb.js";
 import type { Micros } from "../billing/index.js";
+import { create } from "../lib/create.js";
 import data from "./models.json" with { type: "json" };
 import {
   type CapabilityName,

@@ -1,6 +1,6 @@
 // `llm-gateway keys ...`: create, list, revoke and update gateway keys through AdminService, plus two
 // offline helpers: `generate` (a key and the config entry to paste) and `admin-key`.
-import { create, toJson } from "@bufbuild/protobuf";
+import { toJson } from "@bufbuild/protobuf";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import {
   BudgetPeriod,
@@ -12,6 +12,7 @@ import {
   UpdateKeyRequestSchema,
 } from "../../gen/llmgateway/v1/admin_pb.js";
 import { newKey } from "../auth/index.js";
+import { create } from "../lib/create.js";
 import { type Args, intFlag, listFlag, numberFlag, parseArgs, UsageError } from "./args.js";
 import { adminClient, CLIENT_FLAGS, type CliIo, DEFAULT_URL, errorLine } from "./client.js";
 import { table } from "./table.js";

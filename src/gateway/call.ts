@@ -1,7 +1,8 @@
 // Per-call bookkeeping shared by the pipeline and the attempt runner: the attempt trail, who
 // answered, the winning deployment's live state, and what the client is told in GatewayInfo.
-import { create } from "@bufbuild/protobuf";
+
 import { type GatewayInfo, GatewayInfoSchema, type Usage } from "../../gen/llmgateway/v1/llm_pb.js";
+import { create } from "../lib/create.js";
 import type { DeploymentState } from "../resilience/index.js";
 import type { Deployment } from "../routing/index.js";
 import type { CallContext } from "./context.js";

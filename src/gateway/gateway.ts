@@ -1,6 +1,6 @@
 // The pipeline every protocol calls: admit -> validate -> route -> call (attempts.ts: retries,
 // fallbacks, breakers, hedging, deadlines) -> account (usage, one log line). Transports parse and render.
-import { create } from "@bufbuild/protobuf";
+
 import {
   CacheStatus,
   type ChatRequest,
@@ -25,6 +25,7 @@ import {
 import type { Catalog, CatalogEntry } from "../catalog/index.js";
 import { estimateTokens } from "../catalog/tokens.js";
 import type { GatewayConfig } from "../config/index.js";
+import { create } from "../lib/create.js";
 import { nextOrAbort } from "../lib/next-or-abort.js";
 import { type Grant, Limiter } from "../limits/index.js";
 import type { Provider } from "../providers/types.js";

@@ -1,7 +1,7 @@
 // What the gateway knows about models: ListModels / GetModel (the catalog, the providers' own lists
 // and the config's aliases), CountTokens (exact BPE where the catalog knows the tokenizer, else the
 // documented estimate) and the Health summary.
-import { create } from "@bufbuild/protobuf";
+
 import {
   type CountTokensRequest,
   type CountTokensResponse,
@@ -18,6 +18,7 @@ import {
   ServingStatus,
 } from "../../gen/llmgateway/v1/llm_pb.js";
 import { type Catalog, type CatalogEntry, countPromptTokens } from "../catalog/index.js";
+import { create } from "../lib/create.js";
 import type { Logger } from "../telemetry/logger.js";
 import { GatewayError } from "./errors.js";
 import type { Gateway } from "./gateway.js";

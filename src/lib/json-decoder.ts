@@ -5,13 +5,13 @@
 // protobuf-es, which gives its full semantics and its error messages. What this accepts, it decodes
 // exactly as protobuf-es's `fromJson` does (tested); it just does not walk reflection per call.
 import {
-  create,
   type DescEnum,
   type DescField,
   type DescMessage,
   type MessageShape,
   ScalarType,
 } from "@bufbuild/protobuf";
+import { create } from "./create.js";
 
 /** Decodes a parsed JSON value; undefined = not the simple shape (fall back). */
 type Decode = (json: unknown) => unknown;

@@ -1,13 +1,14 @@
 // The only HTTP client to upstreams: one keep-alive undici Pool per origin, bounded body reads,
 // SSE / NDJSON parsing, Retry-After parsing and the default status -> UpstreamErrorKind mapping.
 import type { IncomingHttpHeaders } from "node:http";
-import { type Dispatcher, Pool } from "undici";
+import { Pool } from "undici";
 import { UpstreamError, type UpstreamErrorKind } from "../gateway/errors.js";
+import { exchange, type UpstreamBody } from "./exchange.js";
 
 /** Upstream response headers (lower-case names), as undici gives them. */
 export type HttpHeaders = IncomingHttpHeaders;
-/** A response body: a Node readable that must be consumed or destroyed, or the socket leaks. */
-export type HttpBody = Dispatcher.ResponseData["body"];
+/** A response body: it must be read to its end or discarded, or the connection is held. */
+export type HttpBody = UpstreamBody;
 
 /** What `request` needs; the body is a string because every provider builds its JSON once. */
 export interface HttpRequest {
@@ -93,14 +94,16 @@ export async function closeAll(): Promise<void> {
 export async function request(req: HttpRequest): Promise<HttpResponse> {
   const { origin, path } = splitUrl(req.url);
   try {
-    const res = await poolFor(origin).request({
-      path,
-      method: req.method ?? (req.body === undefined ? "GET" : "POST"),
-      headers: req.headers,
-      body: req.body ?? null,
-      signal: req.signal,
-    });
-    return { status: res.statusCode, headers: res.headers, body: res.body };
+    return await exchange(
+      poolFor(origin),
+      {
+        path,
+        method: req.method ?? (req.body === undefined ? "GET" : "POST"),
+        headers: req.headers,
+        body: req.body ?? null,
+      },
+      req.signal,
+    );
   } catch (e: unknown) {
     throw networkError(e, req.provider, req.signal);
   }
@@ -151,57 +154,26 @@ function errorCode(e: unknown): string | undefined {
   return undefined;
 }
 
-/** Reads a whole body as UTF-8, refusing more than `limit` bytes (the body is destroyed then). */
+/** Reads a whole body as UTF-8, refusing more than `limit` bytes (the exchange is aborted then). */
 export async function readText(
   body: HttpBody,
   provider: string,
   signal?: AbortSignal,
   limit = MAX_BODY_BYTES,
 ): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
   try {
-    for await (const chunk of body as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (size > limit) {
-        body.destroy();
-        throw new UpstreamError("protocol", `upstream body exceeds ${limit} bytes`, provider);
-      }
-      chunks.push(chunk);
-    }
+    return await body.text(limit, provider);
   } catch (e: unknown) {
-    if (!body.destroyed) body.destroy();
     throw networkError(e, provider, signal);
   }
-  return chunks.length === 1 ? chunks[0]!.toString("utf8") : Buffer.concat(chunks, size).toString("utf8");
 }
 
-const ignoreError = () => {};
-
 /**
- * Throws a body away, releasing the connection. A body whose last byte already arrived (a stream
- * read up to its `end` event, with `[DONE]` still buffered) is drained, not destroyed: destroying it
- * would build an abort error with a stack trace on every stream (~10% of its CPU, profiled) and
- * could cost the keep-alive connection. A body still arriving is destroyed (the request aborts).
+ * Throws a body away, releasing the connection: nothing to do for a body whose last byte already
+ * arrived (a stream read up to its `[DONE]`), else the exchange is aborted.
  */
 export function discard(body: HttpBody): void {
-  if (body.destroyed || body.readableEnded) return;
-  const state = (body as unknown as { _readableState?: { ended?: boolean } })._readableState;
-  if (state?.ended === true) {
-    body.on("error", ignoreError);
-    body.resume();
-    return;
-  }
-  body.destroy();
-}
-
-/**
- * A body's chunks for a parser that may stop early: leaving the loop does not destroy the body
- * (Node's iterator would, with an AbortError); the caller's `discard` decides. Errors still do.
- */
-function chunksOf(body: AsyncIterable<Uint8Array | string>): AsyncIterable<Uint8Array | string> {
-  const r = body as { iterator?: (o: { destroyOnReturn: boolean }) => AsyncIterable<Uint8Array | string> };
-  return typeof r.iterator === "function" ? r.iterator({ destroyOnReturn: false }) : body;
+  body.discard();
 }
 
 /** First value of a header that may repeat. */
@@ -303,7 +275,7 @@ export async function* parseSSE(
   let data: string | undefined;
   let event = "";
   let id: string | undefined;
-  for await (const chunk of chunksOf(body)) {
+  for await (const chunk of body) {
     buf += typeof chunk === "string" ? chunk : decoder.decode(chunk, { stream: true });
     let start = 0;
     if (skipLF && buf.charCodeAt(0) === 10) start = 1;
@@ -354,7 +326,7 @@ export async function* parseLines(
   const max = opts.maxBufferBytes ?? MAX_BODY_BYTES;
   const decoder = new TextDecoder();
   let buf = "";
-  for await (const chunk of chunksOf(body)) {
+  for await (const chunk of body) {
     buf += typeof chunk === "string" ? chunk : decoder.decode(chunk, { stream: true });
     let start = 0;
     for (let nl = buf.indexOf("\n"); nl >= 0; nl = buf.indexOf("\n", start)) {

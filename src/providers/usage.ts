@@ -1,8 +1,9 @@
 // The usage estimate every provider falls back to when its upstream reports none: prompt and answer
 // characters / 4 (the gateway's documented estimate, src/catalog/tokens.ts), flagged `estimated`.
-import { create } from "@bufbuild/protobuf";
+
 import { type ChatRequest, type Usage, UsageSchema } from "../../gen/llmgateway/v1/llm_pb.js";
 import { CHARS_PER_TOKEN } from "../catalog/tokens.js";
+import { create } from "../lib/create.js";
 
 /** Characters of the prompt (message text, tool calls, tool schemas), for the estimate. */
 export function promptChars(req: ChatRequest): number {

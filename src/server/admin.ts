@@ -1,6 +1,6 @@
 // AdminService (proto/llmgateway/v1/admin.proto): gateway keys at run time and usage reports, behind
 // the admin key. Thin: check the admin key, convert messages, call src/auth (KeyAdmin) or the ledgers.
-import { create } from "@bufbuild/protobuf";
+
 import { type Timestamp, timestampFromDate, timestampMs } from "@bufbuild/protobuf/wkt";
 import type { ConnectRouter, HandlerContext } from "@connectrpc/connect";
 import {
@@ -21,6 +21,7 @@ import { KeyAdmin, type KeyStore, type KeyUpdate, type KeyView, presentedKey } f
 import type { BudgetLedger, BudgetSpec, BudgetPeriod as Period, UsageLedger } from "../billing/types.js";
 import { GatewayError } from "../gateway/errors.js";
 import type { Gateway } from "../gateway/gateway.js";
+import { create } from "../lib/create.js";
 import { toConnectError } from "./errors.js";
 import { requestIdFrom } from "./routes.js";
 

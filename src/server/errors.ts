@@ -1,10 +1,11 @@
 // Renders the gateway's errors for Connect / gRPC / gRPC-Web clients: a ConnectError with real
 // google.rpc details (ErrorInfo, RetryInfo, BadRequest) that any gRPC client can decode.
-import { create } from "@bufbuild/protobuf";
+
 import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { BadRequestSchema, ErrorInfoSchema, RetryInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
 import { GatewayError, type StatusCode } from "../gateway/errors.js";
+import { create } from "../lib/create.js";
 
 /** The error domain in every ErrorInfo. */
 export const ERROR_DOMAIN = "llmgateway";

@@ -1,5 +1,5 @@
 // Owns the standard gRPC health service (grpc.health.v1.Health: Check, List, Watch) and its status store.
-import { create } from "@bufbuild/protobuf";
+
 import { Code, ConnectError, type ConnectRouter, type HandlerContext } from "@connectrpc/connect";
 import {
   Health,
@@ -9,6 +9,7 @@ import {
   HealthCheckResponseSchema,
   HealthListResponseSchema,
 } from "../../gen/grpc/health/v1/health_pb.js";
+import { create } from "../lib/create.js";
 
 /** Status of one known service; an unknown service has no status at all. */
 export type ServingStatus = "SERVING" | "NOT_SERVING";

@@ -1,6 +1,5 @@
 // Owns gRPC server reflection (grpc.reflection.v1 and v1alpha ServerReflectionInfo) over protobuf-es descriptors.
 import {
-  create,
   type DescFile,
   type DescMessage,
   type Message,
@@ -12,6 +11,7 @@ import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
 import { Code, type ConnectRouter } from "@connectrpc/connect";
 import * as v1 from "../../gen/grpc/reflection/v1/reflection_pb.js";
 import * as v1alpha from "../../gen/grpc/reflection/v1alpha/reflection_pb.js";
+import { create } from "../lib/create.js";
 
 /** What a reflection client can ask; v1 and v1alpha requests share this shape. */
 interface ReflectionRequest {

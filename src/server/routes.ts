@@ -1,7 +1,7 @@
 // The Connect routes: LLMService handlers (thin: build a CallContext, call the gateway, map errors),
 // plus standard gRPC health and reflection. The unary handlers are a table shared with the Connect
 // unary fast path (fast-unary.ts), so both serve the same logic.
-import { create, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
+import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
 import type { ConnectRouter, HandlerContext } from "@connectrpc/connect";
 import { file_google_rpc_error_details } from "../../gen/google/rpc/error_details_pb.js";
 import {
@@ -27,6 +27,7 @@ import { presentedKey } from "../auth/keys.js";
 import type { CallContext } from "../gateway/context.js";
 import type { Gateway } from "../gateway/gateway.js";
 import type { ModelDirectory } from "../gateway/models.js";
+import { create } from "../lib/create.js";
 import type { RedisLink } from "../redis/client.js";
 import { type AdminDeps, registerAdmin } from "./admin.js";
 import { toConnectError } from "./errors.js";

@@ -1,6 +1,6 @@
 // Turns an Anthropic Messages event stream (parsed SSE events) into the contract's stream: one
 // `start` (message_start), non-empty `delta`s (text, tool-call fragments, reasoning), one `end`.
-import { create } from "@bufbuild/protobuf";
+
 import {
   type ChatStreamResponse,
   ChatStreamResponseSchema,
@@ -9,6 +9,7 @@ import {
   ToolCallDeltaSchema,
 } from "../../../gen/llmgateway/v1/llm_pb.js";
 import { UpstreamError } from "../../gateway/errors.js";
+import { create } from "../../lib/create.js";
 import type { SSEEvent } from "../http.js";
 import { fromAnthropicStreamError } from "./errors.js";
 import {

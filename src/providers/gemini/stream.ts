@@ -1,6 +1,6 @@
 // Turns a Gemini streamGenerateContent?alt=sse body (parsed SSE events, each a whole
 // GenerateContentResponse) into the contract's stream: one `start`, non-empty `delta`s, one `end`.
-import { create } from "@bufbuild/protobuf";
+
 import {
   type ChatStreamResponse,
   ChatStreamResponseSchema,
@@ -10,6 +10,7 @@ import {
   type Usage,
 } from "../../../gen/llmgateway/v1/llm_pb.js";
 import { UpstreamError } from "../../gateway/errors.js";
+import { create } from "../../lib/create.js";
 import type { SSEEvent } from "../http.js";
 import { fromGeminiStreamError } from "./errors.js";
 import {

@@ -1,6 +1,6 @@
 // Pure translation for Hugging Face's feature-extraction pipeline: EmbedRequest -> `{inputs}`, and
 // its JSON array (one pooled vector per input, or token-level rows to mean-pool) -> EmbedResponse.
-import { create } from "@bufbuild/protobuf";
+
 import {
   EmbeddingSchema,
   type EmbedRequest,
@@ -9,6 +9,7 @@ import {
   UsageSchema,
 } from "../../../gen/llmgateway/v1/llm_pb.js";
 import { GatewayError, UpstreamError } from "../../gateway/errors.js";
+import { create } from "../../lib/create.js";
 
 /** POST {embedBaseUrl}/{model}/pipeline/feature-extraction body. */
 export interface HFFeatureExtractionRequest {

@@ -1,6 +1,6 @@
 // The built-in provider for zero-config runs, demos, tests and benchmarks: behaviour is chosen by
 // model name (echo, slow-<ms>, error-<status>, flaky-<n>, stall, cut, embed). No network.
-import { create } from "@bufbuild/protobuf";
+
 import {
   Capability,
   type ChatRequest,
@@ -19,6 +19,7 @@ import {
   UsageSchema,
 } from "../../../gen/llmgateway/v1/llm_pb.js";
 import { GatewayError, UpstreamError, type UpstreamErrorKind } from "../../gateway/errors.js";
+import { create } from "../../lib/create.js";
 import type { CallOptions, Provider } from "../types.js";
 // The mock refuses tools and tool calls, so the shared count is its message text.
 import { promptChars } from "../usage.js";

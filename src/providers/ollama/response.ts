@@ -1,6 +1,6 @@
 // Pure translation of Ollama response JSON (/api/chat, /api/embed, /api/tags) into the contract's
 // messages. Upstream JSON is untrusted: shape errors become UpstreamError("protocol").
-import { create } from "@bufbuild/protobuf";
+
 import {
   Capability,
   type ChatResponse,
@@ -20,6 +20,7 @@ import {
   UsageSchema,
 } from "../../../gen/llmgateway/v1/llm_pb.js";
 import { UpstreamError } from "../../gateway/errors.js";
+import { create } from "../../lib/create.js";
 import { fromOllamaBodyError } from "./errors.js";
 import type {
   OllamaChatResponse,

@@ -1,6 +1,6 @@
 // Turns an Ollama /api/chat NDJSON stream (parsed lines) into the contract's stream: one `start`,
 // non-empty `delta`s (text, reasoning, whole tool calls), exactly one `end` from the `done` line.
-import { create } from "@bufbuild/protobuf";
+
 import {
   type ChatStreamResponse,
   ChatStreamResponseSchema,
@@ -8,6 +8,7 @@ import {
   ToolCallDeltaSchema,
 } from "../../../gen/llmgateway/v1/llm_pb.js";
 import { UpstreamError } from "../../gateway/errors.js";
+import { create } from "../../lib/create.js";
 import { fromOllamaBodyError } from "./errors.js";
 import { mapDoneReason, mapToolCalls, mapUsage, type OllamaResponseContext } from "./response.js";
 import type { OllamaChatResponse } from "./wire.js";

@@ -1,7 +1,6 @@
 // Pure translation of OpenAI response JSON (chat, embeddings, model list) into the contract's
 // messages. Upstream JSON is untrusted: shape errors become UpstreamError("protocol").
 
-import { create } from "@bufbuild/protobuf";
 import {
   Capability,
   type ChatResponse,
@@ -22,6 +21,7 @@ import {
   UsageSchema,
 } from "../../../gen/llmgateway/v1/llm_pb.js";
 import { UpstreamError } from "../../gateway/errors.js";
+import { create } from "../../lib/create.js";
 import { estimateUsage, tokenCount } from "../usage.js";
 import type {
   OAIChatResponse,

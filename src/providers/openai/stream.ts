@@ -1,6 +1,6 @@
 // Turns an OpenAI chat-completions event stream (parsed SSE events) into the contract's stream:
 // one `start`, non-empty `delta`s (text and tool-call fragments), exactly one `end`.
-import { create } from "@bufbuild/protobuf";
+
 import {
   type ChatStreamResponse,
   ChatStreamResponseSchema,
@@ -10,6 +10,7 @@ import {
   type Usage,
 } from "../../../gen/llmgateway/v1/llm_pb.js";
 import { UpstreamError } from "../../gateway/errors.js";
+import { create } from "../../lib/create.js";
 import type { SSEEvent } from "../http.js";
 import { fromOpenAIStreamError } from "./errors.js";
 import { estimateUsage, mapFinishReason, mapUsage, type ResponseContext } from "./response.js";

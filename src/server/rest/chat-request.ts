@@ -1,7 +1,7 @@
 // OpenAI chat-completions JSON -> the contract's ChatRequest (the opposite of
 // providers/openai/request.ts). Every key is mapped, refused by the unsupported-parameter policy,
 // or rejected as unknown: nothing is dropped silently.
-import { create, type MessageInitShape } from "@bufbuild/protobuf";
+import type { MessageInitShape } from "@bufbuild/protobuf";
 import {
   type ChatRequest,
   ChatRequestSchema,
@@ -11,6 +11,7 @@ import {
   Role,
   ToolChoice_Mode,
 } from "../../../gen/llmgateway/v1/llm_pb.js";
+import { create } from "../../lib/create.js";
 import { parseContent } from "./content.js";
 import { invalid } from "./errors.js";
 import {

@@ -1,12 +1,13 @@
 // POST /v1/embeddings through the pipeline: OpenAI's body -> EmbedRequest, EmbedResponse -> the
 // OpenAI `list` of `embedding`s, as float arrays or base64 little-endian float32 (what SDKs ask for).
 import { endianness } from "node:os";
-import { create, type MessageInitShape } from "@bufbuild/protobuf";
+import type { MessageInitShape } from "@bufbuild/protobuf";
 import {
   type EmbedRequest,
   EmbedRequestSchema,
   type EmbedResponse,
 } from "../../../gen/llmgateway/v1/llm_pb.js";
+import { create } from "../../lib/create.js";
 import { invalid } from "./errors.js";
 import { arr, cacheControl, int, type Obj, oneOf, str } from "./parse.js";
 

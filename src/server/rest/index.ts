@@ -1,11 +1,12 @@
 // The OpenAI-compatible REST door on the gateway's one port: /v1/chat/completions (unary + SSE),
 // /v1/embeddings, /v1/models[/{id}] — parsed here, served by the same pipeline as every protocol.
-import { create } from "@bufbuild/protobuf";
+
 import { ListModelsRequestSchema } from "../../../gen/llmgateway/v1/llm_pb.js";
 import type { CallContext } from "../../gateway/context.js";
 import { GatewayError } from "../../gateway/errors.js";
 import type { Gateway } from "../../gateway/gateway.js";
 import type { ModelDirectory } from "../../gateway/models.js";
+import { create } from "../../lib/create.js";
 import type { Logger } from "../../telemetry/logger.js";
 import { clientGone, type NodeRequest, type NodeResponse, readBody } from "../bridge.js";
 import { callerOf } from "../fast-connect.js";

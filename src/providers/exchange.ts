@@ -1,0 +1,208 @@
+// One upstream request/answer over undici's dispatch API, with a body of our own instead of
+// undici's `request()` (an AsyncResource, a Node Readable, an async iterator over it and an abort
+// listener per call). A unary answer is collected in a few array pushes and read with one promise;
+// a streamed one is iterated chunk by chunk with backpressure (the socket pauses while a slow
+// reader has HIGH_WATER bytes queued). Measured in bench/: the floor proxy serves ~35% more calls a
+// second with this than with `request()` (README, performance).
+import type { IncomingHttpHeaders } from "node:http";
+import type { Dispatcher } from "undici";
+import { UpstreamError } from "../gateway/errors.js";
+
+type Controller = Dispatcher.DispatchController;
+
+/** Bytes a reader may leave queued before the upstream socket is paused. */
+const HIGH_WATER = 64 * 1024;
+
+/**
+ * The abort reason of a body thrown away before its end. Preallocated: it is never shown to
+ * anyone, and an Error built per call would capture a stack trace for nothing.
+ */
+const RELEASED = new Error("upstream body released");
+
+const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
+
+/**
+ * An upstream answer's body: async-iterable chunks (for event-stream and NDJSON parsers), or the
+ * whole text (`text`). It must be read to its end or `discard`ed, or the connection is held.
+ */
+export class UpstreamBody implements AsyncIterable<Buffer> {
+  #queue: Buffer[] = [];
+  #queued = 0;
+  #total = 0;
+  /** 0 open, 1 ended (last byte arrived), 2 failed or discarded. */
+  #state = 0;
+  #error: unknown;
+  #limit = Number.POSITIVE_INFINITY;
+  #limitError: (() => unknown) | undefined;
+  #wake: (() => void) | undefined;
+  #paused = false;
+  readonly #controller: Controller;
+
+  constructor(controller: Controller) {
+    this.#controller = controller;
+  }
+
+  /** True once the last byte has arrived (whether or not it was read). */
+  get ended(): boolean {
+    return this.#state === 1;
+  }
+
+  /** Handler side: a chunk arrived. */
+  push(chunk: Buffer): void {
+    if (this.#state !== 0) return;
+    this.#total += chunk.length;
+    if (this.#total > this.#limit) {
+      this.#fail(this.#limitError?.());
+      this.#controller.abort(RELEASED);
+      return;
+    }
+    this.#queue.push(chunk);
+    this.#queued += chunk.length;
+    if (this.#queued > HIGH_WATER && !this.#paused) {
+      this.#paused = true;
+      this.#controller.pause();
+    }
+    this.#wake?.();
+  }
+
+  /** Handler side: the answer is complete. */
+  end(): void {
+    if (this.#state !== 0) return;
+    this.#state = 1;
+    this.#wake?.();
+  }
+
+  /** Handler side: the exchange failed (network, abort). */
+  fail(e: unknown): void {
+    this.#fail(e);
+  }
+
+  #fail(e: unknown): void {
+    if (this.#state !== 0) return;
+    this.#state = 2;
+    this.#error = e;
+    this.#queue = [];
+    this.#wake?.();
+  }
+
+  /**
+   * The whole body as UTF-8 once it has arrived. More than `limit` bytes fails with
+   * UpstreamError("protocol") and aborts the exchange; a network failure rejects with its error.
+   */
+  text(limit: number, provider: string): Promise<string> {
+    this.#limit = limit;
+    this.#limitError = () => new UpstreamError("protocol", `upstream body exceeds ${limit} bytes`, provider);
+    if (this.#state === 0 && this.#total > limit) {
+      this.#fail(this.#limitError());
+      this.#controller.abort(RELEASED);
+    }
+    if (this.#state !== 0) return this.#settled();
+    return new Promise<void>((resolve) => {
+      this.#wake = () => {
+        if (this.#state !== 0) resolve();
+      };
+    }).then(() => this.#settled());
+  }
+
+  #settled(): Promise<string> {
+    this.#wake = undefined;
+    if (this.#state === 2) return Promise.reject(this.#error);
+    const q = this.#queue;
+    this.#queue = [];
+    return Promise.resolve(
+      q.length === 1 ? (q[0] as Buffer).toString("utf8") : Buffer.concat(q).toString("utf8"),
+    );
+  }
+
+  /**
+   * Throws the body away: nothing to do once it has ended (the connection is already back in
+   * the pool), else the exchange is aborted, which closes the connection.
+   */
+  discard(): void {
+    if (this.#state !== 0) return;
+    this.#fail(RELEASED);
+    this.#controller.abort(RELEASED);
+  }
+
+  #next(): Promise<IteratorResult<Buffer>> {
+    const chunk = this.#queue.shift();
+    if (chunk !== undefined) {
+      this.#queued -= chunk.length;
+      if (this.#paused && this.#queued <= HIGH_WATER / 2) {
+        this.#paused = false;
+        this.#controller.resume();
+      }
+      return Promise.resolve({ done: false, value: chunk });
+    }
+    if (this.#state === 1) return Promise.resolve(DONE);
+    if (this.#state === 2) return Promise.reject(this.#error);
+    return new Promise<void>((resolve) => {
+      this.#wake = resolve;
+    }).then(() => {
+      this.#wake = undefined;
+      return this.#next();
+    });
+  }
+
+  /** Leaving a loop early does not discard the body: its owner decides (`discard`). */
+  [Symbol.asyncIterator](): AsyncIterator<Buffer> {
+    return {
+      next: () => this.#next(),
+      return: () => Promise.resolve(DONE),
+    };
+  }
+}
+
+/** An answer's head, with its body still arriving. */
+export interface Answer {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: UpstreamBody;
+}
+
+/**
+ * Sends one request through `dispatcher`. Resolves at the answer's head; rejects with the raw
+ * failure (the caller maps it) when no answer came. Aborting `signal` aborts the exchange with
+ * the signal's reason, before or after the head.
+ */
+export function exchange(
+  dispatcher: Dispatcher,
+  opts: Dispatcher.DispatchOptions,
+  signal: AbortSignal,
+): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    let controller: Controller | undefined;
+    let body: UpstreamBody | undefined;
+    const onAbort = () => controller?.abort(signal.reason);
+    signal.addEventListener("abort", onAbort);
+    const finish = () => signal.removeEventListener("abort", onAbort);
+    const handler: Dispatcher.DispatchHandler = {
+      onRequestStart(c) {
+        controller = c;
+        if (signal.aborted) c.abort(signal.reason);
+      },
+      onResponseStart(c, status, headers) {
+        if (status < 200) return; // 1xx: informational, the real head follows
+        body = new UpstreamBody(c);
+        resolve({ status, headers, body });
+      },
+      onResponseData(_c, chunk) {
+        body?.push(chunk);
+      },
+      onResponseEnd() {
+        finish();
+        body?.end();
+      },
+      onResponseError(_c, e) {
+        finish();
+        if (body === undefined) reject(e);
+        else body.fail(e);
+      },
+    };
+    dispatcher.dispatch(opts, handler);
+  });
+}

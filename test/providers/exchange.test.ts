@@ -1,0 +1,202 @@
+// The upstream HTTP client (providers/http.ts over exchange.ts) against a real HTTP server on
+// loopback: whole bodies, the size limit, a slow reader of a large stream (backpressure, order),
+// bodies thrown away before and after their end (connection closed vs kept), aborts before and
+// during the answer, and a refused connection.
+import { once } from "node:events";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { UpstreamError } from "../../src/gateway/errors.js";
+import { discard, readText, request } from "../../src/providers/http.js";
+import { rejection } from "./helpers.js";
+
+type Route = (req: IncomingMessage, res: ServerResponse) => void;
+
+let server: Server;
+let base = "";
+const routes = new Map<string, Route>();
+/** The server-side socket of each request, by path (to see connections reused or closed). */
+const sockets = new Map<string, Socket>();
+/** Requests whose answer was cut before it ended, by path. */
+const cut = new Set<string>();
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    const path = req.url ?? "";
+    sockets.set(path, req.socket);
+    res.on("close", () => {
+      if (!res.writableFinished) cut.add(path);
+    });
+    const route = routes.get(path.replace(/\?.*/, ""));
+    if (route) route(req, res);
+    else res.writeHead(404).end();
+  });
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterAll(() => {
+  server.closeAllConnections();
+  server.close();
+});
+
+const live = () => new AbortController().signal;
+const get = (path: string, signal = live()) =>
+  request({ url: `${base}${path}`, headers: {}, signal, provider: "test" });
+
+/** Resolves once `path` was cut by the client (polls; the close event lands a tick after). */
+async function seenCut(path: string): Promise<boolean> {
+  for (let i = 0; i < 100 && !cut.has(path); i++) await new Promise((r) => setTimeout(r, 10));
+  return cut.has(path);
+}
+
+describe("upstream exchange", () => {
+  it("reads a whole body, split over many writes, as text", async () => {
+    routes.set("/text", (_req, res) => {
+      res.writeHead(200, { "content-type": "application/json", "x-a": "1" });
+      for (const part of ['{"a":', '"ünï', 'cødé"', "}"]) res.write(part);
+      res.end();
+    });
+    const r = await get("/text");
+    expect(r.status).toBe(200);
+    expect(r.headers["x-a"]).toBe("1");
+    expect(await readText(r.body, "test")).toBe('{"a":"ünïcødé"}');
+    expect(r.body.ended).toBe(true);
+  });
+
+  it("refuses a body over the limit with a protocol error and closes the connection", async () => {
+    routes.set("/big", (_req, res) => {
+      res.writeHead(200);
+      res.write(Buffer.alloc(600));
+      setTimeout(() => res.write(Buffer.alloc(600)), 20); // and never ends
+    });
+    const r = await get("/big?1");
+    const e = await rejection(readText(r.body, "test", undefined, 1000));
+    expect(e).toBeInstanceOf(UpstreamError);
+    expect((e as UpstreamError).kind).toBe("protocol");
+    expect((e as UpstreamError).message).toContain("exceeds 1000 bytes");
+    expect(await seenCut("/big?1")).toBe(true);
+  });
+
+  it("streams a large body to a reader that stops for a while: the socket pauses, order holds", async () => {
+    const chunk = 64 * 1024;
+    const n = 768; // 48 MiB: far more than socket buffers hold
+    let written = 0;
+    routes.set("/large", (_req, res) => {
+      res.writeHead(200);
+      let i = 0;
+      const more = () => {
+        while (i < n) {
+          const ok = res.write(Buffer.alloc(chunk, i % 251));
+          i++;
+          written += chunk;
+          if (!ok) {
+            res.once("drain", more);
+            return;
+          }
+        }
+        res.end();
+      };
+      more();
+    });
+    const r = await get("/large");
+    const it = r.body[Symbol.asyncIterator]();
+    let total = 0;
+    let ordered = true;
+    const check = (c: Buffer) => {
+      // Every byte of the i-th server chunk is i % 251: the sequence must survive.
+      for (let k = 0; k < c.length; k += 4096) {
+        if (c[k] !== Math.floor((total + k) / chunk) % 251) ordered = false;
+      }
+      total += c.length;
+    };
+    const first = await it.next();
+    if (!first.done) check(first.value);
+    await new Promise((res) => setTimeout(res, 300)); // the reader stops
+    const during = written;
+    for (let c = await it.next(); !c.done; c = await it.next()) check(c.value);
+    expect(total).toBe(chunk * n);
+    expect(ordered).toBe(true);
+    // Without backpressure the client would have pulled the whole body into memory meanwhile.
+    expect(during).toBeLessThan((chunk * n) / 2);
+  });
+
+  it("a body thrown away mid-way closes the connection; one read to its end keeps it", async () => {
+    routes.set("/endless", (_req, res) => {
+      res.writeHead(200);
+      res.write("first");
+      const t = setInterval(() => res.write("more"), 5);
+      res.on("close", () => clearInterval(t));
+    });
+    const r = await get("/endless");
+    for await (const c of r.body) {
+      expect(c.toString()).toContain("first");
+      break;
+    }
+    discard(r.body);
+    expect(await seenCut("/endless")).toBe(true);
+
+    routes.set("/small", (_req, res) => res.end("done"));
+    const a = await get("/small?a");
+    expect(await readText(a.body, "test")).toBe("done");
+    discard(a.body); // after the end: nothing to do
+    await new Promise((r) => setTimeout(r, 50));
+    expect(sockets.get("/small?a")?.destroyed).toBe(false); // still open, back in the pool
+    expect(cut.has("/small?a")).toBe(false);
+  });
+
+  it("an abort before the answer rejects with the signal's reason and cancels the request", async () => {
+    routes.set("/slow", () => {}); // never answers
+    const ac = new AbortController();
+    const reason = new Error("caller left");
+    const p = get("/slow?1", ac.signal);
+    setTimeout(() => ac.abort(reason), 30);
+    expect(await rejection(p)).toBe(reason);
+    expect(await seenCut("/slow?1")).toBe(true);
+  });
+
+  it("an abort while the body arrives fails the reader with the signal's reason", async () => {
+    routes.set("/trickle", (_req, res) => {
+      res.writeHead(200);
+      res.write("a");
+      const t = setInterval(() => res.write("b"), 5);
+      res.on("close", () => clearInterval(t));
+    });
+    const ac = new AbortController();
+    const reason = new Error("deadline");
+    const r = await get("/trickle", ac.signal);
+    setTimeout(() => ac.abort(reason), 30);
+    const read = (async () => {
+      for await (const _ of r.body) {
+        /* keep reading */
+      }
+    })();
+    expect(await rejection(read)).toBe(reason);
+    expect(await seenCut("/trickle")).toBe(true);
+  });
+
+  it("an already aborted signal sends nothing", async () => {
+    const ac = new AbortController();
+    ac.abort(new Error("too late"));
+    routes.set("/never", (_req, res) => res.end("x"));
+    const e = await rejection(get("/never", ac.signal));
+    expect((e as Error).message).toBe("too late");
+    expect(sockets.has("/never")).toBe(false);
+  });
+
+  it("a refused connection is a network UpstreamError", async () => {
+    const probe = createServer();
+    probe.listen(0, "127.0.0.1");
+    await once(probe, "listening");
+    const port = (probe.address() as AddressInfo).port;
+    probe.close();
+    await once(probe, "close");
+    const e = await rejection(
+      request({ url: `http://127.0.0.1:${port}/x`, headers: {}, signal: live(), provider: "test" }),
+    );
+    expect(e).toBeInstanceOf(UpstreamError);
+    expect((e as UpstreamError).kind).toBe("network");
+    expect((e as UpstreamError).message).toContain("ECONNREFUSED");
+  });
+});
