@@ -1,6 +1,7 @@
 // A broadcast buffer for one shared stream: the producer appends events, each reader replays them from
 // the start and then follows live, at its own pace; a reader that aborts or stops early is reported
 // once through `onLeave`. The buffer keeps every event (a stream answer is bounded and is cached whole).
+import type { Signal } from "../lib/cancel.js";
 
 /** A reader's exit before the stream finished: its signal aborted, or it stopped reading. */
 export type LeaveHandler = () => void;
@@ -57,7 +58,7 @@ export class Broadcast<E> {
    * before the stream finished (signal aborted or `return()` called); it then rejects with the reason.
    */
   reader(
-    signal: AbortSignal | undefined,
+    signal: Signal | undefined,
     onLeave: LeaveHandler,
     copy: (e: E) => E = (e) => e,
   ): AsyncIterableIterator<E> {

@@ -1,6 +1,7 @@
 // The cache as the pipeline uses it: look up, else join or lead a single flight whose leader stores the
 // answer (independently of any client's connection), and say what happened (CacheStatus, age). Each
 // caller gets its own copy of the answer, so stamping per-call gateway info on it is safe.
+
 import { clone } from "@bufbuild/protobuf";
 import {
   CacheStatus,
@@ -11,6 +12,7 @@ import {
   type EmbedResponse,
   EmbedResponseSchema,
 } from "../../gen/llmgateway/v1/llm_pb.js";
+import type { Signal } from "../lib/cancel.js";
 import type { CacheHit, ResponseCache } from "./cache.js";
 import { SingleFlight } from "./flight.js";
 import type { CachePolicy } from "./policy.js";
@@ -55,7 +57,7 @@ export class CachedCalls {
   async chat(
     key: string,
     policy: CachePolicy,
-    signal: AbortSignal | undefined,
+    signal: Signal | undefined,
     call: (signal: AbortSignal) => Promise<ChatResponse>,
   ): Promise<CacheOutcome & { response: ChatResponse }> {
     const hit = await this.cache.get(key);
@@ -76,7 +78,7 @@ export class CachedCalls {
   async embed(
     key: string,
     policy: CachePolicy,
-    signal: AbortSignal | undefined,
+    signal: Signal | undefined,
     call: (signal: AbortSignal) => Promise<EmbedResponse>,
   ): Promise<CacheOutcome & { response: EmbedResponse }> {
     const hit = (await this.cache.get(key)) ?? (this.embeds.has(key) ? undefined : this.cache.getMemory(key));
@@ -98,7 +100,7 @@ export class CachedCalls {
   async chatStream(
     key: string,
     policy: CachePolicy,
-    signal: AbortSignal | undefined,
+    signal: Signal | undefined,
     call: (signal: AbortSignal) => AsyncIterable<ChatStreamResponse>,
   ): Promise<CacheOutcome & { events: AsyncIterable<ChatStreamResponse> }> {
     const hit =

@@ -2,6 +2,7 @@
 // AbortController (never on a client's signal: Connect aborts a handler's signal after every call), is
 // aborted only when its last waiter has gone, and reports its result once (the cache write) whoever is
 // still connected. A failure goes to every current waiter and reports nothing. Streams: stream-flight.ts.
+import type { Signal } from "../lib/cancel.js";
 
 /** Why a shared call was aborted: every waiter left before it finished. */
 export class FlightAbandoned extends Error {
@@ -24,7 +25,7 @@ interface Flight<T> {
 /** Options of one waiter of a unary flight. */
 export interface RunOptions<T> {
   /** This waiter's signal: when it aborts, this waiter rejects with its reason and leaves. */
-  signal?: AbortSignal;
+  signal?: Signal;
   /** Called once with the leader's value when the flight succeeds (only the leader's callback runs). */
   onValue?: (value: T) => void;
 }
@@ -85,7 +86,7 @@ export class SingleFlight<T> {
     f.controller.abort(new FlightAbandoned());
   }
 
-  private wait(key: string, f: Flight<T>, signal: AbortSignal | undefined): Promise<T> {
+  private wait(key: string, f: Flight<T>, signal: Signal | undefined): Promise<T> {
     f.waiters++;
     if (!signal) return f.promise;
     if (signal.aborted) {

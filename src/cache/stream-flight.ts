@@ -3,6 +3,7 @@
 // then follows live; the upstream is aborted only when its last reader has gone; a completed stream is
 // reported once (the cache write) whoever is still reading.
 
+import type { Signal } from "../lib/cancel.js";
 import { nextOrAbort } from "../lib/next-or-abort.js";
 import { Broadcast } from "./broadcast.js";
 import { FlightAbandoned, ignore } from "./flight.js";
@@ -10,7 +11,7 @@ import { FlightAbandoned, ignore } from "./flight.js";
 /** Options of one reader of a stream flight. */
 export interface JoinOptions<E> {
   /** This reader's signal: when it aborts, its iterator rejects with the reason and it leaves. */
-  signal?: AbortSignal;
+  signal?: Signal;
   /** Called once with every event when the leader's stream completes (only the leader's callback runs). */
   onComplete?: (events: readonly E[]) => void;
   /** Gives each reader its own copy of each event (default: the shared object). */

@@ -25,6 +25,7 @@ import {
 import type { Catalog, CatalogEntry } from "../catalog/index.js";
 import { estimateTokens } from "../catalog/tokens.js";
 import type { GatewayConfig } from "../config/index.js";
+import type { Signal } from "../lib/cancel.js";
 import { create } from "../lib/create.js";
 import { nextOrAbort } from "../lib/next-or-abort.js";
 import { type Grant, Limiter } from "../limits/index.js";
@@ -625,7 +626,7 @@ export class Gateway {
     } finally {
       // Neither an error nor `end`: the reader stopped (cancel) — counted neither way.
       this.runner.settle(call, broke ?? error ?? HANDLER_GONE);
-      attempt?.controller.abort(STREAM_OVER);
+      attempt?.cancel.abort(STREAM_OVER);
       attempt?.dispose();
       if (it) closeStream(it);
       scope.dispose();
@@ -639,7 +640,7 @@ interface CachedUnary<R> {
   via: (
     key: string,
     policy: CachePolicy,
-    signal: AbortSignal,
+    signal: Signal,
     call: (signal: AbortSignal) => Promise<R>,
   ) => Promise<CacheOutcome & { response: R }>;
 }

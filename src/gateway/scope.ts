@@ -1,5 +1,6 @@
 // Abort plumbing for one call: the client's signal, the call deadline and per-attempt timers,
 // linked by hand (AbortSignal.any leaks on Node 20, see NOTES.md) and always unlinked at the end.
+import { Cancel, type Signal } from "../lib/cancel.js";
 import type { CancelSignal } from "./context.js";
 import { GatewayError, UpstreamError } from "./errors.js";
 
@@ -14,8 +15,7 @@ const DEADLINE_SLACK_MS = 25;
 
 /**
  * A call's abort scope: ended by the client or by the deadline; `dispose` unlinks everything. It
- * owns no AbortController of its own (they are not free: see bench/README.md): it aborts the
- * controllers of its live attempts directly.
+ * owns no signal of its own: it aborts the Cancels of its live attempts directly.
  */
 export class CallScope {
   readonly deadlineAt: number;
@@ -40,12 +40,12 @@ export class CallScope {
   private end(reason: GatewayError): void {
     if (this.reason) return;
     this.reason = reason;
-    for (const a of this.attempts) a.controller.abort(reason);
+    for (const a of this.attempts) a.cancel.abort(reason);
   }
 
   /** Links an attempt: it is aborted with the call (at once if the call already ended). */
   link(a: AttemptScope): void {
-    if (this.reason) a.controller.abort(this.reason);
+    if (this.reason) a.cancel.abort(this.reason);
     else this.attempts.add(a);
   }
 
@@ -80,7 +80,8 @@ export class CallScope {
 
 /** One upstream attempt inside a call: aborted with the call, or by its own (re-armable) timer. */
 export class AttemptScope {
-  readonly controller = new AbortController();
+  /** Aborted with the call, by the attempt's timer, or by whoever ends the attempt. */
+  readonly cancel = new Cancel();
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -90,8 +91,8 @@ export class AttemptScope {
     parent.link(this);
   }
 
-  get signal(): AbortSignal {
-    return this.controller.signal;
+  get signal(): Signal {
+    return this.cancel;
   }
 
   /**
@@ -103,7 +104,7 @@ export class AttemptScope {
     this.timer = undefined;
     if (ms >= this.parent.remaining()) return;
     this.timer = setTimeout(
-      () => this.controller.abort(new UpstreamError("timeout", `${what} (${ms} ms)`, this.provider)),
+      () => this.cancel.abort(new UpstreamError("timeout", `${what} (${ms} ms)`, this.provider)),
       ms,
     );
   }
@@ -123,8 +124,8 @@ export class AttemptScope {
    * the abort reason (client cancel, deadline, attempt timeout) wins over whatever the provider threw.
    */
   explain(e: unknown): unknown {
-    if (!this.controller.signal.aborted) return e;
-    const reason: unknown = this.controller.signal.reason;
+    if (!this.cancel.aborted) return e;
+    const reason: unknown = this.cancel.reason;
     if (reason instanceof UpstreamError && this.parent.pastDeadline()) return this.parent.deadlineError();
     return reason;
   }

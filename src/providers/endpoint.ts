@@ -4,6 +4,7 @@
 
 import type { ChatStreamResponse } from "../../gen/llmgateway/v1/llm_pb.js";
 import { GatewayError, UpstreamError } from "../gateway/errors.js";
+import type { Signal } from "../lib/cancel.js";
 import {
   discard,
   type HttpBody,
@@ -31,7 +32,7 @@ export type ErrorMapper = (input: {
 export interface SendOptions {
   /** JSON text; a GET when absent. */
   body?: string;
-  signal: AbortSignal;
+  signal: Signal;
   requestId?: string;
   /** Upstream model name, for error metadata. */
   model?: string;
@@ -60,7 +61,7 @@ export interface Endpoint {
 
 /** The shared plumbing for `provider`, with its default headers and its error mapping. */
 export function endpoint(provider: string, defaults: Record<string, string>, toError: ErrorMapper): Endpoint {
-  const fail = async (res: HttpResponse, signal: AbortSignal, model?: string): Promise<never> => {
+  const fail = async (res: HttpResponse, signal: Signal, model?: string): Promise<never> => {
     // An unreadable error body still leaves the status to classify by.
     const body = await readText(res.body, provider, signal, MAX_ERROR_BODY).catch(() => {
       if (signal.aborted) throw signal.reason;
@@ -127,7 +128,7 @@ export function endpoint(provider: string, defaults: Record<string, string>, toE
  * What a failure while reading a stream means: the caller's abort reason when it aborted, a
  * classified error as is, and a broken connection as "stream_interrupted".
  */
-export function streamFailure(e: unknown, signal: AbortSignal, provider: string, model?: string): unknown {
+export function streamFailure(e: unknown, signal: Signal, provider: string, model?: string): unknown {
   if (signal.aborted) return signal.reason;
   if (e instanceof UpstreamError || e instanceof GatewayError) return e;
   const mapped = networkError(e, provider, signal);

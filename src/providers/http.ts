@@ -1,8 +1,10 @@
 // The only HTTP client to upstreams: one keep-alive undici Pool per origin, bounded body reads,
 // SSE / NDJSON parsing, Retry-After parsing and the default status -> UpstreamErrorKind mapping.
+
 import type { IncomingHttpHeaders } from "node:http";
 import { Pool } from "undici";
 import { UpstreamError, type UpstreamErrorKind } from "../gateway/errors.js";
+import type { Signal } from "../lib/cancel.js";
 import { exchange, type UpstreamBody } from "./exchange.js";
 
 /** Upstream response headers (lower-case names), as undici gives them. */
@@ -17,7 +19,7 @@ export interface HttpRequest {
   headers: Record<string, string>;
   body?: string;
   /** Aborting it cancels the request and destroys the body with the signal's reason. */
-  signal: AbortSignal;
+  signal: Signal;
   /** Provider name for errors. */
   provider: string;
 }
@@ -129,7 +131,7 @@ const NETWORK_CODES = new Set([
  * when the caller aborted (the pipeline recognises its own timeouts by it), the error itself when
  * already classified, else an UpstreamError ("timeout" for undici's guards, "network" otherwise).
  */
-export function networkError(e: unknown, provider: string, signal?: AbortSignal): unknown {
+export function networkError(e: unknown, provider: string, signal?: Signal): unknown {
   if (signal?.aborted) return signal.reason;
   if (e instanceof UpstreamError) return e;
   const code = errorCode(e);
@@ -158,7 +160,7 @@ function errorCode(e: unknown): string | undefined {
 export async function readText(
   body: HttpBody,
   provider: string,
-  signal?: AbortSignal,
+  signal?: Signal,
   limit = MAX_BODY_BYTES,
 ): Promise<string> {
   try {

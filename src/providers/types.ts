@@ -1,5 +1,6 @@
 // The interface every provider implements, whatever its wire format. Requests and responses are
 // the contract's own messages (gen/): there is no third, internal format.
+
 import type {
   ChatRequest,
   ChatResponse,
@@ -8,11 +9,12 @@ import type {
   EmbedResponse,
   ModelInfo,
 } from "../../gen/llmgateway/v1/llm_pb.js";
+import type { Signal } from "../lib/cancel.js";
 
 /** Per-call options handed to a provider by the pipeline. */
 export interface CallOptions {
   /** Aborted when the caller leaves, its deadline passes, or the attempt times out. */
-  signal: AbortSignal;
+  signal: Signal;
   /** The upstream model name (the part after "provider/"). */
   model: string;
   /** For logs and upstream request headers. */

@@ -19,6 +19,7 @@ import {
   UsageSchema,
 } from "../../../gen/llmgateway/v1/llm_pb.js";
 import { GatewayError, UpstreamError, type UpstreamErrorKind } from "../../gateway/errors.js";
+import type { Signal } from "../../lib/cancel.js";
 import { create } from "../../lib/create.js";
 import type { CallOptions, Provider } from "../types.js";
 // The mock refuses tools and tool calls, so the shared count is its message text.
@@ -89,7 +90,7 @@ function statusKind(status: number): UpstreamErrorKind {
 }
 
 /** Sleeps, or rejects with the signal's reason when it aborts first. */
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
+function sleep(ms: number, signal: Signal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(signal.reason);
     const onAbort = () => {
