@@ -18,7 +18,7 @@ import {
   type Unary,
 } from "./clients.js";
 import { interleavedRounds, type RoundResults, throughput, timed } from "./measure.js";
-import { freePort, killAll, pinSelf, startPinned, waitReady } from "./procs.js";
+import { freePort, killAll, pinSelf, RUNTIME_FLAGS, startPinned, waitReady } from "./procs.js";
 import { median, ms } from "./stats.js";
 
 const ROUNDS = 10;
@@ -208,6 +208,7 @@ async function main(): Promise<void> {
       loadAvg1mAtEnd: Math.round((os.loadavg()[0] ?? 0) * 100) / 100,
     },
     node: process.version,
+    runtimeFlags: RUNTIME_FLAGS.join(" ") || "none",
     date: new Date().toISOString(),
     schedule:
       "taskset: load generator + upstream on core 0, floor + gateway on core 1 (both alive, measured one at a time); " +

@@ -1,6 +1,7 @@
 // Child processes for the benchmark: pinned to a core with taskset, stdout/stderr forwarded to
 // our stderr (stdout is reserved for the result JSON), all killed when this process exits.
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
 
 const children = new Set<ChildProcess>();
@@ -44,7 +45,19 @@ export interface Child {
   died: Promise<never>;
 }
 
-/** Starts `node <script> ...args` pinned to `core` (through tsx for a .ts script). */
+/**
+ * The V8 flags `npm start` runs the gateway with (package.json). Every Node process the bench
+ * compares gets the same ones, so the figures compare code, not runtime settings.
+ */
+export const RUNTIME_FLAGS: readonly string[] = (() => {
+  const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
+    scripts: { start: string };
+  };
+  const m = /\bnode ((?:--\S+ )*)dist\/src\/main\.js/.exec(pkg.scripts.start);
+  return m?.[1] ? m[1].trim().split(" ") : [];
+})();
+
+/** Starts `node <script> ...args` pinned to `core` (through tsx for a .ts script), with RUNTIME_FLAGS. */
 export function startPinned(
   name: string,
   core: number,
@@ -53,7 +66,8 @@ export function startPinned(
   env: NodeJS.ProcessEnv = process.env,
 ): Child {
   const loader = script.endsWith(".ts") ? ["--import", "tsx"] : [];
-  const proc = spawn("taskset", ["-c", String(core), process.execPath, ...loader, script, ...args], {
+  const node = [process.execPath, ...RUNTIME_FLAGS, ...loader];
+  const proc = spawn("taskset", ["-c", String(core), ...node, script, ...args], {
     env,
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -1,3 +1,4 @@
+#!/usr/bin/env -S node --max-semi-space-size=64
 // Entry point: operator commands (keys, usage: src/cli), else config -> app -> listen -> graceful
 // shutdown on SIGTERM / SIGINT.
 import { CatalogError } from "./catalog/index.js";
