@@ -182,6 +182,12 @@ type Corkable = {
   writableCorked: number;
 };
 
+/** Sends what a corked answer holds now (the pending uncork of `write` then finds nothing to do). */
+export function flush(res: NodeResponse): void {
+  const w = res as unknown as Corkable;
+  if (w.writableCorked > 0) w.uncork();
+}
+
 /**
  * Writes a chunk of a streamed answer; returns a promise only when the socket is full (resolves on
  * drain or close). With `cork`, chunks written in the same tick (a `start` and the first delta, a

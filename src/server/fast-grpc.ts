@@ -9,7 +9,7 @@ import { parseTimeout, setTrailerStatus } from "@connectrpc/connect/protocol-grp
 import type { CallContext } from "../gateway/context.js";
 import type { Logger } from "../telemetry/logger.js";
 import { clientGone, type NodeRequest, type NodeResponse, readBody } from "./bridge.js";
-import { callerOf, envelope, pump } from "./fast-connect.js";
+import { callerOf, envelope, isStreamStart, pump } from "./fast-connect.js";
 import { decodeError, tooLarge } from "./request-errors.js";
 import { requestIdFrom, type StreamMethod, type UnaryMethod } from "./routes.js";
 
@@ -124,6 +124,7 @@ export function createFastGrpc(
         {
           head: () => reply.head(cc.responseHeaders),
           frame: (msg) => envelope(0, toBinary(m.output, msg)),
+          holds: (msg) => isStreamStart(msg),
           end: (error) => reply.end(error, cc.responseHeaders),
         },
         log,
