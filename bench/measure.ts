@@ -51,30 +51,60 @@ export async function interleavedRounds(
   return results;
 }
 
+/** Calls per second with `concurrency` callers looping for `ms` milliseconds. */
+export async function load(
+  call: () => Promise<unknown>,
+  concurrency: number,
+  ms: number,
+): Promise<{ callsPerSec: number; errors: number }> {
+  let ok = 0;
+  let errors = 0;
+  const end = performance.now() + ms;
+  const worker = async () => {
+    while (performance.now() < end) {
+      try {
+        await call();
+        ok++;
+      } catch {
+        errors++;
+      }
+    }
+  };
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return { callsPerSec: ok / ((performance.now() - t0) / 1000), errors };
+}
+
+/**
+ * Throughput in interleaved rounds, like the latency rounds: each target warms up for 1 s, then
+ * every round loads each target for `seconds` in turn (order rotating), so drift on the machine
+ * falls on all targets alike. Per target: calls/s of each round, and errors in total.
+ */
+export async function throughputRounds(
+  targets: { name: string; call: () => Promise<unknown> }[],
+  opts: { rounds: number; seconds: number; concurrency: number },
+): Promise<Map<string, { rounds: number[]; errors: number }>> {
+  const out = new Map(targets.map((t) => [t.name, { rounds: [] as number[], errors: 0 }]));
+  for (const t of targets) await load(t.call, opts.concurrency, 1000);
+  for (let r = 0; r < opts.rounds; r++) {
+    const order = targets.map((_, i) => targets[(i + r) % targets.length] as (typeof targets)[number]);
+    for (const t of order) {
+      const res = await load(t.call, opts.concurrency, opts.seconds * 1000);
+      const slot = out.get(t.name);
+      slot?.rounds.push(res.callsPerSec);
+      if (slot) slot.errors += res.errors;
+    }
+    process.stderr.write(`  throughput: round ${r + 1}/${opts.rounds}\n`);
+  }
+  return out;
+}
+
 /** Calls per second with `concurrency` callers looping for `seconds` (after a 1 s warm-up). */
 export async function throughput(
   call: () => Promise<unknown>,
   concurrency: number,
   seconds: number,
 ): Promise<{ callsPerSec: number; errors: number }> {
-  const run = async (ms: number) => {
-    let ok = 0;
-    let errors = 0;
-    const end = performance.now() + ms;
-    const worker = async () => {
-      while (performance.now() < end) {
-        try {
-          await call();
-          ok++;
-        } catch {
-          errors++;
-        }
-      }
-    };
-    const t0 = performance.now();
-    await Promise.all(Array.from({ length: concurrency }, worker));
-    return { callsPerSec: ok / ((performance.now() - t0) / 1000), errors };
-  };
-  await run(1000);
-  return run(seconds * 1000);
+  await load(call, concurrency, 1000);
+  return load(call, concurrency, seconds * 1000);
 }

@@ -17,7 +17,7 @@ import {
   h2Unary,
   type Unary,
 } from "./clients.js";
-import { interleavedRounds, type RoundResults, throughput, timed } from "./measure.js";
+import { interleavedRounds, type RoundResults, throughputRounds, timed } from "./measure.js";
 import { freePort, killAll, pinSelf, RUNTIME_FLAGS, startPinned, waitReady } from "./procs.js";
 import { median, ms } from "./stats.js";
 
@@ -25,7 +25,8 @@ const ROUNDS = 10;
 const UNARY_CALLS = 300;
 const STREAM_CALLS = 200;
 const CONCURRENCY = 32;
-const SECONDS = 5;
+const SECONDS = 3;
+const THROUGHPUT_ROUNDS = 3;
 /** A call that hangs this long fails the bench instead of stalling it. */
 const CALL_TIMEOUT_MS = 10_000;
 const MAX_OVERHEAD_VS_FLOOR_MS = 0.15;
@@ -172,20 +173,34 @@ async function main(): Promise<void> {
     { rounds: ROUNDS, calls: STREAM_CALLS, warmup: STREAM_CALLS, label: "stream" },
   );
 
-  log(`throughput: ${CONCURRENCY} connections, ${SECONDS} s each, one target at a time`);
-  const tp: Record<string, { callsPerSec: number; errors: number }> = {};
+  log(
+    `throughput: ${CONCURRENCY} connections, ${THROUGHPUT_ROUNDS} interleaved rounds of ${SECONDS} s per target`,
+  );
   const tpTargets: [string, number, string, string, string][] = [
     ["direct", upPort, "/v1/chat/completions", "application/json", DIRECT_UNARY],
     ["floor_http1_json", floorPort, `${SVC}/Chat`, "application/json", CONNECT_JSON],
     ["gateway_connect_json_http1", gwPort, `${SVC}/Chat`, "application/json", CONNECT_JSON],
   ];
-  for (const [name, port, path, type, body] of tpTargets) {
-    const p = pool(port, CONCURRENCY);
-    const r = await throughput(h1Unary(p, path, type, body), CONCURRENCY, SECONDS);
-    await p.close();
-    tp[name] = { callsPerSec: Math.round(r.callsPerSec), errors: r.errors };
-    log(`  ${name}: ${tp[name]?.callsPerSec} calls/s`);
+  const tpPools = tpTargets.map(([, port]) => pool(port, CONCURRENCY));
+  const tpRounds = await throughputRounds(
+    tpTargets.map(([name, , path, type, body], i) => ({
+      name,
+      call: h1Unary(tpPools[i] as Pool, path, type, body),
+    })),
+    { rounds: THROUGHPUT_ROUNDS, seconds: SECONDS, concurrency: CONCURRENCY },
+  );
+  await Promise.all(tpPools.map((p) => p.close()));
+  const tp: Record<string, { callsPerSec: number; rounds: number[]; errors: number }> = {};
+  for (const [name, r] of tpRounds) {
+    tp[name] = {
+      callsPerSec: Math.round(median(r.rounds)),
+      rounds: r.rounds.map(Math.round),
+      errors: r.errors,
+    };
+    log(`  ${name}: ${tp[name]?.callsPerSec} calls/s (median of ${r.rounds.length} rounds)`);
   }
+  const gwRounds = tpRounds.get("gateway_connect_json_http1")?.rounds ?? [];
+  const floorRounds = tpRounds.get("floor_http1_json")?.rounds ?? [];
 
   session.close();
   await Promise.all([upPool.close(), floorPool.close(), gwPool.close()]);
@@ -197,8 +212,8 @@ async function main(): Promise<void> {
     ms((rows[a]?.["overheadP50Ms"] ?? Number.NaN) - (rows[b]?.["overheadP50Ms"] ?? Number.NaN));
   const unaryVsFloor = over(u, "gateway_connect_json_http1", "floor_http1_json");
   const deltaVsFloor = over(s, "gateway_connect_stream_http1_first_delta", "floor_sse_first_byte");
-  const ratio =
-    (tp["gateway_connect_json_http1"]?.callsPerSec ?? 0) / (tp["floor_http1_json"]?.callsPerSec ?? 1);
+  // Gateway vs floor within each round (same machine conditions), then the median of those.
+  const ratio = median(gwRounds.map((g, i) => g / (floorRounds[i] ?? Number.NaN)));
 
   const result = {
     machine: {
@@ -220,7 +235,13 @@ async function main(): Promise<void> {
       baseline: "direct_sse_first_byte",
       targets: s,
     },
-    throughput: { concurrency: CONCURRENCY, seconds: SECONDS, targets: tp },
+    throughput: {
+      concurrency: CONCURRENCY,
+      seconds: SECONDS,
+      rounds: THROUGHPUT_ROUNDS,
+      note: "callsPerSec: median of interleaved rounds; throughputRatio: median of per-round gateway/floor",
+      targets: tp,
+    },
     vsFloor: {
       gateway_connect_binary_h2_unaryMs: over(u, "gateway_connect_binary_h2", "floor_http1_json"),
       gateway_grpc_h2_unaryMs: over(u, "gateway_grpc_h2", "floor_http1_json"),
