@@ -13,7 +13,6 @@ import {
 } from "@bufbuild/protobuf";
 
 type Encode = (v: unknown) => string;
-type Writer = (m: Record<string, unknown>, out: string[]) => void;
 
 const NO_COMPILE = Symbol("no-compile");
 
@@ -58,7 +57,12 @@ function enumEncoder(f: DescField & { fieldKind: "enum" }): Encode {
   return (v) => names.get(v as number) ?? String(v);
 }
 
-/** The encoder of one message type (cached: recursive types share it), or NO_COMPILE. */
+/**
+ * The encoder of one message type (cached: recursive types share it), or NO_COMPILE. The message
+ * encoder is generated source: one straight-line block per field, string concatenation, helpers
+ * (nested encoders, enum names, rare scalar kinds) passed in an array. A loop over per-field
+ * closures was ~2x slower (megamorphic calls, an array and a join per message).
+ */
 function compile(
   desc: DescMessage,
   cache: Map<string, Encode | typeof NO_COMPILE>,
@@ -72,20 +76,26 @@ function compile(
   // Recursive references resolve through this slot once it is filled in below.
   let self: Encode | undefined;
   cache.set(desc.typeName, (v) => (self as Encode)(v));
-  const writers: Writer[] = [];
+  const helpers: unknown[] = [];
+  const ref = (x: unknown) => `h[${helpers.push(x) - 1}]`;
+  const lines: string[] = [];
   for (const f of [...desc.fields].sort((a, b) => a.number - b.number)) {
-    const w = fieldWriter(f, cache);
-    if (w === NO_COMPILE) {
+    const code = fieldCode(f, cache, ref);
+    if (code === NO_COMPILE) {
       cache.set(desc.typeName, NO_COMPILE);
       return NO_COMPILE;
     }
-    writers.push(w);
+    lines.push(code);
   }
-  self = (v) => {
-    const out: string[] = [];
-    for (const w of writers) w(v as Record<string, unknown>, out);
-    return `{${out.join(",")}}`;
-  };
+  const source = [
+    "return function encode(m) {",
+    '  let s = "", v;',
+    ...lines.map((l) => `  ${l}`),
+    '  return s.length === 0 ? "{}" : "{" + s.slice(1) + "}";',
+    "};",
+  ].join("\n");
+  // Built only from descriptor names (JSON-quoted) and helper indexes.
+  self = new Function("h", source)(helpers) as Encode;
   cache.set(desc.typeName, self);
   return self;
 }
@@ -106,20 +116,36 @@ function valueEncoder(
   }
 }
 
-function fieldWriter(
+/** A scalar's test for "set" (implicit presence: its zero value is omitted) and its encoding. */
+function scalarCode(t: ScalarType, ref: (x: unknown) => string): { set: string; enc: string } {
+  switch (t) {
+    case ScalarType.STRING:
+      return { set: 'v !== ""', enc: "JSON.stringify(v)" };
+    case ScalarType.BOOL:
+      return { set: "v !== false", enc: '(v ? "true" : "false")' };
+    case ScalarType.INT32:
+    case ScalarType.UINT32:
+    case ScalarType.SINT32:
+    case ScalarType.FIXED32:
+    case ScalarType.SFIXED32:
+      return { set: "!Object.is(v, 0)", enc: "String(v)" };
+    default:
+      return { set: `!${ref((v: unknown) => isZero(t, v))}(v)`, enc: `${ref(scalarEncoder(t))}(v)` };
+  }
+}
+
+/** The source appending one field (`,"key":value`) to `s` when it is set, or NO_COMPILE. */
+function fieldCode(
   f: DescField,
   cache: Map<string, Encode | typeof NO_COMPILE>,
-): Writer | typeof NO_COMPILE {
-  const key = `${JSON.stringify(f.jsonName)}:`;
-  const name = f.localName;
+  ref: (x: unknown) => string,
+): string | typeof NO_COMPILE {
+  const key = JSON.stringify(`,${JSON.stringify(f.jsonName)}:`);
+  const name = JSON.stringify(f.localName);
   if (f.oneof) {
-    const oneof = f.oneof.localName;
     const enc = valueEncoder(f, cache);
     if (enc === NO_COMPILE) return NO_COMPILE;
-    return (m, out) => {
-      const o = m[oneof] as { case: string | undefined; value?: unknown };
-      if (o.case === name) out.push(key + enc(o.value));
-    };
+    return `v = m[${JSON.stringify(f.oneof.localName)}]; if (v.case === ${name}) s += ${key} + ${ref(enc)}(v.value);`;
   }
   switch (f.fieldKind) {
     case "list": {
@@ -130,10 +156,7 @@ function fieldWriter(
             ? enumEncoder(f as unknown as DescField & { fieldKind: "enum" })
             : compile(f.message, cache);
       if (item === NO_COMPILE) return NO_COMPILE;
-      return (m, out) => {
-        const a = m[name] as unknown[];
-        if (a.length > 0) out.push(`${key}[${a.map(item).join(",")}]`);
-      };
+      return `v = m[${name}]; if (v.length > 0) s += ${key} + "[" + v.map(${ref(item)}).join(",") + "]";`;
     }
     case "map": {
       const val =
@@ -143,40 +166,28 @@ function fieldWriter(
             ? enumEncoder(f as unknown as DescField & { fieldKind: "enum" })
             : compile(f.message, cache);
       if (val === NO_COMPILE) return NO_COMPILE;
-      return (m, out) => {
-        const o = m[name] as Record<string, unknown>;
-        const parts: string[] = [];
-        for (const k of Object.keys(o)) parts.push(`${JSON.stringify(k)}:${val(o[k])}`);
-        if (parts.length > 0) out.push(`${key}{${parts.join(",")}}`);
-      };
+      const enc = ref(val);
+      return (
+        `v = m[${name}]; { let p = ""; for (const k of Object.keys(v)) ` +
+        `p += (p === "" ? "" : ",") + JSON.stringify(k) + ":" + ${enc}(v[k]); ` +
+        `if (p !== "") s += ${key} + "{" + p + "}"; }`
+      );
     }
     case "message": {
       const enc = compile(f.message, cache);
       if (enc === NO_COMPILE) return NO_COMPILE;
-      return (m, out) => {
-        const v = m[name];
-        if (v !== undefined) out.push(key + enc(v));
-      };
+      return `v = m[${name}]; if (v !== undefined) s += ${key} + ${ref(enc)}(v);`;
     }
     case "enum": {
       if (f.enum.typeName === "google.protobuf.NullValue") return NO_COMPILE;
-      const enc = enumEncoder(f);
-      const implicit = f.presence === 2; /* IMPLICIT */
-      return (m, out) => {
-        const v = m[name];
-        if (v === undefined || (implicit && v === 0)) return;
-        out.push(key + enc(v));
-      };
+      const enc = ref(enumEncoder(f));
+      const set = f.presence === 2 /* IMPLICIT */ ? " && v !== 0" : "";
+      return `v = m[${name}]; if (v !== undefined${set}) s += ${key} + ${enc}(v);`;
     }
     case "scalar": {
-      const enc = scalarEncoder(f.scalar);
+      const { set, enc } = scalarCode(f.scalar, ref);
       const implicit = f.presence === 2; /* IMPLICIT */
-      const t = f.scalar;
-      return (m, out) => {
-        const v = m[name];
-        if (v === undefined || (implicit && isZero(t, v))) return;
-        out.push(key + enc(v));
-      };
+      return `v = m[${name}]; if (v !== undefined${implicit ? ` && ${set}` : ""}) s += ${key} + ${enc};`;
     }
   }
 }
