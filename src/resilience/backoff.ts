@@ -1,6 +1,5 @@
 // Retry timing: exponential backoff with full jitter, Retry-After honoured (never sooner), and the
 // rule that a wait longer than `max_ms` or the time left falls back at once instead of sleeping.
-import type { Signal } from "../lib/cancel.js";
 
 /** Full jitter (AWS style): uniform in [0, min(maxMs, baseMs * 2^(retry-1))]. `retry` counts from 1. */
 export function backoffMs(
@@ -33,18 +32,4 @@ export function retryWaitMs(
 /** An attempt that could not get this much time before the deadline is not worth waiting for. */
 export const MIN_ATTEMPT_MS = 50;
 
-/** Sleeps `ms`, or rejects with the signal's reason as soon as it aborts. */
-export function sleep(ms: number, signal: Signal): Promise<void> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise((resolve, reject) => {
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(signal.reason);
-    };
-    const t = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
-}
+export { sleep } from "../lib/sleep.js";

@@ -19,8 +19,8 @@ import {
   UsageSchema,
 } from "../../../gen/llmgateway/v1/llm_pb.js";
 import { GatewayError, UpstreamError, type UpstreamErrorKind } from "../../gateway/errors.js";
-import type { Signal } from "../../lib/cancel.js";
 import { create } from "../../lib/create.js";
+import { sleep } from "../../lib/sleep.js";
 import type { CallOptions, Provider } from "../types.js";
 // The mock refuses tools and tool calls, so the shared count is its message text.
 import { promptChars } from "../usage.js";
@@ -90,21 +90,6 @@ function statusKind(status: number): UpstreamErrorKind {
 }
 
 /** Sleeps, or rejects with the signal's reason when it aborts first. */
-function sleep(ms: number, signal: Signal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(signal.reason);
-    };
-    const t = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
-}
-
 /** Applies the failure / delay a model name asks for; returns the behaviour left to perform. */
 async function prelude(model: string, opts: CallOptions): Promise<"echo" | "stall" | "cut"> {
   if (model === "echo" || model === "embed") return "echo";
