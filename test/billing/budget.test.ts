@@ -3,7 +3,7 @@
 // refusal's code / reason / metadata and no retry info, exactly N of 200 parallel reserves that fit N,
 // expired leases released, periods rolling over, and on Redis two connections sharing one budget.
 import { randomBytes } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   type BudgetLedgerOptions,
   type Budgets,
@@ -14,27 +14,13 @@ import {
 } from "../../src/billing/index.js";
 import { GatewayError } from "../../src/gateway/errors.js";
 import type { RedisLink } from "../../src/redis/client.js";
-import { connectLink, dropPrefix, log, plainClient, sharedRedis, sleep, uniquePrefix } from "./helpers.js";
+import { log, plainClient, redisPair, sleep } from "./helpers.js";
 
-const PREFIX = uniquePrefix("budget");
-let redis: { url: string; stop: () => Promise<void> };
-let link: RedisLink;
-let link2: RedisLink;
 const ledgers: Budgets[] = [];
-
-beforeAll(async () => {
-  redis = await sharedRedis();
-  link = await connectLink(redis.url);
-  link2 = await connectLink(redis.url);
-});
-
-afterAll(async () => {
+const r = redisPair("budget", () => {
   for (const l of ledgers) l.close();
-  await link?.close();
-  await link2?.close();
-  if (redis) await dropPrefix(redis.url, PREFIX);
-  await redis?.stop();
 });
+const PREFIX = r.prefix;
 
 const newKey = () => `key-${randomBytes(4).toString("hex")}`;
 
@@ -54,7 +40,7 @@ const backends: [string, (opts?: BudgetLedgerOptions, which?: RedisLink) => Budg
   [
     "redis",
     (opts, which) =>
-      track(createBudgetLedger(which ?? link, "fail_closed", log, { prefix: PREFIX, ...opts })),
+      track(createBudgetLedger(which ?? r.link, "fail_closed", log, { prefix: PREFIX, ...opts })),
   ],
 ];
 
@@ -185,8 +171,8 @@ describe.each(backends)("budgets on %s", (name, make) => {
 
 describe("budgets on redis, across connections", () => {
   it("two connections (two replicas) share one budget exactly", async () => {
-    const a = backends[1]![1]({}, link);
-    const b = backends[1]![1]({}, link2);
+    const a = backends[1]![1]({}, r.link);
+    const b = backends[1]![1]({}, r.link2);
     const k = newKey();
     const A = 777;
     const spec = { usd: (50 * A) / 1e6, period: "day" as const };
@@ -212,7 +198,7 @@ describe("budgets on redis, across connections", () => {
     const [hash, leases] = budgetKeys(PREFIX, k, p.id);
     expect(hash).toBe(`${PREFIX}budget:{${k}}:${p.id}`);
     expect(leases).toBe(`${hash}:leases`);
-    const c = plainClient(redis.url);
+    const c = plainClient(r.url);
     try {
       expect(await c.hget(hash, "reserved")).toBe("5");
       expect(await c.zcard(leases)).toBe(1);
@@ -225,7 +211,7 @@ describe("budgets on redis, across connections", () => {
   });
 
   it("a settle is idempotent in the store, so a retried settle never counts twice", async () => {
-    const store = new RedisBudgetStore(link, PREFIX);
+    const store = new RedisBudgetStore(r.link, PREFIX);
     const k = newKey();
     const p = periodOf("day", Date.now());
     expect((await store.reserve(k, p, 1000, 400, "h1", 60_000)).ok).toBe(true);

@@ -2,6 +2,7 @@
 // started here), fail-fast RedisLinks like the gateway's, a unique key prefix per test file, cleanup.
 import { randomBytes } from "node:crypto";
 import { Redis } from "ioredis";
+import { afterAll, beforeAll } from "vitest";
 import { failFastOptions, RedisLink } from "../../src/redis/client.js";
 import { createLogger } from "../../src/telemetry/logger.js";
 import { RedisServer } from "../limits/helpers.js";
@@ -47,6 +48,53 @@ export async function connectLink(url: string, commandTimeoutMs = 500, downMs = 
     await sleep(10);
   }
   return link;
+}
+
+/** A suite's Redis: the shared server, two links to it and a key prefix of its own. */
+export interface RedisPair {
+  readonly prefix: string;
+  readonly url: string;
+  readonly link: RedisLink;
+  readonly link2: RedisLink;
+}
+
+/**
+ * Sets up a suite's Redis (beforeAll) and tears it down (afterAll): `beforeClose` first (the
+ * suite's ledgers), then the links, the prefix's keys and a throwaway server if one was started.
+ */
+export function redisPair(name: string, beforeClose: () => void): RedisPair {
+  const prefix = uniquePrefix(name);
+  let redis: { url: string; stop: () => Promise<void> } | undefined;
+  let link: RedisLink | undefined;
+  let link2: RedisLink | undefined;
+  beforeAll(async () => {
+    redis = await sharedRedis();
+    link = await connectLink(redis.url);
+    link2 = await connectLink(redis.url);
+  });
+  afterAll(async () => {
+    beforeClose();
+    await link?.close();
+    await link2?.close();
+    if (redis) await dropPrefix(redis.url, prefix);
+    await redis?.stop();
+  });
+  const ready = <T>(v: T | undefined): T => {
+    if (v === undefined) throw new Error("redisPair: used before beforeAll ran");
+    return v;
+  };
+  return {
+    prefix,
+    get url() {
+      return ready(redis).url;
+    },
+    get link() {
+      return ready(link);
+    },
+    get link2() {
+      return ready(link2);
+    },
+  };
 }
 
 /** A plain client for inspecting keys. */

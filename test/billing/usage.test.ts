@@ -3,7 +3,7 @@
 // retention bounds everything; on Redis writes are coalesced, expire with the retention window, two
 // writers add up, and a batch sent twice (a retry of one that had landed) is counted once.
 import { randomBytes } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   createUsageLedger,
   DAY_MS,
@@ -17,27 +17,13 @@ import {
 } from "../../src/billing/index.js";
 import { USAGE_SCRIPTS } from "../../src/billing/usage-redis.js";
 import type { RedisLink } from "../../src/redis/client.js";
-import { connectLink, dropPrefix, log, plainClient, sharedRedis, uniquePrefix } from "./helpers.js";
+import { log, plainClient, redisPair } from "./helpers.js";
 
-const PREFIX = uniquePrefix("usage");
-let redis: { url: string; stop: () => Promise<void> };
-let link: RedisLink;
-let link2: RedisLink;
 const ledgers: UsageLedger[] = [];
-
-beforeAll(async () => {
-  redis = await sharedRedis();
-  link = await connectLink(redis.url);
-  link2 = await connectLink(redis.url);
-});
-
-afterAll(async () => {
+const r = redisPair("usage", () => {
   for (const l of ledgers) l.close();
-  await link?.close();
-  await link2?.close();
-  if (redis) await dropPrefix(redis.url, PREFIX);
-  await redis?.stop();
 });
+const PREFIX = r.prefix;
 
 /** A deterministic pseudo-random source (LCG), so a failure can be replayed. */
 function rng(seed: number): (n: number) => number {
@@ -110,7 +96,7 @@ const backends: [string, Make][] = [
     "redis",
     (opts, which) =>
       track(
-        createUsageLedger(which ?? link, { retentionDays: 90, prefix: PREFIX, flushMs: 20, ...opts }, log),
+        createUsageLedger(which ?? r.link, { retentionDays: 90, prefix: PREFIX, flushMs: 20, ...opts }, log),
       ),
   ],
 ];
@@ -199,14 +185,14 @@ describe.each(backends)("usage on %s", (_name, make) => {
 
 describe("usage on redis", () => {
   it("coalesces a burst into one write per key and day, expiring retention days after the day", async () => {
-    const u = new RedisUsageLedger(link, log, { retentionDays: 7, prefix: PREFIX, flushMs: 20 });
+    const u = new RedisUsageLedger(r.link, log, { retentionDays: 7, prefix: PREFIX, flushMs: 20 });
     ledgers.push(u);
     const t = tag();
     const keys = [`a-${t}`, `b-${t}`, `c-${t}`];
     for (const e of events(3000, keys, ["m/1", "m/2"], 3, 5)) u.record(e);
     await u.flush();
     expect(u.stats).toMatchObject({ writes: 9, pendingRows: 0, dropped: 0 });
-    const c = plainClient(redis.url);
+    const c = plainClient(r.url);
     try {
       for (const ago of [0, 1, 2]) {
         const day = dayStart(Date.now() - ago * DAY_MS);
@@ -224,8 +210,8 @@ describe("usage on redis", () => {
   });
 
   it("two writers (two replicas) add up exactly", async () => {
-    const a = backends[1]![1]({}, link);
-    const b = backends[1]![1]({}, link2);
+    const a = backends[1]![1]({}, r.link);
+    const b = backends[1]![1]({}, r.link2);
     const t = tag();
     const keys = [`shared-${t}`];
     const es = events(1000, keys, ["openai/gpt-4o"], 2, 3);
@@ -235,7 +221,7 @@ describe("usage on redis", () => {
   });
 
   it("a batch sent twice (a retry of a write that had landed) is counted once", async () => {
-    const c = plainClient(redis.url);
+    const c = plainClient(r.url);
     try {
       const hash = `${PREFIX}usage:${dayName(Date.now())}:{dup-${tag()}}`;
       const exp = Date.now() + DAY_MS;
