@@ -197,19 +197,35 @@ function serveStream(
   );
 }
 
-/** Who is calling: the presented gateway key, the socket peer, X-Forwarded-For and the W3C trace context. */
-export function callerOf(
+/**
+ * The pipeline's view of a call arriving on a Node request (the fast Connect and gRPC paths, the
+ * REST door): the client-gone signal, the deadline, the request id, and who is calling — the
+ * presented gateway key, the socket peer, X-Forwarded-For and the W3C trace context.
+ */
+export function nodeCallContext(
   req: NodeRequest,
-): Pick<CallContext, "apiKey" | "peerIp" | "forwardedFor" | "traceparent" | "tracestate"> {
+  res: NodeResponse,
+  method: string,
+  requestId: string,
+  timeoutMs: number | undefined,
+): CallContext {
   const h = req.headers;
-  const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v.join(", ") : v);
   return {
+    signal: clientGone(req, res),
+    timeoutMs,
+    requestId,
+    method,
     apiKey: presentedKey(one(h.authorization), one(h["x-api-key"])),
     peerIp: req.socket?.remoteAddress,
     forwardedFor: one(h["x-forwarded-for"]),
     traceparent: one(h["traceparent"]),
     tracestate: one(h["tracestate"]),
   };
+}
+
+/** A header that may repeat, as one value. */
+function one(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v.join(", ") : v;
 }
 
 /**
@@ -265,13 +281,7 @@ export function createFastConnect(
       const m = (unary ?? stream) as UnaryMethod | StreamMethod;
       const input = decode(m.input, payload, json);
       if (input instanceof ConnectError) return fail(input);
-      const cc: CallContext = {
-        signal: clientGone(req, res),
-        timeoutMs: timeout.timeoutMs,
-        requestId: rid,
-        method: m.name,
-        ...callerOf(req),
-      };
+      const cc = nodeCallContext(req, res, m.name, rid, timeout.timeoutMs);
       if (stream) cc.onResponseHeaders = (h) => streamHead(h);
       return unary
         ? serveUnary(unary, input, res, json, cc, log)

@@ -8,8 +8,8 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { parseTimeout, setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
 import type { CallContext } from "../gateway/context.js";
 import type { Logger } from "../telemetry/logger.js";
-import { clientGone, type NodeRequest, type NodeResponse, readBody } from "./bridge.js";
-import { callerOf, envelope, isStreamStart, pump } from "./fast-connect.js";
+import { type NodeRequest, type NodeResponse, readBody } from "./bridge.js";
+import { envelope, isStreamStart, nodeCallContext, pump } from "./fast-connect.js";
 import { decodeError, tooLarge } from "./request-errors.js";
 import { requestIdFrom, type StreamMethod, type UnaryMethod } from "./routes.js";
 
@@ -108,13 +108,7 @@ export function createFastGrpc(
       const m = (unary ?? stream) as UnaryMethod | StreamMethod;
       const input = decode(m.input, payload);
       if (input instanceof ConnectError) return reply.end(input);
-      const cc: CallContext = {
-        signal: clientGone(req, res),
-        timeoutMs: timeout.timeoutMs,
-        requestId: rid,
-        method: m.name,
-        ...callerOf(req),
-      };
+      const cc = nodeCallContext(req, res, m.name, rid, timeout.timeoutMs);
       if (stream) cc.onResponseHeaders = (h) => reply.head(h);
       const messages = unary ? one(unary, input, cc) : (m as StreamMethod).serve(input, cc);
       return pump(

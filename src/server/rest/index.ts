@@ -8,8 +8,8 @@ import type { Gateway } from "../../gateway/gateway.js";
 import type { ModelDirectory } from "../../gateway/models.js";
 import { create } from "../../lib/create.js";
 import type { Logger } from "../../telemetry/logger.js";
-import { clientGone, type NodeRequest, type NodeResponse, readBody } from "../bridge.js";
-import { callerOf } from "../fast-connect.js";
+import { type NodeRequest, type NodeResponse, readBody } from "../bridge.js";
+import { nodeCallContext } from "../fast-connect.js";
 import { requestIdFrom } from "../routes.js";
 import { serveChat, serveChatStream } from "./chat.js";
 import { toChatRequest } from "./chat-request.js";
@@ -63,17 +63,15 @@ export function createRestHandler(deps: RestDeps): (req: NodeRequest, res: NodeR
     },
     warn: (msg) => deps.log.warn(msg),
   };
-  const context = (req: NodeRequest, res: NodeResponse, rid: string, method: string): CallContext => ({
-    signal: clientGone(req, res),
-    timeoutMs: undefined, // no deadline header in OpenAI's protocol: the gateway's default applies
-    requestId: rid,
-    method,
-    ...callerOf(req),
+  const context = (req: NodeRequest, res: NodeResponse, rid: string, method: string): CallContext => {
+    // No deadline header in OpenAI's protocol: the gateway's default applies.
+    const cc = nodeCallContext(req, res, method, rid, undefined);
     // x-ratelimit-* go out with whatever answer follows (success, error or stream).
-    onResponseHeaders: (h) => {
+    cc.onResponseHeaders = (h) => {
       if (!res.headersSent) for (const [k, v] of Object.entries(h)) res.setHeader(k, v);
-    },
-  });
+    };
+    return cc;
+  };
 
   const chat = async (req: NodeRequest, res: NodeResponse, rid: string) => {
     const b = await body(req, res, rid, max);
