@@ -3,6 +3,7 @@
 // aborted only when its last waiter has gone, and reports its result once (the cache write) whoever is
 // still connected. A failure goes to every current waiter and reports nothing. Streams: stream-flight.ts.
 import type { Signal } from "../lib/cancel.js";
+import { orAbort } from "../lib/next-or-abort.js";
 
 /** Why a shared call was aborted: every waiter left before it finished. */
 export class FlightAbandoned extends Error {
@@ -89,26 +90,6 @@ export class SingleFlight<T> {
   private wait(key: string, f: Flight<T>, signal: Signal | undefined): Promise<T> {
     f.waiters++;
     if (!signal) return f.promise;
-    if (signal.aborted) {
-      this.leave(key, f);
-      return Promise.reject(signal.reason);
-    }
-    return new Promise<T>((resolve, reject) => {
-      const onAbort = () => {
-        this.leave(key, f);
-        reject(signal.reason);
-      };
-      signal.addEventListener("abort", onAbort, { once: true });
-      f.promise.then(
-        (v) => {
-          signal.removeEventListener("abort", onAbort);
-          resolve(v);
-        },
-        (e: unknown) => {
-          signal.removeEventListener("abort", onAbort);
-          reject(e);
-        },
-      );
-    });
+    return orAbort(f.promise, signal, () => this.leave(key, f));
   }
 }
