@@ -92,6 +92,14 @@ class Compiler {
     return undefined;
   }
 
+  /** The decoder of a list's items or a map's values. */
+  private element(f: DescField & { fieldKind: "list" | "map" }): Decode | undefined {
+    const kind = f.fieldKind === "list" ? f.listKind : f.mapKind;
+    if (kind === "message") return this.message(f.message as DescMessage);
+    if (kind === "enum") return enumDecoder(f.enum as DescEnum);
+    return scalarDecoder(f.scalar as ScalarType);
+  }
+
   private setter(f: DescField): Setter {
     const never: Setter = () => false;
     const name = f.localName;
@@ -109,12 +117,7 @@ class Compiler {
     }
     switch (f.fieldKind) {
       case "list": {
-        const item =
-          f.listKind === "message"
-            ? this.message(f.message)
-            : f.listKind === "enum"
-              ? enumDecoder(f.enum)
-              : scalarDecoder(f.scalar);
+        const item = this.element(f);
         if (!item) return never;
         return (msg, json) => {
           if (!Array.isArray(json)) return false;
@@ -130,12 +133,7 @@ class Compiler {
       }
       case "map": {
         if (f.mapKey !== ScalarType.STRING) return never;
-        const val =
-          f.mapKind === "message"
-            ? this.message(f.message)
-            : f.mapKind === "enum"
-              ? enumDecoder(f.enum)
-              : scalarDecoder(f.scalar);
+        const val = this.element(f);
         if (!val) return never;
         return (msg, json) => {
           if (!isPlainObject(json)) return false;

@@ -116,6 +116,17 @@ function valueEncoder(
   }
 }
 
+/** The encoder of a list's items or a map's values. */
+function elementEncoder(
+  f: DescField & { fieldKind: "list" | "map" },
+  cache: Map<string, Encode | typeof NO_COMPILE>,
+): Encode | typeof NO_COMPILE {
+  const kind = f.fieldKind === "list" ? f.listKind : f.mapKind;
+  if (kind === "scalar") return scalarEncoder(f.scalar as ScalarType);
+  if (kind === "enum") return enumEncoder(f as unknown as DescField & { fieldKind: "enum" });
+  return compile(f.message as DescMessage, cache);
+}
+
 /** A scalar's test for "set" (implicit presence: its zero value is omitted) and its encoding. */
 function scalarCode(t: ScalarType, ref: (x: unknown) => string): { set: string; enc: string } {
   switch (t) {
@@ -149,22 +160,12 @@ function fieldCode(
   }
   switch (f.fieldKind) {
     case "list": {
-      const item =
-        f.listKind === "scalar"
-          ? scalarEncoder(f.scalar)
-          : f.listKind === "enum"
-            ? enumEncoder(f as unknown as DescField & { fieldKind: "enum" })
-            : compile(f.message, cache);
+      const item = elementEncoder(f, cache);
       if (item === NO_COMPILE) return NO_COMPILE;
       return `v = m[${name}]; if (v.length > 0) s += ${key} + "[" + v.map(${ref(item)}).join(",") + "]";`;
     }
     case "map": {
-      const val =
-        f.mapKind === "scalar"
-          ? scalarEncoder(f.scalar)
-          : f.mapKind === "enum"
-            ? enumEncoder(f as unknown as DescField & { fieldKind: "enum" })
-            : compile(f.message, cache);
+      const val = elementEncoder(f, cache);
       if (val === NO_COMPILE) return NO_COMPILE;
       const enc = ref(val);
       return (
