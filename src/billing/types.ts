@@ -43,20 +43,24 @@ export interface BudgetLedger {
   close(): void;
 }
 
-/** One finished call, as usage accounting sees it. */
-export interface UsageEvent {
-  /** Key name ("anonymous" / "open" for keyless callers). */
-  key: string;
-  /** The model that answered, "provider/model" (the requested name when nothing answered). */
-  model: string;
-  /** Epoch ms of the call's end (its UTC day is the bucket). */
-  atMs: number;
+/** The tokens and cost of a call, or summed over calls. */
+export interface UsageAmounts {
   inputTokens: number;
   outputTokens: number;
   cachedInputTokens: number;
   cacheWriteTokens: number;
   reasoningTokens: number;
   costMicros: Micros;
+}
+
+/** One finished call, as usage accounting sees it. */
+export interface UsageEvent extends UsageAmounts {
+  /** Key name ("anonymous" / "open" for keyless callers). */
+  key: string;
+  /** The model that answered, "provider/model" (the requested name when nothing answered). */
+  model: string;
+  /** Epoch ms of the call's end (its UTC day is the bucket). */
+  atMs: number;
   cacheHit: boolean;
   error: boolean;
 }
@@ -71,7 +75,7 @@ export interface UsageFilter {
 }
 
 /** Totals of one key, model and UTC day. */
-export interface UsageRow {
+export interface UsageRow extends UsageAmounts {
   key: string;
   model: string;
   /** YYYY-MM-DD (UTC). */
@@ -79,12 +83,6 @@ export interface UsageRow {
   calls: number;
   errors: number;
   cacheHits: number;
-  inputTokens: number;
-  outputTokens: number;
-  cachedInputTokens: number;
-  cacheWriteTokens: number;
-  reasoningTokens: number;
-  costMicros: Micros;
 }
 
 /** Usage counters: Redis with a retention window when configured, else memory. */

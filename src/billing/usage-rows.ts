@@ -43,6 +43,11 @@ export function zeroTotals(): UsageTotals {
   };
 }
 
+/** Adds `row`'s counters to `t`. */
+export function addTotals(t: UsageTotals, row: UsageTotals): void {
+  for (const c of USAGE_COUNTERS) t[c] += row[c];
+}
+
 /** A count as a non-negative integer (NaN, negatives -> 0), so Redis HINCRBY takes it. */
 const whole = (n: number): number => (n > 0 ? Math.round(n) : 0);
 

@@ -19,6 +19,7 @@ import {
 } from "../../gen/llmgateway/v1/admin_pb.js";
 import { KeyAdmin, type KeyStore, type KeyUpdate, type KeyView, presentedKey } from "../auth/index.js";
 import type { BudgetLedger, BudgetSpec, BudgetPeriod as Period, UsageLedger } from "../billing/types.js";
+import { addTotals, type UsageTotals, zeroTotals } from "../billing/usage-rows.js";
 import { GatewayError } from "../gateway/errors.js";
 import type { Gateway } from "../gateway/gateway.js";
 import { create } from "../lib/create.js";
@@ -167,64 +168,35 @@ function rangeOf(req: GetUsageRequest, retentionDays: number): { fromMs: number;
   return { fromMs: fromMs ?? Date.now() - retentionDays * DAY_MS, toMs };
 }
 
+/** A row's or the totals' counters as the contract has them (64-bit counts, cost in USD too). */
+function counts(t: UsageTotals) {
+  return {
+    calls: BigInt(t.calls),
+    errors: BigInt(t.errors),
+    cacheHits: BigInt(t.cacheHits),
+    inputTokens: BigInt(t.inputTokens),
+    outputTokens: BigInt(t.outputTokens),
+    cachedInputTokens: BigInt(t.cachedInputTokens),
+    cacheWriteTokens: BigInt(t.cacheWriteTokens),
+    reasoningTokens: BigInt(t.reasoningTokens),
+    costUsd: t.costMicros / 1e6,
+    costMicros: BigInt(t.costMicros),
+  };
+}
+
 async function usageReport(ledger: UsageLedger | undefined, req: GetUsageRequest, retentionDays: number) {
   if (!ledger) {
     throw new GatewayError("UNIMPLEMENTED", "USAGE_UNAVAILABLE", "this gateway keeps no usage counters");
   }
   const { fromMs, toMs } = rangeOf(req, retentionDays);
   const rows = await ledger.query({ key: req.key || undefined, model: req.model || undefined, fromMs, toMs });
-  const t = {
-    calls: 0,
-    errors: 0,
-    cacheHits: 0,
-    input: 0,
-    output: 0,
-    cachedInput: 0,
-    cacheWrite: 0,
-    reasoning: 0,
-    micros: 0,
-  };
+  const t = zeroTotals();
   const out = create(GetUsageResponseSchema);
   for (const r of rows) {
-    t.calls += r.calls;
-    t.errors += r.errors;
-    t.cacheHits += r.cacheHits;
-    t.input += r.inputTokens;
-    t.output += r.outputTokens;
-    t.cachedInput += r.cachedInputTokens;
-    t.cacheWrite += r.cacheWriteTokens;
-    t.reasoning += r.reasoningTokens;
-    t.micros += r.costMicros;
-    out.rows.push(
-      create(UsageRowSchema, {
-        key: r.key,
-        model: r.model,
-        day: r.day,
-        calls: BigInt(r.calls),
-        errors: BigInt(r.errors),
-        cacheHits: BigInt(r.cacheHits),
-        inputTokens: BigInt(r.inputTokens),
-        outputTokens: BigInt(r.outputTokens),
-        cachedInputTokens: BigInt(r.cachedInputTokens),
-        cacheWriteTokens: BigInt(r.cacheWriteTokens),
-        reasoningTokens: BigInt(r.reasoningTokens),
-        costUsd: r.costMicros / 1e6,
-        costMicros: BigInt(r.costMicros),
-      }),
-    );
+    addTotals(t, r);
+    out.rows.push(create(UsageRowSchema, { key: r.key, model: r.model, day: r.day, ...counts(r) }));
   }
-  out.totals = create(UsageTotalsSchema, {
-    calls: BigInt(t.calls),
-    errors: BigInt(t.errors),
-    cacheHits: BigInt(t.cacheHits),
-    inputTokens: BigInt(t.input),
-    outputTokens: BigInt(t.output),
-    cachedInputTokens: BigInt(t.cachedInput),
-    cacheWriteTokens: BigInt(t.cacheWrite),
-    reasoningTokens: BigInt(t.reasoning),
-    costUsd: t.micros / 1e6,
-    costMicros: BigInt(t.micros),
-  });
+  out.totals = create(UsageTotalsSchema, counts(t));
   return out;
 }
 
