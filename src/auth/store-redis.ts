@@ -13,6 +13,11 @@ for i = 2, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
 return redis.call('HINCRBY', KEYS[1], 'version', 1)
 `;
 
+/** The commit script as a command on the link (EVALSHA, reloaded on NOSCRIPT), like every script here. */
+const SCRIPTS = [{ name: "llmgwKeysCommit", lua: COMMIT, numberOfKeys: 1 }];
+
+type Scripted = { llmgwKeysCommit(...args: string[]): Promise<number> };
+
 const DIGEST = /^[0-9a-f]{64}$/;
 
 export class RedisKeyBackend implements StoreBackend {
@@ -23,6 +28,7 @@ export class RedisKeyBackend implements StoreBackend {
     private readonly hashKey: string,
   ) {
     this.where = `redis hash ${hashKey}`;
+    link.define(SCRIPTS);
   }
 
   ready(ms: number): Promise<void> {
@@ -61,7 +67,7 @@ export class RedisKeyBackend implements StoreBackend {
   async commit(expected: number, records: readonly RuntimeKey[]): Promise<number | undefined> {
     const args: string[] = [String(expected)];
     for (const r of records) args.push(r.sha256, JSON.stringify(r));
-    const out = await this.link.run((c) => (c as Redis).eval(COMMIT, 1, this.hashKey, ...args));
+    const out = await this.link.run((c) => (c as unknown as Scripted).llmgwKeysCommit(this.hashKey, ...args));
     const n = Number(out);
     return n < 0 ? undefined : n;
   }
