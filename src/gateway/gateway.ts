@@ -36,7 +36,7 @@ import { type Deployment, type Plan, Router } from "../routing/index.js";
 import type { Logger } from "../telemetry/logger.js";
 import { AttemptRunner, toGatewayError } from "./attempts.js";
 import { Call } from "./call.js";
-import type { CallContext, CancelSignal } from "./context.js";
+import type { CallContext } from "./context.js";
 import { checkContextWindow } from "./context-window.js";
 import { GatewayError, UpstreamError } from "./errors.js";
 import { type CallObserver, type CallRecord, traceIdOf } from "./observer.js";
@@ -332,7 +332,7 @@ export class Gateway {
       const requestMs = ctx.timeoutMs ?? plan.policy.timeouts.requestMs;
       held = await this.admitCall(who, ctx, plan, reserve, requestMs);
       // The upstream path, on `signal` (the client's, or a shared flight's) for up to `ms`.
-      const upstream = async (signal: CancelSignal, ms: number): Promise<R> => {
+      const upstream = async (signal: Signal, ms: number): Promise<R> => {
         const scope = new CallScope(signal, ms);
         try {
           const res = await this.runner.run(call, scope, plan, plan.policy.timeouts.attemptMs, send);
@@ -518,7 +518,7 @@ export class Gateway {
     ctx: CallContext,
     call: Call,
     plan: Plan,
-    signal: CancelSignal,
+    signal: Signal,
     ms: number,
     run: StreamRun,
   ): AsyncGenerator<ChatStreamResponse> {

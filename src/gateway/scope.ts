@@ -1,7 +1,6 @@
 // Abort plumbing for one call: the client's signal, the call deadline and per-attempt timers,
 // linked by hand (AbortSignal.any leaks on Node 20, see NOTES.md) and always unlinked at the end.
 import { Cancel, type Signal } from "../lib/cancel.js";
-import type { CancelSignal } from "./context.js";
 import { GatewayError, UpstreamError } from "./errors.js";
 
 /** Why a call was cancelled by its client. */
@@ -28,7 +27,7 @@ export class CallScope {
     this.end(this.pastDeadline() ? this.deadlineError() : CLIENT_CANCELLED);
 
   constructor(
-    private readonly clientSignal: CancelSignal,
+    private readonly clientSignal: Signal,
     private readonly timeoutMs: number,
   ) {
     this.deadlineAt = performance.now() + timeoutMs;

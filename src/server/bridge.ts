@@ -6,7 +6,8 @@
 import type http from "node:http";
 import type http2 from "node:http2";
 import type { UniversalServerRequest, UniversalServerResponse } from "@connectrpc/connect/protocol";
-import { ClientGone } from "../gateway/context.js";
+import { CLIENT_CANCELLED } from "../gateway/scope.js";
+import { Cancel } from "../lib/cancel.js";
 
 /** What both Node servers hand a request listener. */
 export type NodeRequest = http.IncomingMessage | http2.Http2ServerRequest;
@@ -165,10 +166,10 @@ export async function writeResponse(
 }
 
 /** A cancel signal fired when the client goes away before our end() (HTTP/2: stream closed or reset). */
-export function clientGone(req: NodeRequest, res: NodeResponse): ClientGone {
-  const gone = new ClientGone();
+export function clientGone(req: NodeRequest, res: NodeResponse): Cancel {
+  const gone = new Cancel();
   const onClose = () => {
-    if (!res.writableEnded) gone.fire();
+    if (!res.writableEnded) gone.abort(CLIENT_CANCELLED);
   };
   if ("stream" in req) req.once("close", onClose);
   else res.once("close", onClose);
