@@ -127,23 +127,21 @@ async function serveUnary(
 export interface StreamFraming<M> {
   head(): void;
   frame(message: M): Uint8Array | string;
-  /** True for a message that must go out in the same write as the next one (a stream's `start`). */
-  holds?(message: M): boolean;
   /** Ends the answer with the call's outcome (undefined = success). */
   end(error: ConnectError | undefined): void;
 }
 
 /** ChatStream's `start`: written together with the first content, never alone. */
-export function isStreamStart(message: unknown): boolean {
+function isStreamStart(message: unknown): boolean {
   return (message as { event?: { case?: unknown } }).event?.case === "start";
 }
 
 /**
  * Writes each message of a call as it comes (with backpressure), then ends the answer with the
  * call's status; a client gone mid-way ends it silently. Shared by the Connect and gRPC fast paths.
- * Messages written in one tick go out in one write (corked until the next tick), except the first
- * after a held one (`start` + the first content): that pair is flushed at once, so the first
- * token does not wait for the rest of a burst to be translated.
+ * Messages written in one tick go out in one write (corked until the next tick), except a stream's
+ * `start` and the first content after it: that pair is flushed at once, so the first token does
+ * not wait for the rest of a burst to be translated.
  */
 export async function pump<M>(
   name: string,
@@ -157,9 +155,9 @@ export async function pump<M>(
   try {
     for await (const msg of messages) {
       if (res.destroyed) return;
-      framing.head();
+      if (!res.headersSent) framing.head();
       const wait = write(res, framing.frame(msg), true);
-      const holds = framing.holds?.(msg) ?? false;
+      const holds = isStreamStart(msg);
       if (held && !holds) flush(res);
       held = holds;
       if (wait) await wait;
@@ -190,7 +188,6 @@ function serveStream(
     {
       head: () => cc.onResponseHeaders?.({}),
       frame: (msg) => envelope(0, encode(msg)),
-      holds: (msg) => isStreamStart(msg),
       end: (error) => endStream(res, error),
     },
     log,

@@ -9,7 +9,7 @@ import { parseTimeout, setTrailerStatus } from "@connectrpc/connect/protocol-grp
 import type { CallContext } from "../gateway/context.js";
 import type { Logger } from "../telemetry/logger.js";
 import { type NodeRequest, type NodeResponse, readBody } from "./bridge.js";
-import { envelope, isStreamStart, nodeCallContext, pump } from "./fast-connect.js";
+import { envelope, nodeCallContext, pump } from "./fast-connect.js";
 import { decodeError, tooLarge } from "./request-errors.js";
 import { requestIdFrom, type StreamMethod, type UnaryMethod } from "./routes.js";
 
@@ -45,6 +45,9 @@ function trailers(error: ConnectError | undefined): Record<string, string> {
   return out;
 }
 
+/** The trailers of a call that ended well: always the same. */
+const OK_TRAILERS = trailers(undefined);
+
 /** A gRPC call being answered: headers once (with what the pipeline set), messages, then trailers. */
 class GrpcReply {
   constructor(
@@ -62,7 +65,8 @@ class GrpcReply {
   end(error: ConnectError | undefined, extra?: Record<string, string>): void {
     if (this.res.destroyed) return;
     this.head(extra);
-    (this.res as unknown as { addTrailers(t: Record<string, string>): void }).addTrailers(trailers(error));
+    const t = error ? trailers(error) : OK_TRAILERS;
+    (this.res as unknown as { addTrailers(t: Record<string, string>): void }).addTrailers(t);
     this.res.end();
   }
 }
@@ -118,7 +122,6 @@ export function createFastGrpc(
         {
           head: () => reply.head(cc.responseHeaders),
           frame: (msg) => envelope(0, toBinary(m.output, msg)),
-          holds: (msg) => isStreamStart(msg),
           end: (error) => reply.end(error, cc.responseHeaders),
         },
         log,
