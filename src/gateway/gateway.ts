@@ -229,7 +229,8 @@ export class Gateway {
     request?: ChatRequest,
   ): void {
     const ctx = call.ctx;
-    let traceId = traceIdOf(ctx.traceparent);
+    const totalMs = performance.now() - call.t0;
+    let traceId: string | undefined; // a tracing observer's, else the client's traceparent (below)
     if (this.observers.length > 0) {
       const record: CallRecord = {
         method: ctx.method,
@@ -238,15 +239,13 @@ export class Gateway {
         target: call.deployment?.target ?? "",
         provider: call.provider,
         caller,
-        keyId: undefined,
         code: error ? error.code : "OK",
         reason: error?.reason,
         startEpochMs: performance.timeOrigin + call.t0,
-        totalMs: performance.now() - call.t0,
+        totalMs,
         upstreamMs: call.upstreamMs,
         firstTokenMs: call.firstTokenMs,
         attempts: call.trail,
-        t0: call.t0,
         usage: call.usage,
         costMicros: call.costMicros,
         cache: cache?.status,
@@ -254,7 +253,7 @@ export class Gateway {
         stream,
         traceparent: ctx.traceparent,
         tracestate: ctx.tracestate,
-        traceId,
+        traceId: undefined,
         request,
       };
       for (const o of this.observers) {
@@ -270,14 +269,14 @@ export class Gateway {
     if (!this.log.isLevelEnabled(failed ? "warn" : "info")) return; // nothing to build at this level
     const line = {
       rid: call.ctx.requestId,
-      trace_id: traceId,
+      trace_id: traceId ?? traceIdOf(ctx.traceparent),
       method: call.ctx.method,
       caller,
       model: call.requested,
       provider: call.provider || undefined,
       code: error ? error.code : "OK",
       reason: error?.reason,
-      ms: Math.round((performance.now() - call.t0) * 100) / 100,
+      ms: Math.round(totalMs * 100) / 100,
       upstream_ms: Math.round(call.upstreamMs * 100) / 100,
       attempts: call.trail.length,
       deployment: call.deployment?.target,

@@ -16,8 +16,6 @@ export interface CallRecord {
   provider: string;
   /** Caller label: key name, "anonymous" or "open". */
   caller: string | undefined;
-  /** The gateway key's digest (hex); undefined for keyless callers. */
-  keyId: string | undefined;
   /** "OK" or the gateway error code ("RESOURCE_EXHAUSTED", ...) and its reason. */
   code: string;
   reason: string | undefined;
@@ -30,8 +28,6 @@ export interface CallRecord {
   firstTokenMs: number | undefined;
   /** Every attempt, in order (retries and fallbacks; HEDGE_LOST for a hedge's loser). */
   attempts: readonly AttemptRecord[];
-  /** performance.now() at the call's start, to place attempts on the epoch timeline. */
-  t0: number;
   usage: Usage | undefined;
   costMicros: number;
   /** The response cache's verdict; undefined when it was not consulted. */
@@ -42,7 +38,7 @@ export interface CallRecord {
   /** W3C trace context the client sent (traceparent / tracestate), if any. */
   traceparent: string | undefined;
   tracestate: string | undefined;
-  /** The call's trace id, for the log line: from traceparent, or set by a tracing observer. */
+  /** The call's trace id for the log line, when a tracing observer set one (else traceparent's). */
   traceId: string | undefined;
   /** Chat / ChatStream: the request (read-only: max_tokens, temperature, top_p for trace attributes). */
   request: ChatRequest | undefined;
