@@ -2,7 +2,7 @@
 // revoke (config keys by a stored tombstone), update (runtime keys only) and list. Transport-free:
 // the Connect service (src/server/admin.ts) only converts messages.
 import type { BudgetPeriod, BudgetSpec } from "../billing/types.js";
-import { type FieldViolation, GatewayError } from "../gateway/errors.js";
+import { GatewayError, invalid } from "../gateway/errors.js";
 import { type KeyEntry, type KeyLimits, type KeySource, newKey } from "./keys.js";
 import type { KeyStore, RuntimeKey } from "./store.js";
 
@@ -50,13 +50,6 @@ export interface KeyUpdate {
 /** Names keyless callers appear under in logs and usage; no key may take them. */
 const RESERVED = new Set(["anonymous", "open"]);
 const PERIODS: readonly string[] = ["day", "week", "month"];
-
-function invalid(field: string, description: string): GatewayError {
-  const v: FieldViolation = { field, description };
-  return new GatewayError("INVALID_ARGUMENT", "INVALID_REQUEST", `${field}: ${description}`, {
-    violations: [v],
-  });
-}
 
 function checkName(name: string): void {
   if (name.length === 0 || name.length > 128) throw invalid("name", "must be 1 to 128 characters");

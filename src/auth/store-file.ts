@@ -4,6 +4,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, open, readFile, rename, stat, unlink, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
+import { isObject } from "../lib/object.js";
 import type { RuntimeKey, StoreBackend, StoredSet } from "./store.js";
 
 /** The file's shape. */
@@ -16,12 +17,8 @@ interface KeysFile {
 const ABOUT = "llm-gateway runtime keys (AdminService): SHA-256 digests only, never a key";
 const LOCK_STALE_MS = 10_000;
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
 function code(e: unknown): string | undefined {
-  return isRecord(e) && typeof e["code"] === "string" ? e["code"] : undefined;
+  return isObject(e) && typeof e["code"] === "string" ? e["code"] : undefined;
 }
 
 export class FileKeyBackend implements StoreBackend {
@@ -67,7 +64,7 @@ export class FileKeyBackend implements StoreBackend {
     } catch {
       throw new Error(`${this.path} is not valid JSON`);
     }
-    if (!isRecord(parsed) || typeof parsed["version"] !== "number" || !isRecord(parsed["keys"]))
+    if (!isObject(parsed) || typeof parsed["version"] !== "number" || !isObject(parsed["keys"]))
       throw new Error(`${this.path} is not a keys file ({"version": n, "keys": {...}})`);
     return { sig, file: { version: parsed["version"], keys: parsed["keys"] } };
   }

@@ -171,3 +171,10 @@ export function fromUpstream(e: UpstreamError, model: string): GatewayError {
     cause: e,
   });
 }
+
+/** INVALID_REQUEST naming the offending field (a BadRequest field violation). */
+export function invalid(field: string, description: string): GatewayError {
+  return new GatewayError("INVALID_ARGUMENT", "INVALID_REQUEST", `${field}: ${description}`, {
+    violations: [{ field, description }],
+  });
+}

@@ -12,6 +12,7 @@ import {
   create as reflectCreate,
 } from "@bufbuild/protobuf";
 import { isWrapperDesc } from "@bufbuild/protobuf/wkt";
+import { isObject } from "./object.js";
 
 const PROTO3 = 999;
 
@@ -27,10 +28,6 @@ export function create<D extends DescMessage>(schema: D, init?: MessageInitShape
     compiled.set(schema, make);
   }
   return make(init) as MessageShape<D>;
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === "object" && !Array.isArray(v);
 }
 
 function toBytes(v: unknown): unknown {

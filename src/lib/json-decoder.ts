@@ -12,6 +12,7 @@ import {
   ScalarType,
 } from "@bufbuild/protobuf";
 import { create } from "./create.js";
+import { isObject } from "./object.js";
 
 /** Decodes a parsed JSON value; undefined = not the simple shape (fall back). */
 type Decode = (json: unknown) => unknown;
@@ -22,10 +23,6 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 const INT32_MIN = -(2 ** 31);
 const INT32_MAX = 2 ** 31 - 1;
 const UINT32_MAX = 2 ** 32 - 1;
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
 
 /** A scalar's decoder, or undefined when this kind always falls back. */
 function scalarDecoder(t: ScalarType): Decode | undefined {
@@ -72,7 +69,7 @@ class Compiler {
     const setters = new Map<string, Setter>();
     for (const f of desc.fields) setters.set(f.jsonName, this.setter(f));
     self = (json) => {
-      if (!isPlainObject(json)) return undefined;
+      if (!isObject(json)) return undefined;
       const msg = create(desc) as unknown as Record<string, unknown>;
       for (const key of Object.keys(json)) {
         const set = setters.get(key);
@@ -136,7 +133,7 @@ class Compiler {
         const val = this.element(f);
         if (!val) return never;
         return (msg, json) => {
-          if (!isPlainObject(json)) return false;
+          if (!isObject(json)) return false;
           const out: Record<string, unknown> = {};
           for (const k of Object.keys(json)) {
             const j = json[k];

@@ -2,7 +2,7 @@
 // objects that apply to one provider — its wire format's, then its config name's (the name wins).
 import type { ChatRequest } from "../../gen/llmgateway/v1/llm_pb.js";
 import { GatewayError } from "../gateway/errors.js";
-import { isObject } from "./params.js";
+import { isObject } from "../lib/object.js";
 
 function invalid(field: string, description: string): GatewayError {
   return new GatewayError(

@@ -1,13 +1,6 @@
 // What every request translator needs to refuse or read a parameter: INVALID_REQUEST naming the
 // field, the unsupported-parameter policy (reject, or warn and drop), and JSON-string fields.
-import { GatewayError } from "../gateway/errors.js";
-
-/** INVALID_ARGUMENT / INVALID_REQUEST with one violation naming `field`. */
-export function invalid(field: string, description: string): GatewayError {
-  return new GatewayError("INVALID_ARGUMENT", "INVALID_REQUEST", `${field}: ${description}`, {
-    violations: [{ field, description }],
-  });
-}
+import { GatewayError, invalid } from "../gateway/errors.js";
 
 /** The unsupported-parameter policy of one provider (defaults.unsupported_params). */
 export interface ParamPolicy {
@@ -37,9 +30,4 @@ export function parseJson(text: string, field: string): unknown {
   } catch (e: unknown) {
     throw invalid(field, `not valid JSON (${e instanceof Error ? e.message : String(e)})`);
   }
-}
-
-/** A plain JSON object (not null, not an array). */
-export function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
 }

@@ -10,8 +10,9 @@ import {
   Role,
   ToolChoice_Mode,
 } from "../../../gen/llmgateway/v1/llm_pb.js";
+import { invalid } from "../../gateway/errors.js";
 import { providerOptionObjects } from "../options.js";
-import { invalid, parseJson, refuse } from "../params.js";
+import { parseJson, refuse } from "../params.js";
 import type {
   AntImageBlock,
   AntMessage,

@@ -10,8 +10,10 @@ import {
   Role,
   ToolChoice_Mode,
 } from "../../../gen/llmgateway/v1/llm_pb.js";
+import { invalid } from "../../gateway/errors.js";
+import { isObject } from "../../lib/object.js";
 import { providerOptionObjects } from "../options.js";
-import { invalid, isObject, parseJson, refuse } from "../params.js";
+import { parseJson, refuse } from "../params.js";
 import type {
   OllamaChatRequest,
   OllamaEmbedRequest,

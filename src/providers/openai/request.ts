@@ -10,9 +10,9 @@ import {
   Role,
   ToolChoice_Mode,
 } from "../../../gen/llmgateway/v1/llm_pb.js";
-import { GatewayError } from "../../gateway/errors.js";
+import { GatewayError, invalid } from "../../gateway/errors.js";
 import { providerOptionObjects } from "../options.js";
-import { invalid, parseJson, refuse } from "../params.js";
+import { parseJson, refuse } from "../params.js";
 import type { OpenAIParam, OpenAIQuirks } from "./presets.js";
 import type {
   OAIChatRequest,

@@ -107,13 +107,6 @@ export function renderError(e: GatewayError, requestId: string, attempts: number
   return { status: row.status, headers, body };
 }
 
-/** A request-shape problem (bad JSON, wrong type, unknown field) as INVALID_REQUEST naming `field`. */
-export function invalid(field: string, description: string): GatewayError {
-  return new GatewayError("INVALID_ARGUMENT", "INVALID_REQUEST", `${field}: ${description}`, {
-    violations: [{ field, description }],
-  });
-}
-
 /** An OpenAI parameter the gateway cannot honour, as UNSUPPORTED_PARAMETER naming it. */
 export function unsupported(param: string, why = "is not supported by the gateway"): GatewayError {
   return new GatewayError("INVALID_ARGUMENT", "UNSUPPORTED_PARAMETER", `parameter "${param}" ${why}`, {
