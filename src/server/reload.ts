@@ -32,7 +32,13 @@ export function restartNeeded(old: GatewayConfig, next: GatewayConfig): string[]
   if (!same(old.file.cache, next.file.cache)) out.push("cache");
   if (!same(old.file.telemetry, next.file.telemetry)) out.push("telemetry");
   if (!same(old.file.usage, next.file.usage)) out.push("usage");
-  if (!same(old.file.auth?.keys_file, next.file.auth?.keys_file)) out.push("auth.keys_file");
+  // The key store is built once per process: every auth setting but these two is read at start.
+  const reloadable = new Set(["allow_anonymous", "admin_sha256"]);
+  const oa: Record<string, unknown> = old.file.auth ?? {};
+  const na: Record<string, unknown> = next.file.auth ?? {};
+  for (const k of new Set([...Object.keys(oa), ...Object.keys(na)])) {
+    if (!reloadable.has(k) && !same(oa[k], na[k])) out.push(`auth.${k}`);
+  }
   return out;
 }
 
