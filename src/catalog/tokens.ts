@@ -5,6 +5,11 @@ import type { CatalogEntry, ExactTokenizer } from "./schema.js";
 
 /** Characters per token of the estimate (OpenAI's rule of thumb for English). */
 export const CHARS_PER_TOKEN = 4;
+/** The estimated tokens of `chars` characters of text. */
+export function tokensOf(chars: number): number {
+  return Math.ceil(chars / CHARS_PER_TOKEN);
+}
+
 /** Tokens each message costs beyond its text (role and separators). */
 export const TOKENS_PER_MESSAGE = 4;
 
@@ -73,7 +78,7 @@ export function estimateTokens(messages: readonly Message[], extraChars = 0): nu
     for (const p of m.content) if (p.part.case === "text") chars += p.part.value.length;
     for (const t of m.toolCalls) chars += t.name.length + t.argumentsJson.length;
   }
-  return Math.ceil(chars / CHARS_PER_TOKEN) + TOKENS_PER_MESSAGE * messages.length;
+  return tokensOf(chars) + TOKENS_PER_MESSAGE * messages.length;
 }
 
 /** A prompt's token count and how it was obtained: the fields of CountTokensResponse. */

@@ -23,7 +23,7 @@ import {
   resolveCachePolicy,
 } from "../cache/index.js";
 import type { Catalog, CatalogEntry } from "../catalog/index.js";
-import { estimateTokens } from "../catalog/tokens.js";
+import { estimateTokens, tokensOf } from "../catalog/tokens.js";
 import type { GatewayConfig } from "../config/index.js";
 import type { Signal } from "../lib/cancel.js";
 import { create } from "../lib/create.js";
@@ -487,21 +487,20 @@ export class Gateway {
       waiter?.dispose();
       // Reconcile with the usage the stream reported; cut or cancelled: the prompt + what was streamed;
       // a cache hit or a stream another caller's upstream call fed: nothing (no attempt of its own).
+      const streamedTokens = tokensOf(run.streamedChars);
       if (run.used === undefined && call.deployment && !call.usage) {
         // Cut or cancelled after the commit point: billed for what it consumed, as estimated.
         call.usage = create(UsageSchema, {
           inputTokens: reserve.prompt,
-          outputTokens: Math.ceil(run.streamedChars / 4),
-          totalTokens: reserve.prompt + Math.ceil(run.streamedChars / 4),
+          outputTokens: streamedTokens,
+          totalTokens: reserve.prompt + streamedTokens,
           estimated: true,
         });
         call.costMicros = this.costMicros(call.deployment, call.usage);
         call.inputTokens = call.usage.inputTokens;
         call.outputTokens = call.usage.outputTokens;
       }
-      held?.grant?.settle(
-        run.used ?? (call.trail.length === 0 ? 0 : reserve.prompt + Math.ceil(run.streamedChars / 4)),
-      );
+      held?.grant?.settle(run.used ?? (call.trail.length === 0 ? 0 : reserve.prompt + streamedTokens));
       held?.hold?.settle(call.costMicros);
       this.release(true);
       this.finish(call, error, caller, cache, true, req);
@@ -660,6 +659,6 @@ interface StreamRun {
 
 /** Tokens an Embed call reserves: its inputs' estimate (no output). */
 function embedReserve(req: EmbedRequest): { prompt: number; total: number } {
-  const n = Math.ceil(charsOf(req.inputs) / 4);
+  const n = tokensOf(charsOf(req.inputs));
   return { prompt: n, total: n };
 }

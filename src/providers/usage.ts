@@ -2,7 +2,7 @@
 // characters / 4 (the gateway's documented estimate, src/catalog/tokens.ts), flagged `estimated`.
 
 import { type ChatRequest, type Usage, UsageSchema } from "../../gen/llmgateway/v1/llm_pb.js";
-import { CHARS_PER_TOKEN } from "../catalog/tokens.js";
+import { tokensOf } from "../catalog/tokens.js";
 import { create } from "../lib/create.js";
 
 /** Characters of the prompt (message text, tool calls, tool schemas), for the estimate. */
@@ -30,8 +30,8 @@ export function charsOf(texts: readonly string[]): number {
 
 /** Usage estimated from characters, flagged so callers (and billing) know it is not the provider's. */
 export function estimateUsage(promptChars: number, outputChars: number): Usage {
-  const input = Math.ceil(promptChars / CHARS_PER_TOKEN);
-  const output = Math.ceil(outputChars / CHARS_PER_TOKEN);
+  const input = tokensOf(promptChars);
+  const output = tokensOf(outputChars);
   return create(UsageSchema, {
     inputTokens: input,
     outputTokens: output,

@@ -19,6 +19,7 @@ import {
   type Usage,
   UsageSchema,
 } from "../../../gen/llmgateway/v1/llm_pb.js";
+import { tokensOf } from "../../catalog/tokens.js";
 import { UpstreamError } from "../../gateway/errors.js";
 import { create } from "../../lib/create.js";
 import { estimateUsage, tokenCount } from "../usage.js";
@@ -201,7 +202,7 @@ export function fromGeminiEmbeddings(
     return create(EmbeddingSchema, { values, index });
   });
   const chars = ctx.inputs.reduce((s, t) => s + t.length, 0);
-  const input = Math.ceil(chars / 4);
+  const input = tokensOf(chars);
   return create(EmbedResponseSchema, {
     model: ctx.model,
     provider: ctx.provider,

@@ -8,6 +8,7 @@ import {
   EmbedResponseSchema,
   UsageSchema,
 } from "../../../gen/llmgateway/v1/llm_pb.js";
+import { tokensOf } from "../../catalog/tokens.js";
 import { GatewayError, UpstreamError } from "../../gateway/errors.js";
 import { create } from "../../lib/create.js";
 
@@ -87,7 +88,7 @@ export function fromHFFeatureExtraction(json: unknown, ctx: HFEmbedContext): Emb
     }
     throw protocol(`embedding ${index} is not a vector`);
   });
-  const input = Math.ceil(ctx.inputChars / 4);
+  const input = tokensOf(ctx.inputChars);
   return create(EmbedResponseSchema, {
     model: ctx.model,
     provider: ctx.provider,

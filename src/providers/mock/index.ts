@@ -18,6 +18,7 @@ import {
   Role,
   UsageSchema,
 } from "../../../gen/llmgateway/v1/llm_pb.js";
+import { tokensOf } from "../../catalog/tokens.js";
 import { GatewayError, UpstreamError, type UpstreamErrorKind } from "../../gateway/errors.js";
 import { create } from "../../lib/create.js";
 import { sleep } from "../../lib/sleep.js";
@@ -130,7 +131,7 @@ async function prelude(model: string, opts: CallOptions): Promise<"echo" | "stal
 }
 
 function usage(req: ChatRequest, answer: string) {
-  const input = Math.ceil(promptChars(req) / 4);
+  const input = tokensOf(promptChars(req));
   const output = answer.split(" ").length;
   return create(UsageSchema, { inputTokens: input, outputTokens: output, totalTokens: input + output });
 }
@@ -206,7 +207,7 @@ export function createMockProvider(o: MockOptions = {}): Provider {
         chars += text.length;
         return { index, values: vectorFor(text, dims) };
       });
-      const tokens = Math.ceil(chars / 4);
+      const tokens = tokensOf(chars);
       return create(EmbedResponseSchema, {
         model: opts.model,
         embeddings,

@@ -19,6 +19,7 @@ import {
   type Usage,
   UsageSchema,
 } from "../../../gen/llmgateway/v1/llm_pb.js";
+import { tokensOf } from "../../catalog/tokens.js";
 import { UpstreamError } from "../../gateway/errors.js";
 import { create } from "../../lib/create.js";
 import { fromOllamaBodyError } from "./errors.js";
@@ -79,8 +80,8 @@ const count = (v: unknown): number | undefined =>
 export function mapUsage(b: OllamaChatResponse, promptChars: number, outChars: number): Usage {
   const inCount = count(b.prompt_eval_count);
   const outCount = count(b.eval_count);
-  const input = inCount ?? Math.ceil(promptChars / 4);
-  const output = outCount ?? Math.ceil(outChars / 4);
+  const input = inCount ?? tokensOf(promptChars);
+  const output = outCount ?? tokensOf(outChars);
   return create(UsageSchema, {
     inputTokens: input,
     outputTokens: output,
@@ -151,7 +152,7 @@ export function fromOllamaEmbeddings(
     return create(EmbeddingSchema, { values, index });
   });
   const reported = count(body.prompt_eval_count);
-  const input = reported ?? Math.ceil(ctx.inputChars / 4);
+  const input = reported ?? tokensOf(ctx.inputChars);
   return create(EmbedResponseSchema, {
     model: typeof body.model === "string" && body.model !== "" ? body.model : ctx.model,
     provider: ctx.provider,
