@@ -1,6 +1,6 @@
 // Usage accounting as a call observer: every finished call of a known caller becomes one UsageEvent
 // (tokens and cost exactly as the response reported them, errors and cache hits counted).
-import { CacheStatus } from "../../gen/llmgateway/v1/llm_pb.js";
+import { isCacheHit } from "../cache/status.js";
 import type { CallObserver, CallRecord } from "../gateway/observer.js";
 import type { UsageLedger } from "./types.js";
 
@@ -30,7 +30,7 @@ export class UsageRecorder implements CallObserver {
       cacheWriteTokens: u?.cacheWriteTokens ?? 0,
       reasoningTokens: u?.reasoningTokens ?? 0,
       costMicros: r.costMicros,
-      cacheHit: r.cache === CacheStatus.HIT_MEMORY || r.cache === CacheStatus.HIT_REDIS,
+      cacheHit: isCacheHit(r.cache),
       error: r.code !== "OK",
     });
   }

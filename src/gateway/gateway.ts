@@ -22,6 +22,7 @@ import {
   ResponseCache,
   resolveCachePolicy,
 } from "../cache/index.js";
+import { cacheLabel } from "../cache/status.js";
 import type { Catalog, CatalogEntry } from "../catalog/index.js";
 import { estimateTokens, tokensOf } from "../catalog/tokens.js";
 import type { GatewayConfig } from "../config/index.js";
@@ -43,14 +44,6 @@ import { type CallObserver, type CallRecord, traceIdOf } from "./observer.js";
 import { AttemptScope, CallScope } from "./scope.js";
 import { closeStream, HANDLER_GONE, openStream, STREAM_OVER, type StreamHead } from "./stream.js";
 import { validateChat, validateEmbed } from "./validate.js";
-
-/** The per-call log line's `cache` field (hits are counted apart from upstream calls). */
-const CACHE_LOG: Readonly<Record<CacheStatus, string | undefined>> = {
-  [CacheStatus.UNSPECIFIED]: undefined,
-  [CacheStatus.MISS]: "miss",
-  [CacheStatus.HIT_MEMORY]: "hit-memory",
-  [CacheStatus.HIT_REDIS]: "hit-redis",
-};
 
 /** The gateway's public operations; one instance per process (and per config). */
 export class Gateway {
@@ -285,7 +278,7 @@ export class Gateway {
       tokens_out: call.outputTokens,
       usage_estimated: call.usage?.estimated || undefined,
       cost_usd: call.costMicros ? call.costMicros / 1e6 : undefined,
-      cache: cache ? CACHE_LOG[cache.status] : undefined,
+      cache: cache ? cacheLabel(cache.status) : undefined,
       coalesced: cache?.shared || undefined,
     };
     if (failed) this.log.warn({ ...line, err: error.message }, "call failed");

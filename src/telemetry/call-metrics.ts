@@ -1,6 +1,7 @@
 // Turns each finished call (CallRecord) into metric updates: cached children, no label objects, no
 // allocation beyond the joined child keys; retries, fallbacks and hedges derived from the attempt trail.
 import { CacheStatus } from "../../gen/llmgateway/v1/llm_pb.js";
+import { isCacheHit } from "../cache/status.js";
 import type { AttemptRecord } from "../gateway/call.js";
 import type { CallObserver, CallRecord } from "../gateway/observer.js";
 import { type ModelLabels, NONE } from "./labels.js";
@@ -100,7 +101,7 @@ export class CallMetrics implements CallObserver {
     if (!r.coalesced) m.overhead.of(rpc).observe(Math.max(0, r.totalMs - r.upstreamMs) / 1000);
     if (r.stream && r.firstTokenMs !== undefined) m.ttft.of(model, provider).observe(r.firstTokenMs / 1000);
 
-    const hit = r.cache === CacheStatus.HIT_MEMORY || r.cache === CacheStatus.HIT_REDIS;
+    const hit = isCacheHit(r.cache);
     if (r.cache === CacheStatus.MISS) {
       m.cacheMisses.of(rpc).inc();
       if (r.coalesced) m.cacheCoalesced.of(rpc).inc();

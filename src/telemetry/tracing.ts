@@ -13,7 +13,7 @@ import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { BatchSpanProcessor, TracerProvider } from "@opentelemetry/sdk-trace";
-import { CacheStatus } from "../../gen/llmgateway/v1/llm_pb.js";
+import { cacheLabel } from "../cache/status.js";
 import type { AttemptRecord } from "../gateway/call.js";
 import { VERSION } from "../gateway/models.js";
 import type { CallObserver, CallRecord } from "../gateway/observer.js";
@@ -43,13 +43,6 @@ export function tracesUrl(endpoint: string): string {
 const FROM_RECORD: TextMapGetter<CallRecord> = {
   keys: () => ["traceparent", "tracestate"],
   get: (r, key) => (key === "traceparent" ? r.traceparent : key === "tracestate" ? r.tracestate : undefined),
-};
-
-const CACHE_ATTR: Readonly<Record<CacheStatus, string | undefined>> = {
-  [CacheStatus.UNSPECIFIED]: undefined,
-  [CacheStatus.MISS]: "miss",
-  [CacheStatus.HIT_MEMORY]: "hit-memory",
-  [CacheStatus.HIT_REDIS]: "hit-redis",
 };
 
 /** The request parameters GenAI conventions name, where the call had them (chat calls). */
@@ -98,7 +91,7 @@ export class CallTracer implements CallObserver {
     }
     if (r.target) attrs["gen_ai.response.model"] = r.target;
     if (r.caller) attrs["llmgw.caller"] = r.caller;
-    const cache = r.cache === undefined ? undefined : CACHE_ATTR[r.cache];
+    const cache = r.cache === undefined ? undefined : cacheLabel(r.cache);
     if (cache) attrs["llmgw.cache"] = cache;
     if (r.coalesced) attrs["llmgw.coalesced"] = true;
     if (r.costMicros > 0) attrs["llmgw.cost_usd"] = r.costMicros / 1e6;

@@ -1,13 +1,14 @@
 // The contract's chat answers -> OpenAI's JSON: a whole `chat.completion`, and the SSE frames of a
 // `chat.completion.chunk` stream (each frame's fixed part is built once per stream, not per chunk).
 import {
-  CacheStatus,
+  type CacheStatus,
   type ChatResponse,
   type Delta,
   FinishReason,
   type GatewayInfo,
   type Usage,
 } from "../../../gen/llmgateway/v1/llm_pb.js";
+import { cacheLabel } from "../../cache/status.js";
 
 const FINISH: Readonly<Record<FinishReason, string>> = {
   [FinishReason.UNSPECIFIED]: "stop",
@@ -15,13 +16,6 @@ const FINISH: Readonly<Record<FinishReason, string>> = {
   [FinishReason.LENGTH]: "length",
   [FinishReason.TOOL_CALLS]: "tool_calls",
   [FinishReason.CONTENT_FILTER]: "content_filter",
-};
-
-const CACHE: Readonly<Record<CacheStatus, string>> = {
-  [CacheStatus.UNSPECIFIED]: "none",
-  [CacheStatus.MISS]: "miss",
-  [CacheStatus.HIT_MEMORY]: "hit-memory",
-  [CacheStatus.HIT_REDIS]: "hit-redis",
 };
 
 /** OpenAI's `finish_reason` for ours. */
@@ -44,7 +38,7 @@ export function usageJson(u: Usage | undefined): object {
 
 /** The x-llmgw-cache value of a cache status ("none" when the cache was not consulted). */
 export function cacheHeader(status: CacheStatus | undefined): string {
-  return CACHE[status ?? CacheStatus.UNSPECIFIED] ?? "none";
+  return (status === undefined ? undefined : cacheLabel(status)) ?? "none";
 }
 
 /** The x-llmgw-* headers of a successful unary answer (x-llmgw-cost-usd: what the call cost, USD). */
