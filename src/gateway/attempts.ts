@@ -17,7 +17,7 @@ import {
   sleep,
 } from "../resilience/index.js";
 import type { Deployment, Plan } from "../routing/index.js";
-import type { Call } from "./call.js";
+import { type Call, HEDGE_LOST_OUTCOME, OUTBOUND_LIMITED } from "./call.js";
 import { fromUpstream, GatewayError, reasonForKind, UpstreamError } from "./errors.js";
 import { AttemptScope, type CallScope } from "./scope.js";
 
@@ -36,7 +36,6 @@ const SKIPPED: unique symbol = Symbol("skipped");
 const NEXT: unique symbol = Symbol("next");
 
 /** The trail outcome of a deployment skipped because its outbound bucket was empty (nothing sent). */
-export const OUTBOUND_LIMITED = "OUTBOUND_LIMITED";
 
 /** A deployment passed over for its outbound limit in this call, and when its bucket could take it. */
 interface Limited {
@@ -76,7 +75,7 @@ function usageOf(out: unknown): number | undefined {
 }
 
 export function outcomeName(e: unknown): string {
-  if (e === HEDGE_LOST) return "HEDGE_LOST";
+  if (e === HEDGE_LOST) return HEDGE_LOST_OUTCOME;
   if (e instanceof GatewayError) return e.reason;
   if (e instanceof UpstreamError) return reasonForKind(e.kind).reason;
   return "INTERNAL";
@@ -112,13 +111,7 @@ class Lane {
     if (this.startedAt > 0) {
       const ms = performance.now() - this.startedAt;
       call.upstreamMs += ms;
-      call.trail.push({
-        deployment: this.d.target,
-        outcome: "HEDGE_LOST",
-        durationMs: Math.round(ms),
-        startedAt: this.startedAt,
-        ms,
-      });
+      call.attempt(this.d.target, HEDGE_LOST_OUTCOME, this.startedAt, ms);
     }
     this.current?.cancel.abort(HEDGE_LOST);
   }
@@ -297,14 +290,8 @@ export class AttemptRunner {
           st.neutral(probe); // counted neither way: nothing was sent
           if (last) throw last; // a retry that would exceed the limit: the plan goes on
           const now = performance.now();
-          call.trail.push({
-            deployment: d.target,
-            outcome: OUTBOUND_LIMITED,
-            durationMs: 0,
-            startedAt: now,
-            ms: 0,
-          });
-          const readyAt = got.why === "too_large" ? Number.POSITIVE_INFINITY : performance.now() + got.waitMs;
+          call.attempt(d.target, OUTBOUND_LIMITED, now, 0);
+          const readyAt = got.why === "too_large" ? Number.POSITIVE_INFINITY : now + got.waitMs;
           rs.limited.push({ d, why: got.why, readyAt });
           return SKIPPED;
         }
@@ -333,13 +320,7 @@ export class AttemptRunner {
           for (const other of lane.race.lanes) if (other !== lane) other.lose(call);
         }
         call.upstreamMs += ms;
-        call.trail.push({
-          deployment: d.target,
-          outcome: "ok",
-          durationMs: Math.round(ms),
-          startedAt: ta,
-          ms,
-        });
+        call.attempt(d.target, "ok", ta, ms);
         call.provider = d.provider.name;
         call.model = d.target;
         call.deployment = d;
@@ -368,13 +349,7 @@ export class AttemptRunner {
           throw HEDGE_LOST;
         }
         call.upstreamMs += ms;
-        call.trail.push({
-          deployment: d.target,
-          outcome: outcomeName(err),
-          durationMs: Math.round(ms),
-          startedAt: ta,
-          ms,
-        });
+        call.attempt(d.target, outcomeName(err), ta, ms);
         if (!(err instanceof UpstreamError)) {
           st.neutral(probe);
           throw err;

@@ -19,10 +19,24 @@ export interface AttemptRecord {
   ms: number;
 }
 
+/** Trail outcomes that are not failures: a hedge's loser, a deployment skipped at its outbound limit. */
+export const HEDGE_LOST_OUTCOME = "HEDGE_LOST";
+export const OUTBOUND_LIMITED = "OUTBOUND_LIMITED";
+
+/** True for an attempt that failed (not "ok", not a hedge's loser, not skipped at its limit). */
+export function failedAttempt(outcome: string): boolean {
+  return outcome !== "ok" && outcome !== HEDGE_LOST_OUTCOME && outcome !== OUTBOUND_LIMITED;
+}
+
 /** Per-call bookkeeping shared by all methods. */
 export class Call {
   readonly t0 = performance.now();
   readonly trail: AttemptRecord[] = [];
+
+  /** Records one attempt on `deployment` in the trail. */
+  attempt(deployment: string, outcome: string, startedAt: number, ms: number): void {
+    this.trail.push({ deployment, outcome, durationMs: Math.round(ms), startedAt, ms });
+  }
   upstreamMs = 0;
   provider = "";
   model = "";

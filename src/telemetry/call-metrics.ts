@@ -2,7 +2,7 @@
 // allocation beyond the joined child keys; retries, fallbacks and hedges derived from the attempt trail.
 import { CacheStatus } from "../../gen/llmgateway/v1/llm_pb.js";
 import { isCacheHit } from "../cache/status.js";
-import type { AttemptRecord } from "../gateway/call.js";
+import { type AttemptRecord, HEDGE_LOST_OUTCOME, OUTBOUND_LIMITED } from "../gateway/call.js";
 import type { CallObserver, CallRecord } from "../gateway/observer.js";
 import { type ModelLabels, NONE } from "./labels.js";
 import type { GatewayMetrics } from "./metrics.js";
@@ -18,8 +18,6 @@ const LIMIT_REASONS = new Set([
 ]);
 
 /** Attempt outcomes where nothing was sent upstream. */
-const OUTBOUND_LIMITED = "OUTBOUND_LIMITED";
-const HEDGE_LOST = "HEDGE_LOST";
 
 /** What the attempt trail of one call shows. */
 export interface TrailCounts {
@@ -42,7 +40,7 @@ export function classifyTrail(trail: readonly AttemptRecord[], out: TrailCounts)
   out.hedged = false;
   for (let i = 0; i < trail.length; i++) {
     const a = trail[i] as AttemptRecord;
-    if (a.outcome === HEDGE_LOST) out.hedged = true;
+    if (a.outcome === HEDGE_LOST_OUTCOME) out.hedged = true;
     if (a.outcome === OUTBOUND_LIMITED) continue;
     let same = false;
     let concurrent = false;

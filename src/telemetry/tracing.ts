@@ -14,7 +14,7 @@ import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { BatchSpanProcessor, TracerProvider } from "@opentelemetry/sdk-trace";
 import { cacheLabel } from "../cache/status.js";
-import type { AttemptRecord } from "../gateway/call.js";
+import { type AttemptRecord, failedAttempt, OUTBOUND_LIMITED } from "../gateway/call.js";
 import { VERSION } from "../gateway/models.js";
 import type { CallObserver, CallRecord } from "../gateway/observer.js";
 
@@ -115,7 +115,7 @@ export class CallTracer implements CallObserver {
         { kind: SpanKind.CLIENT, startTime: start, attributes: this.attemptAttributes(r, op, i) },
         ctx,
       );
-      if (a.outcome !== "ok" && a.outcome !== "HEDGE_LOST" && a.outcome !== "OUTBOUND_LIMITED") {
+      if (failedAttempt(a.outcome)) {
         child.setStatus({ code: SpanStatusCode.ERROR, message: a.outcome });
       }
       child.end(start + a.ms);
@@ -131,7 +131,7 @@ export class CallTracer implements CallObserver {
     let retry = 0;
     for (let j = 0; j < r.attempts.length; j++) {
       const b = r.attempts[j] as AttemptRecord;
-      if (j !== i && b.deployment === a.deployment && b.outcome !== "OUTBOUND_LIMITED") {
+      if (j !== i && b.deployment === a.deployment && b.outcome !== OUTBOUND_LIMITED) {
         if (b.startedAt < a.startedAt || (b.startedAt === a.startedAt && j < i)) retry++;
       }
     }
