@@ -6,6 +6,7 @@
 // none is left, the call waits for the soonest bucket if that fits in its deadline, else it fails
 // RESOURCE_EXHAUSTED / UPSTREAM_RATE_LIMITED with RetryInfo — never sending what the provider would 429.
 import type { ModelPolicy } from "../config/index.js";
+import { sleep } from "../lib/sleep.js";
 import { type OutboundGrant, OutboundLimiter } from "../limits/outbound.js";
 import {
   type DeploymentRegistry,
@@ -14,7 +15,6 @@ import {
   MIN_ATTEMPT_MS,
   retryWaitMs,
   signalsIllHealth,
-  sleep,
 } from "../resilience/index.js";
 import type { Deployment, Plan } from "../routing/index.js";
 import { type Call, HEDGE_LOST_OUTCOME, OUTBOUND_LIMITED } from "./call.js";

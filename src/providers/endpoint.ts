@@ -128,7 +128,7 @@ export function endpoint(provider: string, defaults: Record<string, string>, toE
  * What a failure while reading a stream means: the caller's abort reason when it aborted, a
  * classified error as is, and a broken connection as "stream_interrupted".
  */
-export function streamFailure(e: unknown, signal: Signal, provider: string, model?: string): unknown {
+function streamFailure(e: unknown, signal: Signal, provider: string, model?: string): unknown {
   if (signal.aborted) return signal.reason;
   if (e instanceof UpstreamError || e instanceof GatewayError) return e;
   const mapped = networkError(e, provider, signal);

@@ -31,5 +31,3 @@ export function retryWaitMs(
 
 /** An attempt that could not get this much time before the deadline is not worth waiting for. */
 export const MIN_ATTEMPT_MS = 50;
-
-export { sleep } from "../lib/sleep.js";

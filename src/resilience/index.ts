@@ -1,7 +1,7 @@
 // The resilience toolkit's public surface: the outcome table, retry timing and budget, breakers and
 // the live per-deployment state routing and the pipeline share.
 
-export { backoffMs, MIN_ATTEMPT_MS, retryWaitMs, sleep } from "./backoff.js";
+export { backoffMs, MIN_ATTEMPT_MS, retryWaitMs } from "./backoff.js";
 export { type Admission, Breaker, type BreakerPolicy, type BreakerState } from "./breaker.js";
 export { RetryBudget } from "./budget.js";
 export {

@@ -12,8 +12,9 @@ import { GatewayError } from "../../gateway/errors.js";
 import { endpoint } from "../endpoint.js";
 import { parseSSE, retainOrigin } from "../http.js";
 import type { CallOptions, Provider } from "../types.js";
+import { promptChars } from "../usage.js";
 import { fromAnthropicHttpError } from "./errors.js";
-import { type AnthropicTranslateOptions, promptChars, toAnthropicRequest } from "./request.js";
+import { type AnthropicTranslateOptions, toAnthropicRequest } from "./request.js";
 import { fromAnthropicModels, fromAnthropicResponse } from "./response.js";
 import { translateAnthropicStream } from "./stream.js";
 

@@ -227,5 +227,3 @@ export function toAnthropicRequest(
   else delete out.stream;
   return out;
 }
-
-export { promptChars } from "../usage.js";

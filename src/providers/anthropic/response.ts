@@ -152,5 +152,3 @@ export function fromAnthropicModels(json: unknown, provider: string): { models: 
   const next = body.has_more === true && typeof body.last_id === "string" ? body.last_id : undefined;
   return next === undefined ? { models } : { models, next };
 }
-
-export { estimateUsage };

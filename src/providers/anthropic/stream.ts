@@ -11,14 +11,9 @@ import {
 import { UpstreamError } from "../../gateway/errors.js";
 import { create } from "../../lib/create.js";
 import type { SSEEvent } from "../http.js";
+import { estimateUsage } from "../usage.js";
 import { fromAnthropicStreamError } from "./errors.js";
-import {
-  type AnthropicResponseContext,
-  estimateUsage,
-  mapStopReason,
-  mapUsage,
-  protocolError,
-} from "./response.js";
+import { type AnthropicResponseContext, mapStopReason, mapUsage, protocolError } from "./response.js";
 import type { AntStreamEvent, AntUsage } from "./wire.js";
 
 function parseEvent(ev: SSEEvent, ctx: AnthropicResponseContext): AntStreamEvent {

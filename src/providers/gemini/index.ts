@@ -11,10 +11,10 @@ import type {
 import { endpoint } from "../endpoint.js";
 import { parseSSE, retainOrigin } from "../http.js";
 import type { CallOptions, Provider } from "../types.js";
+import { promptChars } from "../usage.js";
 import { fromGeminiHttpError } from "./errors.js";
 import {
   type GeminiTranslateOptions,
-  promptChars,
   qualifiedModel,
   toGeminiEmbedRequests,
   toGeminiRequest,

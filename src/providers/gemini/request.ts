@@ -285,5 +285,3 @@ export function toGeminiEmbedRequests(
   });
   return { requests };
 }
-
-export { promptChars } from "../usage.js";

@@ -248,5 +248,3 @@ export function fromGeminiModels(json: unknown, provider: string): { models: Mod
     typeof body.nextPageToken === "string" && body.nextPageToken !== "" ? body.nextPageToken : undefined;
   return next === undefined ? { models } : { models, next };
 }
-
-export { estimateUsage };

@@ -12,10 +12,10 @@ import {
 import { UpstreamError } from "../../gateway/errors.js";
 import { create } from "../../lib/create.js";
 import type { SSEEvent } from "../http.js";
+import { estimateUsage } from "../usage.js";
 import { fromGeminiStreamError } from "./errors.js";
 import {
   blockedPrompt,
-  estimateUsage,
   type GeminiResponseContext,
   mapGeminiFinishReason,
   mapGeminiUsage,

@@ -12,14 +12,9 @@ import type {
 import { endpoint } from "../endpoint.js";
 import { parseNDJSON, retainOrigin } from "../http.js";
 import type { CallOptions, Provider } from "../types.js";
-import { charsOf } from "../usage.js";
+import { charsOf, promptChars } from "../usage.js";
 import { fromOllamaHttpError } from "./errors.js";
-import {
-  type OllamaTranslateOptions,
-  promptChars,
-  toOllamaChatRequest,
-  toOllamaEmbedRequest,
-} from "./request.js";
+import { type OllamaTranslateOptions, toOllamaChatRequest, toOllamaEmbedRequest } from "./request.js";
 import { fromOllamaChatResponse, fromOllamaEmbeddings, fromOllamaTags } from "./response.js";
 import { translateOllamaStream } from "./stream.js";
 

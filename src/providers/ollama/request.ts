@@ -222,5 +222,3 @@ export function toOllamaEmbedRequest(
   if (req.user !== "") unsupported("user", o);
   return out;
 }
-
-export { promptChars } from "../usage.js";

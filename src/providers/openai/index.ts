@@ -12,14 +12,10 @@ import { GatewayError } from "../../gateway/errors.js";
 import { endpoint } from "../endpoint.js";
 import { parseSSE, retainOrigin } from "../http.js";
 import type { CallOptions, Provider } from "../types.js";
+import { promptChars } from "../usage.js";
 import { fromOpenAIHttpError } from "./errors.js";
 import { compatibleQuirks, type OpenAIPreset, type OpenAIQuirks } from "./presets.js";
-import {
-  promptChars,
-  type TranslateOptions,
-  toOpenAIChatRequest,
-  toOpenAIEmbeddingsRequest,
-} from "./request.js";
+import { type TranslateOptions, toOpenAIChatRequest, toOpenAIEmbeddingsRequest } from "./request.js";
 import { fromOpenAIChatResponse, fromOpenAIEmbeddings, fromOpenAIModels } from "./response.js";
 import { translateOpenAIStream } from "./stream.js";
 

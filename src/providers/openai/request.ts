@@ -242,5 +242,3 @@ export function toOpenAIEmbeddingsRequest(
   if (req.user !== "" && allowed("user", o)) out.user = req.user;
   return out;
 }
-
-export { promptChars } from "../usage.js";

@@ -184,5 +184,3 @@ export function fromOpenAIModels(json: unknown, provider: string): ModelInfo[] {
   }
   return out;
 }
-
-export { estimateUsage };

@@ -12,8 +12,9 @@ import {
 import { UpstreamError } from "../../gateway/errors.js";
 import { create } from "../../lib/create.js";
 import type { SSEEvent } from "../http.js";
+import { estimateUsage } from "../usage.js";
 import { fromOpenAIStreamError } from "./errors.js";
-import { estimateUsage, mapFinishReason, mapUsage, type ResponseContext } from "./response.js";
+import { mapFinishReason, mapUsage, type ResponseContext } from "./response.js";
 import type { OAIChatChunk, OAIChunkChoice } from "./wire.js";
 
 function parseChunk(data: string, ctx: ResponseContext): OAIChatChunk {
