@@ -14,10 +14,6 @@ export class AdminGuard {
     this.digest = /^[0-9a-f]{64}$/.test(hex) ? Buffer.from(hex, "hex") : undefined;
   }
 
-  get enabled(): boolean {
-    return this.digest !== undefined;
-  }
-
   /** Hex of the admin digest (to keep it out of the gateway keys), or undefined. */
   get digestHex(): string | undefined {
     return this.digest?.toString("hex");

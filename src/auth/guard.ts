@@ -95,11 +95,6 @@ export class CallGuard {
       );
   }
 
-  /** The keys in force now (config + runtime - revoked). */
-  get keys(): KeyRing {
-    return this.current().ring;
-  }
-
   private current(): KeyView {
     const g = this.store?.generation ?? 0;
     if (g !== this.view.generation) this.view = this.build();

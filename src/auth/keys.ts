@@ -70,10 +70,6 @@ export class KeyRing {
     }
   }
 
-  get size(): number {
-    return this.byDigest.size;
-  }
-
   /** Every key. */
   values(): IterableIterator<GatewayKey> {
     return this.byDigest.values();

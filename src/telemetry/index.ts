@@ -17,8 +17,8 @@ export interface TelemetryDeps {
   log: Logger;
   gateway: () => Gateway | undefined;
   redis: () => RedisLink | undefined;
-  /** Calls and streams in flight across generations (config reloads); default: the current gateway's. */
-  inflight?: () => { calls: number; streams: number };
+  /** Calls and streams in flight across generations (config reloads). */
+  inflight: () => { calls: number; streams: number };
 }
 
 /** Metrics and traces of one app. */
@@ -44,7 +44,7 @@ export async function setupTelemetry(deps: TelemetryDeps): Promise<Telemetry> {
           gateway: deps.gateway,
           redis: deps.redis,
           labels: () => labels,
-          ...(deps.inflight ? { inflight: deps.inflight } : {}),
+          inflight: deps.inflight,
         });
   let tracing: Tracing | undefined;
   const endpoint = t.otlp_endpoint?.trim();

@@ -75,7 +75,7 @@ export interface MetricSources {
   /** The current gateway's model labels (deployment labels of the breaker gauge). */
   labels: () => ModelLabels | undefined;
   /** Calls and streams in flight on every generation (a reload's old one still draining included). */
-  inflight?: () => { calls: number; streams: number };
+  inflight: () => { calls: number; streams: number };
 }
 
 /** Every metric the gateway exports, on its own Registry. */
@@ -217,7 +217,7 @@ export class GatewayMetrics {
       help: "Calls in flight (unary and streams).",
       registers: [r],
       collect() {
-        this.set(s.inflight ? s.inflight().calls : (s.gateway()?.inFlight ?? 0));
+        this.set(s.inflight().calls);
       },
     });
     new Gauge({
@@ -225,7 +225,7 @@ export class GatewayMetrics {
       help: "ChatStream calls in flight.",
       registers: [r],
       collect() {
-        this.set(s.inflight ? s.inflight().streams : (s.gateway()?.streamsInFlight ?? 0));
+        this.set(s.inflight().streams);
       },
     });
     new Gauge({
