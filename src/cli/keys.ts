@@ -14,7 +14,7 @@ import {
 import { newKey } from "../auth/index.js";
 import { create } from "../lib/create.js";
 import { type Args, intFlag, listFlag, numberFlag, parseArgs, UsageError } from "./args.js";
-import { adminClient, CLIENT_FLAGS, type CliIo, DEFAULT_URL, errorLine } from "./client.js";
+import { adminClient, CLIENT_FLAGS, type CliIo, DEFAULT_URL } from "./client.js";
 import { table } from "./table.js";
 
 export const KEYS_USAGE = [
@@ -219,29 +219,21 @@ async function updateKey(a: Args, io: CliIo): Promise<number> {
 export async function keysCommand(argv: readonly string[], io: CliIo): Promise<number> {
   const [sub, ...rest] = argv;
   const serverFlags = [...CLIENT_FLAGS];
-  try {
-    switch (sub) {
-      case "generate":
-        return generate(parseArgs(rest, [], ["name"]), io);
-      case "admin-key":
-        return adminKey(io);
-      case "create":
-        return await createKey(parseArgs(rest, ["json"], ["name", ...LIMIT_FLAGS, ...serverFlags]), io);
-      case "list":
-        return await listKeys(parseArgs(rest, ["json", "include-revoked"], serverFlags), io);
-      case "revoke":
-        return await revokeKey(parseArgs(rest, ["json"], serverFlags), io);
-      case "update":
-        return await updateKey(
-          parseArgs(rest, ["json", "clear-budget"], [...LIMIT_FLAGS, ...serverFlags]),
-          io,
-        );
-      default:
-        for (const l of KEYS_USAGE) io.err(l);
-        return 2;
-    }
-  } catch (e: unknown) {
-    io.err(errorLine(e));
-    return e instanceof UsageError ? 2 : 1;
+  switch (sub) {
+    case "generate":
+      return generate(parseArgs(rest, [], ["name"]), io);
+    case "admin-key":
+      return adminKey(io);
+    case "create":
+      return await createKey(parseArgs(rest, ["json"], ["name", ...LIMIT_FLAGS, ...serverFlags]), io);
+    case "list":
+      return await listKeys(parseArgs(rest, ["json", "include-revoked"], serverFlags), io);
+    case "revoke":
+      return await revokeKey(parseArgs(rest, ["json"], serverFlags), io);
+    case "update":
+      return await updateKey(parseArgs(rest, ["json", "clear-budget"], [...LIMIT_FLAGS, ...serverFlags]), io);
+    default:
+      for (const l of KEYS_USAGE) io.err(l);
+      return 2;
   }
 }
