@@ -2,6 +2,7 @@
 // schemas. Strict objects: an unknown key is a mistake worth stopping for, named by its path.
 import { z } from "zod";
 import { catalogOverrideSchema } from "../catalog/schema.js";
+import { headerProblem } from "../lib/http-header.js";
 
 const positiveInt = z.number().int().positive();
 const nonNegInt = z.number().int().nonnegative();
@@ -86,7 +87,15 @@ export const fileSchema = z.strictObject({
           /** Hugging Face: the feature-extraction base for embeddings. */
           embed_base_url: z.string().optional(),
           api_key: z.string().optional(),
-          headers: z.record(z.string(), z.string()).optional(),
+          headers: z
+            .record(z.string(), z.string())
+            .superRefine((h, ctx) => {
+              for (const [name, value] of Object.entries(h)) {
+                const problem = headerProblem(name, value);
+                if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem, path: [name] });
+              }
+            })
+            .optional(),
           enabled: z.boolean().optional(),
         })
         .nullable(),

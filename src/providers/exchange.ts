@@ -1,16 +1,20 @@
-// One upstream request/answer over undici's dispatch API, with a body of our own instead of
-// undici's `request()` (an AsyncResource, a Node Readable, an async iterator over it and an abort
-// listener per call). A unary answer is collected in a few array pushes and read with one promise;
-// a streamed one is iterated chunk by chunk with backpressure (the socket pauses while a slow
-// reader has HIGH_WATER bytes queued). Measured in bench/: the floor proxy serves ~35% more calls a
-// second with this than with `request()` (README, performance).
+// One upstream request/answer through a dispatch-handler interface (h1-pool.ts; undici's has the
+// same shape), with a body of our own instead of a Node Readable (an AsyncResource, a stream, an
+// async iterator over it and an abort listener per call, as undici's `request()` builds). A unary
+// answer is collected in a few array pushes and read with one promise; a streamed one is iterated
+// chunk by chunk with backpressure (the socket pauses while a slow reader has HIGH_WATER bytes
+// queued). Measured in bench/ (README, performance).
 
 import type { IncomingHttpHeaders } from "node:http";
-import type { Dispatcher } from "undici";
 import { UpstreamError } from "../gateway/errors.js";
 import type { Signal } from "../lib/cancel.js";
+import type { Controller, Handler, WireRequest } from "./h1-pool.js";
 
-type Controller = Dispatcher.DispatchController;
+/** What carries a request: our HTTP/1.1 pool (h1-pool.ts); an undici Pool fits too. */
+export interface Wire {
+  dispatch(req: WireRequest, handler: Handler): boolean;
+  close(): Promise<void>;
+}
 
 /** Bytes a reader may leave queued before the upstream socket is paused. */
 const HIGH_WATER = 64 * 1024;
@@ -38,6 +42,8 @@ export class UpstreamBody implements AsyncIterable<Buffer> {
   #limitError: (() => unknown) | undefined;
   #wake: (() => void) | undefined;
   #paused = false;
+  /** Read whole (`text`): no backpressure, the byte limit bounds what is held. */
+  #whole = false;
   readonly #controller: Controller;
 
   constructor(controller: Controller) {
@@ -60,7 +66,7 @@ export class UpstreamBody implements AsyncIterable<Buffer> {
     }
     this.#queue.push(chunk);
     this.#queued += chunk.length;
-    if (this.#queued > HIGH_WATER && !this.#paused) {
+    if (this.#queued > HIGH_WATER && !this.#paused && !this.#whole) {
       this.#paused = true;
       this.#controller.pause();
     }
@@ -94,6 +100,11 @@ export class UpstreamBody implements AsyncIterable<Buffer> {
   text(limit: number, provider: string): Promise<string> {
     this.#limit = limit;
     this.#limitError = () => new UpstreamError("protocol", `upstream body exceeds ${limit} bytes`, provider);
+    this.#whole = true;
+    if (this.#paused) {
+      this.#paused = false;
+      this.#controller.resume();
+    }
     if (this.#state === 0 && this.#total > limit) {
       this.#fail(this.#limitError());
       this.#controller.abort(RELEASED);
@@ -155,7 +166,7 @@ export class UpstreamBody implements AsyncIterable<Buffer> {
   }
 }
 
-/** The abort reason handed to undici (the caller maps failures back to the signal's own reason). */
+/** The abort reason handed to the pool (the caller maps failures back to the signal's own reason). */
 function reasonOf(signal: Signal): Error {
   return signal.reason instanceof Error ? signal.reason : RELEASED;
 }
@@ -172,11 +183,7 @@ export interface Answer {
  * failure (the caller maps it) when no answer came. Aborting `signal` aborts the exchange with
  * the signal's reason, before or after the head.
  */
-export function exchange(
-  dispatcher: Dispatcher,
-  opts: Dispatcher.DispatchOptions,
-  signal: Signal,
-): Promise<Answer> {
+export function exchange(dispatcher: Wire, opts: WireRequest, signal: Signal): Promise<Answer> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) {
       reject(signal.reason);
@@ -187,7 +194,7 @@ export function exchange(
     const onAbort = () => controller?.abort(reasonOf(signal));
     signal.addEventListener("abort", onAbort);
     const finish = () => signal.removeEventListener("abort", onAbort);
-    const handler: Dispatcher.DispatchHandler = {
+    const handler: Handler = {
       onRequestStart(c) {
         controller = c;
         if (signal.aborted) c.abort(reasonOf(signal));

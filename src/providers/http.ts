@@ -1,13 +1,13 @@
-// The only HTTP client to upstreams: one keep-alive undici Pool per origin, bounded body reads,
+// The only HTTP client to upstreams: one keep-alive pool per origin (h1-pool.ts), bounded body reads,
 // SSE / NDJSON parsing, Retry-After parsing and the default status -> UpstreamErrorKind mapping.
 
 import type { IncomingHttpHeaders } from "node:http";
-import { Pool } from "undici";
 import { UpstreamError, type UpstreamErrorKind } from "../gateway/errors.js";
 import type { Signal } from "../lib/cancel.js";
-import { exchange, type UpstreamBody } from "./exchange.js";
+import { exchange, type UpstreamBody, type Wire } from "./exchange.js";
+import { H1Pool, type H1PoolOptions } from "./h1-pool.js";
 
-/** Upstream response headers (lower-case names), as undici gives them. */
+/** Upstream response headers (lower-case names; a repeated one as an array). */
 export type HttpHeaders = IncomingHttpHeaders;
 /** A response body: it must be read to its end or discarded, or the connection is held. */
 export type HttpBody = UpstreamBody;
@@ -34,9 +34,8 @@ export interface HttpResponse {
 /** Default cap on a body read into memory; an upstream can never make us buffer more. */
 export const MAX_BODY_BYTES = 64 * 1024 * 1024;
 
-const POOL_OPTIONS: Pool.Options = {
+const POOL_OPTIONS: H1PoolOptions = {
   connections: 256,
-  pipelining: 1,
   keepAliveTimeout: 30_000,
   keepAliveMaxTimeout: 60_000,
   // Last-resort guards only: the pipeline owns deadlines and idle timeouts through the signal.
@@ -44,7 +43,7 @@ const POOL_OPTIONS: Pool.Options = {
   bodyTimeout: 600_000,
 };
 
-const pools = new Map<string, Pool>();
+const pools = new Map<string, Wire>();
 const refs = new Map<string, number>();
 
 function splitUrl(url: string): { origin: string; path: string } {
@@ -52,10 +51,11 @@ function splitUrl(url: string): { origin: string; path: string } {
   return slash < 0 ? { origin: url, path: "/" } : { origin: url.slice(0, slash), path: url.slice(slash) };
 }
 
-function poolFor(origin: string): Pool {
+function poolFor(origin: string): Wire {
   let pool = pools.get(origin);
   if (pool === undefined) {
-    pool = new Pool(new URL(origin).origin, POOL_OPTIONS);
+    const o = new URL(origin).origin;
+    pool = new H1Pool(o, POOL_OPTIONS);
     pools.set(origin, pool);
   }
   return pool;
@@ -129,7 +129,7 @@ const NETWORK_CODES = new Set([
 /**
  * Maps a failure of the HTTP layer to what the caller must throw: the signal's reason untouched
  * when the caller aborted (the pipeline recognises its own timeouts by it), the error itself when
- * already classified, else an UpstreamError ("timeout" for undici's guards, "network" otherwise).
+ * already classified, else an UpstreamError ("timeout" for the pool's guards, "network" otherwise).
  */
 export function networkError(e: unknown, provider: string, signal?: Signal): unknown {
   if (signal?.aborted) return signal.reason;

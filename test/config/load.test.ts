@@ -84,6 +84,18 @@ describe("config", () => {
     ["models: { a: { deployments: [] } }\n", /models\.a\.deployments/],
     ["keys: [{ name: k, sha256: nothex }]\n", /keys\.0\.sha256/],
     ["server: [unclosed\n", /not valid YAML/],
+    [
+      `providers: { openai: { headers: { "x-a": "1\\r\\nx-b: 2" } } }\n`,
+      /providers\.openai\.headers\.x-a.*line break/,
+    ],
+    [
+      "providers: { openai: { headers: { connection: close } } }\n",
+      /providers\.openai\.headers\.connection.*HTTP client/,
+    ],
+    [
+      'providers: { openai: { headers: { "bad name": x } } }\n',
+      /providers\.openai\.headers\.bad name.*invalid header name/,
+    ],
   ])("a bad file stops with a message naming the field: %s", (yaml, re) => {
     expect(() => load(["--config", file(yaml)])).toThrow(ConfigError);
     expect(() => load(["--config", file(yaml)])).toThrow(re);

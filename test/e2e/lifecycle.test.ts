@@ -1,8 +1,10 @@
 // End-to-end: deadlines, stream failures, upstream errors and fallbacks through real clients, and the
 // gateway's lifecycle — in-process graceful shutdown and the real entry point as a child process.
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { once } from "node:events";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import http from "node:http";
+import https from "node:https";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -287,11 +289,11 @@ interface Child {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-function startChild(args: string[]): Child {
+function startChild(args: string[], env: Record<string, string> = {}): Child {
   const proc = spawn(process.execPath, ["--import", "tsx", "src/main.ts", ...args], {
     cwd: ROOT,
     // A clean environment: zero config (mock provider only), no keys from the outer shell.
-    env: { PATH: process.env["PATH"] ?? "", HOME: process.env["HOME"] ?? tmpdir() },
+    env: { PATH: process.env["PATH"] ?? "", HOME: process.env["HOME"] ?? tmpdir(), ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";
@@ -359,6 +361,67 @@ describe("the real entry point (node --import tsx src/main.ts)", () => {
     expect(child.stdout()).toContain('"listening"');
     expect(child.stdout()).toContain('"shutting down"');
     expect(child.stdout()).toContain('"stopped"');
+  });
+
+  it("calls an HTTPS upstream whose CA comes from NODE_EXTRA_CA_CERTS (TLS verified, key sent)", async () => {
+    const tls = path.join(ROOT, "test/fixtures/tls");
+    const seen: { auth?: string; model?: string }[] = [];
+    const upstream = https.createServer(
+      { key: readFileSync(path.join(tls, "key.pem")), cert: readFileSync(path.join(tls, "cert.pem")) },
+      (req, res) => {
+        let body = "";
+        req.on("data", (c: Buffer) => {
+          body += c.toString("utf8");
+        });
+        req.on("end", () => {
+          seen.push({
+            auth: req.headers.authorization,
+            model: (JSON.parse(body) as { model: string }).model,
+          });
+          res.setHeader("content-type", "application/json");
+          res.end(
+            JSON.stringify({
+              id: "chatcmpl-tls",
+              object: "chat.completion",
+              created: 1,
+              model: "gpt-4o-mini",
+              choices: [
+                { index: 0, message: { role: "assistant", content: "over tls" }, finish_reason: "stop" },
+              ],
+              usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 },
+            }),
+          );
+        });
+      },
+    );
+    upstream.listen(0, "127.0.0.1");
+    await once(upstream, "listening");
+    const upPort = (upstream.address() as net.AddressInfo).port;
+    const port = await freePort();
+    const child = startChild(["--port", String(port)], {
+      NODE_EXTRA_CA_CERTS: path.join(tls, "cert.pem"),
+      OPENAI_API_KEY: "sk-tls-test",
+      OPENAI_BASE_URL: `https://localhost:${upPort}/v1`,
+    });
+    children.push(child);
+    try {
+      await expect.poll(() => canConnect(port), { timeout: 20_000, interval: 100 }).toBe(true);
+      const res = await post(
+        `http://127.0.0.1:${port}`,
+        "/llmgateway.v1.LLMService/Chat",
+        JSON.stringify({
+          model: "openai/gpt-4o-mini",
+          messages: [{ role: "ROLE_USER", content: [{ text: "hi" }] }],
+        }),
+      );
+      expect(res.status).toBe(200);
+      expect(res.body).toContain("over tls");
+      expect(seen).toEqual([{ auth: "Bearer sk-tls-test", model: "gpt-4o-mini" }]);
+    } finally {
+      child.proc.kill("SIGKILL");
+      upstream.closeAllConnections();
+      upstream.close();
+    }
   });
 
   it("a bad config file exits non-zero naming server.port on stderr", async () => {

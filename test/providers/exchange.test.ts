@@ -65,6 +65,19 @@ describe("upstream exchange", () => {
     expect(r.body.ended).toBe(true);
   });
 
+  it("reads a whole body far over the backpressure mark, whether or not it queued up first", async () => {
+    const big = "x".repeat(1024 * 1024);
+    routes.set("/large", (_req, res) => {
+      res.writeHead(200, { "content-type": "text/plain" });
+      res.end(big);
+    });
+    const now = await get("/large");
+    expect(await readText(now.body, "test")).toBe(big);
+    const later = await get("/large");
+    await new Promise((r) => setTimeout(r, 100)); // > 64 KiB arrives and pauses the socket
+    expect(await readText(later.body, "test")).toBe(big);
+  });
+
   it("refuses a body over the limit with a protocol error and closes the connection", async () => {
     routes.set("/big", (_req, res) => {
       res.writeHead(200);
