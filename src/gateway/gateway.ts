@@ -517,6 +517,8 @@ export class Gateway {
     let error: GatewayError | undefined;
     /** Why the committed stream failed, as the breaker should judge it. */
     let broke: unknown;
+    /** The upstream stream gave its `end`: it is over, only its last bytes may be on their way. */
+    let ended = false;
     let attempt: AttemptScope | undefined;
     let it: AsyncIterator<ChatStreamResponse> | undefined;
     const scope = new CallScope(signal, ms);
@@ -567,6 +569,7 @@ export class Gateway {
           call.costMicros = this.costMicros(call.deployment, end.usage);
           end.gateway.costUsd = call.costMicros / 1e6;
           this.runner.settle(call, undefined); // a stream counts as a success only when it ends well
+          ended = true;
           yield ev;
           return;
         }
@@ -617,9 +620,19 @@ export class Gateway {
     } finally {
       // Neither an error nor `end`: the reader stopped (cancel) — counted neither way.
       this.runner.settle(call, broke ?? error ?? HANDLER_GONE);
-      attempt?.cancel.abort(STREAM_OVER);
-      attempt?.dispose();
-      if (it) closeStream(it);
+      const a = attempt;
+      a?.dispose();
+      if (it && ended && error === undefined) {
+        // Closed before the attempt is released: the provider throws its body away first, which
+        // lets the body's last bytes in (the connection is kept) rather than cutting it.
+        void it.return?.().then(
+          () => a?.cancel.abort(STREAM_OVER),
+          () => a?.cancel.abort(STREAM_OVER),
+        );
+      } else {
+        a?.cancel.abort(STREAM_OVER);
+        if (it) closeStream(it);
+      }
       scope.dispose();
     }
   }

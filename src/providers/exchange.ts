@@ -25,6 +25,14 @@ const HIGH_WATER = 64 * 1024;
  */
 const RELEASED = new Error("upstream body released");
 
+/**
+ * A body thrown away before its end is first given this long and this many more bytes to finish
+ * (a stream's last bytes, e.g. the chunked terminator behind `data: [DONE]`, often come a moment
+ * later): if it ends, the connection is kept; if not, the exchange is aborted.
+ */
+const DRAIN_MS = 200;
+const DRAIN_BYTES = 16 * 1024;
+
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
 
 /**
@@ -44,10 +52,15 @@ export class UpstreamBody implements AsyncIterable<Buffer> {
   #paused = false;
   /** Read whole (`text`): no backpressure, the byte limit bounds what is held. */
   #whole = false;
+  /** Discarded before its end and waiting for the rest (bytes still allowed, or undefined). */
+  #drain: { left: number; timer: NodeJS.Timeout } | undefined;
   readonly #controller: Controller;
+  /** Stops the caller's signal from aborting the exchange (the body is on its own bounds then). */
+  readonly #detach: () => void;
 
-  constructor(controller: Controller) {
+  constructor(controller: Controller, detach: () => void) {
     this.#controller = controller;
+    this.#detach = detach;
   }
 
   /** True once the last byte has arrived (whether or not it was read). */
@@ -57,7 +70,11 @@ export class UpstreamBody implements AsyncIterable<Buffer> {
 
   /** Handler side: a chunk arrived. */
   push(chunk: Buffer): void {
-    if (this.#state !== 0) return;
+    if (this.#state !== 0) {
+      const d = this.#drain;
+      if (d !== undefined && (d.left -= chunk.length) < 0) this.#abortDrain();
+      return;
+    }
     this.#total += chunk.length;
     if (this.#total > this.#limit) {
       this.#fail(this.#limitError?.());
@@ -75,6 +92,10 @@ export class UpstreamBody implements AsyncIterable<Buffer> {
 
   /** Handler side: the answer is complete. */
   end(): void {
+    if (this.#drain !== undefined) {
+      clearTimeout(this.#drain.timer);
+      this.#drain = undefined;
+    }
     if (this.#state !== 0) return;
     this.#state = 1;
     this.#wake?.();
@@ -82,6 +103,10 @@ export class UpstreamBody implements AsyncIterable<Buffer> {
 
   /** Handler side: the exchange failed (network, abort). */
   fail(e: unknown): void {
+    if (this.#drain !== undefined) {
+      clearTimeout(this.#drain.timer);
+      this.#drain = undefined;
+    }
     this.#fail(e);
   }
 
@@ -129,11 +154,28 @@ export class UpstreamBody implements AsyncIterable<Buffer> {
 
   /**
    * Throws the body away: nothing to do once it has ended (the connection is already back in
-   * the pool), else the exchange is aborted, which closes the connection.
+   * the pool); else the rest is let in and dropped for up to DRAIN_MS / DRAIN_BYTES, so a body
+   * about to end keeps its connection, and past that the exchange is aborted (the connection
+   * closes, the upstream sees the request cancelled).
    */
   discard(): void {
     if (this.#state !== 0) return;
+    this.#detach(); // the owner is done with it: ending the call must not cut the drain short
     this.#fail(RELEASED);
+    if (this.#paused) {
+      this.#paused = false;
+      this.#controller.resume();
+    }
+    const timer = setTimeout(() => this.#abortDrain(), DRAIN_MS);
+    timer.unref();
+    this.#drain = { left: DRAIN_BYTES, timer };
+  }
+
+  #abortDrain(): void {
+    const d = this.#drain;
+    if (d === undefined) return;
+    clearTimeout(d.timer);
+    this.#drain = undefined;
     this.#controller.abort(RELEASED);
   }
 
@@ -201,7 +243,7 @@ export function exchange(dispatcher: Wire, opts: WireRequest, signal: Signal): P
       },
       onResponseStart(c, status, headers) {
         if (status < 200) return; // 1xx: informational, the real head follows
-        body = new UpstreamBody(c);
+        body = new UpstreamBody(c, finish);
         resolve({ status, headers, body });
       },
       onResponseData(_c, chunk) {

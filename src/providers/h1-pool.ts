@@ -57,7 +57,7 @@ export interface H1PoolOptions {
   keepAliveTimeout: number;
   /** Cap on the server's hint. */
   keepAliveMaxTimeout: number;
-  /** Longest wait for an answer's head, and longest silence inside a body (last-resort guards). */
+  /** Longest silence while waiting for an answer's head, and inside a body (last-resort guards). */
   headersTimeout: number;
   bodyTimeout: number;
   /** Longest TCP (+TLS) connect. */
@@ -353,7 +353,12 @@ export class H1Pool {
       return false;
     }
     const ex = new Exchange(this, handler, head);
-    handler.onRequestStart?.(ex, {});
+    try {
+      handler.onRequestStart?.(ex, {});
+    } catch (e: unknown) {
+      ex.fail(e as Error);
+      return false;
+    }
     if (ex.state === 2) return false; // aborted at once
     if (this.#closing !== undefined) {
       ex.fail(new PoolError("the pool is closed", "UND_ERR_CLOSED"));
@@ -382,17 +387,17 @@ export class H1Pool {
   /** Hands a kept connection back (Conn, two event-loop turns after `hold`). */
   release(conn: Conn): void {
     this.#settling--;
-    if (conn.closed) {
-      this.#next(); // closed meanwhile: what waited for it needs a socket
-      return;
+    // A connection closed meanwhile is not kept, but what waited for it needs a socket (#next).
+    if (!conn.closed) {
+      if (this.#closing !== undefined && this.#queue.length === 0) {
+        conn.destroy();
+      } else {
+        conn.socket.unref();
+        this.#idle.push(conn);
+      }
     }
-    if (this.#closing !== undefined && this.#queue.length === 0) {
-      conn.destroy();
-      return;
-    }
-    conn.socket.unref();
-    this.#idle.push(conn);
     this.#next();
+    if (this.#closing !== undefined && this.#busy === 0 && this.#settling === 0) this.#drained?.();
   }
 
   /** A socket closed (called by Conn). */
@@ -428,9 +433,10 @@ export class H1Pool {
     if (this.#closing !== undefined && this.#busy === 0) this.#settledAll();
   }
 
+  /** Closing and nothing runs: idle sockets go now, returning ones as they come back (release). */
   #settledAll(): void {
     this.#closeIdle();
-    this.#drained?.();
+    if (this.#settling === 0) this.#drained?.();
   }
 
   #closeIdle(): void {

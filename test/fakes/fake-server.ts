@@ -15,6 +15,8 @@ export interface RecordedRequest {
   aborted: boolean;
   /** The response was completely written. */
   finished: boolean;
+  /** The client's port: requests with the same one came over the same connection. */
+  remotePort?: number;
 }
 
 /** One request/response pair in flight. */
@@ -85,6 +87,7 @@ export function recordRequest(req: IncomingMessage): RecordedRequest {
     body: undefined,
     aborted: false,
     finished: false,
+    ...(req.socket.remotePort === undefined ? {} : { remotePort: req.socket.remotePort }),
   };
 }
 

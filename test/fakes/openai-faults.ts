@@ -21,6 +21,8 @@ export interface Directives {
   delayMs?: number;
   /** Pause between stream chunks (extra directive `chunk_delay=MS`). */
   chunkDelayMs?: number;
+  /** Pause between `data: [DONE]` and the end of the HTTP answer (`end_delay=MS`). */
+  endDelayMs?: number;
   reset: boolean;
   stall: boolean;
   drop?: number;
@@ -92,6 +94,9 @@ export function parseDirectives(model: string): Directives {
         break;
       case "chunk_delay":
         d.chunkDelayMs = intOf(value);
+        break;
+      case "end_delay":
+        d.endDelayMs = intOf(value);
         break;
       case "reset":
         d.reset = true;

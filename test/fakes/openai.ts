@@ -166,7 +166,16 @@ async function chatStream(
   if (withUsage && !d.noUsage) {
     if (!(await send(chunk([], { usage: usageOf(a.promptTokens, a.completionTokens) })))) return;
   }
-  if (!ex.closed) res.end("data: [DONE]\n\n");
+  if (ex.closed) return;
+  if (d.endDelayMs === undefined) {
+    res.end("data: [DONE]\n\n");
+    return;
+  }
+  // The answer's last bytes (the chunked terminator) come a moment after [DONE], as from many hosts.
+  res.write("data: [DONE]\n\n");
+  setTimeout(() => {
+    if (!ex.closed) res.end();
+  }, d.endDelayMs);
 }
 
 function embeddings(ex: Exchange, d: Directives, reqBody: unknown): void {

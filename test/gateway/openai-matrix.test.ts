@@ -655,6 +655,25 @@ describe("ChatStream", () => {
     expect(end.value.usage).toMatchObject({ inputTokens: input, outputTokens: output, estimated: false });
   });
 
+  it("streams whose answer ends a moment after [DONE] keep their upstream connection", async () => {
+    const target = `openai/${tagged("gpt-4o+end_delay=30", "s-keep")}`;
+    for (let i = 0; i < 3; i++) {
+      const { error } = await collect(
+        client.chatStream(
+          chatReq(target, "keep it"),
+          opts(() => gw),
+        ),
+      );
+      expect(error).toBeUndefined();
+      // The answer ends 30 ms after the client has its `end`; until then its connection is busy.
+      await expect.poll(() => upstreamFor("s-keep")[i]?.finished, { timeout: 2000 }).toBe(true);
+    }
+    const seen = upstreamFor("s-keep");
+    expect(seen).toHaveLength(3);
+    expect(seen.every((r) => !r.aborted)).toBe(true);
+    expect(new Set(seen.map((r) => r.remotePort)).size).toBe(1); // one connection, reused
+  });
+
   it.each(UNARY_ERRORS.filter((r) => r.name !== "malformed"))(
     "failure before any content: $name -> the unary code and reason, no events at all",
     async (row) => {

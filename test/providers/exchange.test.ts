@@ -159,6 +159,26 @@ describe("upstream exchange", () => {
     expect(cut.has("/small?a")).toBe(false);
   });
 
+  it("a body thrown away just before its end keeps the connection (the rest is let in for a moment)", async () => {
+    routes.set("/sse", (_req, res) => {
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      res.write("data: [DONE]\n\n");
+      setTimeout(() => res.end(), 20); // the chunked terminator comes a moment later
+    });
+    const r = await get("/sse?a");
+    for await (const c of r.body) {
+      expect(c.toString()).toContain("[DONE]");
+      break;
+    }
+    discard(r.body); // the stream's reader is done at [DONE]
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(cut.has("/sse?a")).toBe(false);
+    expect(sockets.get("/sse?a")?.destroyed).toBe(false);
+    const again = await get("/sse?b");
+    expect(sockets.get("/sse?b")).toBe(sockets.get("/sse?a")); // the same connection, reused
+    discard(again.body);
+  });
+
   it("an abort before the answer rejects with the signal's reason and cancels the request", async () => {
     routes.set("/slow", () => {}); // never answers
     const ac = new AbortController();
