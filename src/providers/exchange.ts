@@ -72,7 +72,9 @@ export class UpstreamBody implements AsyncIterable<Buffer> {
   push(chunk: Buffer): void {
     if (this.#state !== 0) {
       const d = this.#drain;
-      if (d !== undefined && (d.left -= chunk.length) < 0) this.#abortDrain();
+      if (d === undefined) return;
+      d.left -= chunk.length;
+      if (d.left < 0) this.#abortDrain();
       return;
     }
     this.#total += chunk.length;
