@@ -85,7 +85,7 @@ export async function throughputRounds(
   opts: { rounds: number; seconds: number; concurrency: number },
 ): Promise<Map<string, { rounds: number[]; errors: number }>> {
   const out = new Map(targets.map((t) => [t.name, { rounds: [] as number[], errors: 0 }]));
-  for (const t of targets) await load(t.call, opts.concurrency, 1000);
+  for (const t of targets) await load(t.call, opts.concurrency, 2000); // warm-up
   for (let r = 0; r < opts.rounds; r++) {
     const order = targets.map((_, i) => targets[(i + r) % targets.length] as (typeof targets)[number]);
     for (const t of order) {
