@@ -56,11 +56,11 @@ export class UpstreamBody implements AsyncIterable<Buffer> {
   #drain: { left: number; timer: NodeJS.Timeout } | undefined;
   readonly #controller: Controller;
   /** Stops the caller's signal from aborting the exchange (the body is on its own bounds then). */
-  readonly #detach: () => void;
+  readonly #owner: { detach(): void };
 
-  constructor(controller: Controller, detach: () => void) {
+  constructor(controller: Controller, owner: { detach(): void }) {
     this.#controller = controller;
-    this.#detach = detach;
+    this.#owner = owner;
   }
 
   /** True once the last byte has arrived (whether or not it was read). */
@@ -162,7 +162,7 @@ export class UpstreamBody implements AsyncIterable<Buffer> {
    */
   discard(): void {
     if (this.#state !== 0) return;
-    this.#detach(); // the owner is done with it: ending the call must not cut the drain short
+    this.#owner.detach(); // the owner is done with it: ending the call must not cut the drain short
     this.#fail(RELEASED);
     if (this.#paused) {
       this.#paused = false;
@@ -222,6 +222,53 @@ export interface Answer {
   body: UpstreamBody;
 }
 
+/** One exchange's handler: a class, so a call allocates one object and one closure, not six. */
+class Pending implements Handler {
+  controller: Controller | undefined;
+  body: UpstreamBody | undefined;
+  readonly onAbort = (): void => this.controller?.abort(reasonOf(this.signal));
+
+  constructor(
+    readonly signal: Signal,
+    readonly resolve: (a: Answer) => void,
+    readonly reject: (e: unknown) => void,
+  ) {
+    signal.addEventListener("abort", this.onAbort);
+  }
+
+  /** Stops listening to the caller's signal (the exchange ended, or its body was discarded). */
+  detach(): void {
+    this.signal.removeEventListener("abort", this.onAbort);
+  }
+
+  onRequestStart(c: Controller): void {
+    this.controller = c;
+    if (this.signal.aborted) c.abort(reasonOf(this.signal));
+  }
+
+  onResponseStart(c: Controller, status: number, headers: IncomingHttpHeaders): void {
+    if (status < 200) return; // 1xx: informational, the real head follows
+    const body = new UpstreamBody(c, this);
+    this.body = body;
+    this.resolve({ status, headers, body });
+  }
+
+  onResponseData(_c: Controller, chunk: Buffer): void {
+    this.body?.push(chunk);
+  }
+
+  onResponseEnd(): void {
+    this.detach();
+    this.body?.end();
+  }
+
+  onResponseError(_c: Controller, e: Error): void {
+    this.detach();
+    if (this.body === undefined) this.reject(e);
+    else this.body.fail(e);
+  }
+}
+
 /**
  * Sends one request through `dispatcher`. Resolves at the answer's head; rejects with the raw
  * failure (the caller maps it) when no answer came. Aborting `signal` aborts the exchange with
@@ -233,34 +280,6 @@ export function exchange(dispatcher: Wire, opts: WireRequest, signal: Signal): P
       reject(signal.reason);
       return;
     }
-    let controller: Controller | undefined;
-    let body: UpstreamBody | undefined;
-    const onAbort = () => controller?.abort(reasonOf(signal));
-    signal.addEventListener("abort", onAbort);
-    const finish = () => signal.removeEventListener("abort", onAbort);
-    const handler: Handler = {
-      onRequestStart(c) {
-        controller = c;
-        if (signal.aborted) c.abort(reasonOf(signal));
-      },
-      onResponseStart(c, status, headers) {
-        if (status < 200) return; // 1xx: informational, the real head follows
-        body = new UpstreamBody(c, finish);
-        resolve({ status, headers, body });
-      },
-      onResponseData(_c, chunk) {
-        body?.push(chunk);
-      },
-      onResponseEnd() {
-        finish();
-        body?.end();
-      },
-      onResponseError(_c, e) {
-        finish();
-        if (body === undefined) reject(e);
-        else body.fail(e);
-      },
-    };
-    dispatcher.dispatch(opts, handler);
+    dispatcher.dispatch(opts, new Pending(signal, resolve, reject));
   });
 }

@@ -80,6 +80,8 @@ export class PoolError extends Error {
 const HINT_MARGIN_MS = 2000;
 /** A path must not break the request line. */
 const PATH = /^\/[^\s]*$/;
+/** How often idle connections past their lifetime are closed (a checkout never takes one anyway). */
+const SWEEP_MS = 250;
 /** TCP keep-alive probes on every socket after this much silence (NATs drop quiet flows). */
 const TCP_KEEPALIVE_MS = 60_000;
 
@@ -158,6 +160,10 @@ class Conn implements ParserSink {
   #error: Error | undefined;
   #closed = false;
   #connectTimer: NodeJS.Timeout | undefined;
+  /** The socket's silence timeout as last set (set again only when it changes: each set is a new timer). */
+  #armed = -1;
+  /** When an idle connection expires (performance.now() ms); checked at checkout and by the pool's sweep. */
+  idleUntil = 0;
 
   constructor(pool: H1Pool, socket: Socket) {
     this.#pool = pool;
@@ -190,6 +196,12 @@ class Conn implements ParserSink {
     this.#connectTimer = undefined;
   }
 
+  #arm(ms: number): void {
+    if (ms === this.#armed) return;
+    this.#armed = ms;
+    this.socket.setTimeout(ms);
+  }
+
   /** Sends `ex` on this socket. */
   start(ex: Exchange): void {
     this.#ex = ex;
@@ -197,7 +209,7 @@ class Conn implements ParserSink {
     ex.conn = this;
     this.#parser.expect(false);
     this.socket.ref();
-    this.socket.setTimeout(ex.paused ? 0 : this.#pool.opts.headersTimeout);
+    this.#arm(ex.paused ? 0 : this.#pool.opts.headersTimeout);
     if (ex.paused) this.socket.pause();
     this.socket.write(ex.head);
     ex.head = "";
@@ -205,14 +217,12 @@ class Conn implements ParserSink {
 
   pause(): void {
     this.socket.pause();
-    this.socket.setTimeout(0); // a paused reader is not a silent server
+    this.#arm(0); // a paused reader is not a silent server
   }
 
   resume(): void {
     if (this.#ex !== undefined) {
-      this.socket.setTimeout(
-        this.#parser.headRead ? this.#pool.opts.bodyTimeout : this.#pool.opts.headersTimeout,
-      );
+      this.#arm(this.#parser.headRead ? this.#pool.opts.bodyTimeout : this.#pool.opts.headersTimeout);
     }
     this.socket.resume();
   }
@@ -224,7 +234,7 @@ class Conn implements ParserSink {
   head(status: number, headers: IncomingHttpHeaders, reason: string): void {
     const ex = this.#ex;
     if (ex === undefined) return;
-    this.socket.setTimeout(ex.paused ? 0 : this.#pool.opts.bodyTimeout);
+    this.#arm(ex.paused ? 0 : this.#pool.opts.bodyTimeout);
     ex.handler.onResponseStart?.(ex, status, headers, reason);
   }
 
@@ -266,7 +276,8 @@ class Conn implements ParserSink {
     // all of this one (an early answer to a request still being written ends the connection).
     const keep = this.#parser.keepAlive && idle > 0 && this.#error === undefined;
     if (keep && !this.closed && this.socket.writableLength === 0) {
-      this.socket.setTimeout(idle);
+      // Idle expiry by timestamp (no timer per call); the silence guard stays armed meanwhile.
+      this.idleUntil = performance.now() + idle;
       if (this.socket.isPaused()) this.socket.resume();
       // Back in the pool after the next poll phase (as undici): a close or stray bytes the server
       // sent right behind this answer are read before another request goes into the socket. One
@@ -325,6 +336,8 @@ export class H1Pool {
   #busy = 0;
   #closing: Promise<void> | undefined;
   #drained: (() => void) | undefined;
+  /** Closes expired idle connections (idle expiry is a timestamp, not a timer per call). */
+  #sweep: NodeJS.Timeout | undefined;
   /** The last TLS session, offered to the next connection (saves a full handshake). */
   #session: Buffer | undefined;
 
@@ -394,6 +407,7 @@ export class H1Pool {
       } else {
         conn.socket.unref();
         this.#idle.push(conn);
+        this.#sweep ??= setInterval(() => this.#expire(), SWEEP_MS).unref();
       }
     }
     this.#next();
@@ -417,7 +431,13 @@ export class H1Pool {
   #next(): void {
     while (this.#queue.length > 0) {
       let conn = this.#idle.pop();
-      while (conn?.closed) conn = this.#idle.pop();
+      if (conn !== undefined) {
+        const now = performance.now();
+        while (conn !== undefined && (conn.closed || conn.idleUntil <= now)) {
+          conn.destroy(); // expired (or closed): the server may be closing it
+          conn = this.#idle.pop();
+        }
+      }
       if (conn === undefined) {
         // A connection coming back in a moment serves the queue's tail, as undici waits for it.
         if (this.#queue.length <= this.#settling || this.#open >= this.opts.connections) return;
@@ -441,6 +461,16 @@ export class H1Pool {
 
   #closeIdle(): void {
     for (const c of this.#idle.splice(0)) c.destroy();
+  }
+
+  /** Closes idle connections past their lifetime; stops when none is idle. */
+  #expire(): void {
+    const now = performance.now();
+    for (const c of this.#idle.filter((c) => c.idleUntil <= now)) c.destroy();
+    if (this.#idle.length === 0 && this.#sweep !== undefined) {
+      clearInterval(this.#sweep);
+      this.#sweep = undefined;
+    }
   }
 
   #connect(): Conn {
