@@ -622,16 +622,14 @@ export class Gateway {
       this.runner.settle(call, broke ?? error ?? HANDLER_GONE);
       const a = attempt;
       a?.dispose();
+      const release = () => a?.cancel.abort(STREAM_OVER);
       if (it && ended && error === undefined) {
         // Closed before the attempt is released: the provider throws its body away first, which
         // lets the body's last bytes in (the connection is kept) rather than cutting it.
-        void it.return?.().then(
-          () => a?.cancel.abort(STREAM_OVER),
-          () => a?.cancel.abort(STREAM_OVER),
-        );
+        void closeStream(it).then(release);
       } else {
-        a?.cancel.abort(STREAM_OVER);
-        if (it) closeStream(it);
+        release();
+        if (it) void closeStream(it);
       }
       scope.dispose();
     }

@@ -26,9 +26,12 @@ export const HANDLER_GONE = new GatewayError("CANCELLED", "CANCELLED", "the clie
  */
 export const STREAM_OVER = new GatewayError("CANCELLED", "CANCELLED", "the stream is over");
 
-/** Closes an upstream stream we no longer read (a failed attempt, a hedge's late loser). */
-export function closeStream(it: AsyncIterator<ChatStreamResponse>): void {
-  void it.return?.()?.catch(ignore);
+/**
+ * Closes an upstream stream we no longer read (a failed attempt, a hedge's late loser, a finished
+ * stream); settles, never rejects, once the provider has let go of it.
+ */
+export function closeStream(it: AsyncIterator<ChatStreamResponse>): Promise<void> {
+  return Promise.resolve(it.return?.()).then(ignore, ignore);
 }
 
 /** One pre-commit stream attempt: open it and read up to the first content (or fail, closing it). */
@@ -53,7 +56,7 @@ export async function openStream(
       else return { start, event: r.value, deployment: d, iter };
     }
   } catch (e: unknown) {
-    closeStream(iter);
+    void closeStream(iter);
     throw e;
   }
 }

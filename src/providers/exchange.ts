@@ -94,10 +94,7 @@ export class UpstreamBody implements AsyncIterable<Buffer> {
 
   /** Handler side: the answer is complete. */
   end(): void {
-    if (this.#drain !== undefined) {
-      clearTimeout(this.#drain.timer);
-      this.#drain = undefined;
-    }
+    this.#stopDrain();
     if (this.#state !== 0) return;
     this.#state = 1;
     this.#wake?.();
@@ -105,11 +102,15 @@ export class UpstreamBody implements AsyncIterable<Buffer> {
 
   /** Handler side: the exchange failed (network, abort). */
   fail(e: unknown): void {
-    if (this.#drain !== undefined) {
-      clearTimeout(this.#drain.timer);
-      this.#drain = undefined;
-    }
+    this.#stopDrain();
     this.#fail(e);
+  }
+
+  /** Lets a paused socket flow again. */
+  #unpause(): void {
+    if (!this.#paused) return;
+    this.#paused = false;
+    this.#controller.resume();
   }
 
   #fail(e: unknown): void {
@@ -128,10 +129,7 @@ export class UpstreamBody implements AsyncIterable<Buffer> {
     this.#limit = limit;
     this.#limitError = () => new UpstreamError("protocol", `upstream body exceeds ${limit} bytes`, provider);
     this.#whole = true;
-    if (this.#paused) {
-      this.#paused = false;
-      this.#controller.resume();
-    }
+    this.#unpause();
     if (this.#state === 0 && this.#total > limit) {
       this.#fail(this.#limitError());
       this.#controller.abort(RELEASED);
@@ -164,31 +162,30 @@ export class UpstreamBody implements AsyncIterable<Buffer> {
     if (this.#state !== 0) return;
     this.#owner.detach(); // the owner is done with it: ending the call must not cut the drain short
     this.#fail(RELEASED);
-    if (this.#paused) {
-      this.#paused = false;
-      this.#controller.resume();
-    }
+    this.#unpause();
     const timer = setTimeout(() => this.#abortDrain(), DRAIN_MS);
     timer.unref();
     this.#drain = { left: DRAIN_BYTES, timer };
   }
 
   #abortDrain(): void {
+    if (this.#stopDrain()) this.#controller.abort(RELEASED);
+  }
+
+  /** Ends a drain in progress; true if there was one. */
+  #stopDrain(): boolean {
     const d = this.#drain;
-    if (d === undefined) return;
+    if (d === undefined) return false;
     clearTimeout(d.timer);
     this.#drain = undefined;
-    this.#controller.abort(RELEASED);
+    return true;
   }
 
   #next(): Promise<IteratorResult<Buffer>> {
     const chunk = this.#queue.shift();
     if (chunk !== undefined) {
       this.#queued -= chunk.length;
-      if (this.#paused && this.#queued <= HIGH_WATER / 2) {
-        this.#paused = false;
-        this.#controller.resume();
-      }
+      if (this.#queued <= HIGH_WATER / 2) this.#unpause();
       return Promise.resolve({ done: false, value: chunk });
     }
     if (this.#state === 1) return Promise.resolve(DONE);

@@ -158,7 +158,6 @@ class Conn implements ParserSink {
   /** The answer ended inside the current `execute` (completed once it returns). */
   #ended = false;
   #error: Error | undefined;
-  #closed = false;
   #connectTimer: NodeJS.Timeout | undefined;
   /** The socket's silence timeout as last set (set again only when it changes: each set is a new timer). */
   #armed = -1;
@@ -188,7 +187,7 @@ class Conn implements ParserSink {
 
   /** Destroyed, whether or not its 'close' event has run yet. */
   get closed(): boolean {
-    return this.#closed || this.socket.destroyed;
+    return this.socket.destroyed;
   }
 
   #connectDone(): void {
@@ -313,7 +312,6 @@ class Conn implements ParserSink {
 
   #onClose(): void {
     this.#connectDone();
-    this.#closed = true;
     const ex = this.#ex;
     this.#ex = undefined;
     this.#pool.remove(this);

@@ -45,6 +45,16 @@ const live = () => new AbortController().signal;
 const get = (path: string, signal = live()) =>
   request({ url: `${base}${path}`, headers: {}, signal, provider: "test" });
 
+/** An answer that never ends: `first`, then `more` every 5 ms until the client goes. */
+const trickle =
+  (first: string, more: string): Route =>
+  (_req, res) => {
+    res.writeHead(200);
+    res.write(first);
+    const t = setInterval(() => res.write(more), 5);
+    res.on("close", () => clearInterval(t));
+  };
+
 /** Resolves once `path` was cut by the client (polls; the close event lands a tick after). */
 async function seenCut(path: string): Promise<boolean> {
   for (let i = 0; i < 100 && !cut.has(path); i++) await new Promise((r) => setTimeout(r, 10));
@@ -136,12 +146,7 @@ describe("upstream exchange", () => {
   });
 
   it("a body thrown away mid-way closes the connection; one read to its end keeps it", async () => {
-    routes.set("/endless", (_req, res) => {
-      res.writeHead(200);
-      res.write("first");
-      const t = setInterval(() => res.write("more"), 5);
-      res.on("close", () => clearInterval(t));
-    });
+    routes.set("/endless", trickle("first", "more"));
     const r = await get("/endless");
     for await (const c of r.body) {
       expect(c.toString()).toContain("first");
@@ -190,12 +195,7 @@ describe("upstream exchange", () => {
   });
 
   it("an abort while the body arrives fails the reader with the signal's reason", async () => {
-    routes.set("/trickle", (_req, res) => {
-      res.writeHead(200);
-      res.write("a");
-      const t = setInterval(() => res.write("b"), 5);
-      res.on("close", () => clearInterval(t));
-    });
+    routes.set("/trickle", trickle("a", "b"));
     const ac = new AbortController();
     const reason = new Error("deadline");
     const r = await get("/trickle", ac.signal);
