@@ -354,27 +354,24 @@ export class H1Pool {
   /** Starts `req`; the handler hears everything (errors included) through its callbacks. */
   dispatch(req: WireRequest, handler: Handler): boolean {
     this.#busy++; // counted out by Exchange.settle, however the exchange ends
-    let head: string;
+    let head = "";
+    let refused: Error | undefined;
     try {
       head = this.#serialize(req);
     } catch (e: unknown) {
-      const ex = new Exchange(this, handler, "");
-      handler.onRequestStart?.(ex, {});
-      ex.fail(e as Error);
-      return false;
+      refused = e as Error;
     }
     const ex = new Exchange(this, handler, head);
     try {
       handler.onRequestStart?.(ex, {});
     } catch (e: unknown) {
-      ex.fail(e as Error);
-      return false;
+      refused ??= e as Error;
     }
-    if (ex.state === 2) return false; // aborted at once
-    if (this.#closing !== undefined) {
-      ex.fail(new PoolError("the pool is closed", "UND_ERR_CLOSED"));
-      return false;
+    if (refused === undefined && this.#closing !== undefined) {
+      refused = new PoolError("the pool is closed", "UND_ERR_CLOSED");
     }
+    if (refused !== undefined) ex.fail(refused);
+    if (ex.state === 2) return false; // refused, or aborted at once
     this.#queue.push(ex);
     this.#next();
     return true;
@@ -409,7 +406,7 @@ export class H1Pool {
       }
     }
     this.#next();
-    if (this.#closing !== undefined && this.#busy === 0 && this.#settling === 0) this.#drained?.();
+    if (this.#closing !== undefined && this.#busy === 0) this.#settledAll();
   }
 
   /** A socket closed (called by Conn). */
