@@ -12,9 +12,9 @@ import { createConnectTransport, Http2SessionManager } from "@connectrpc/connect
 import { LLMService, Role } from "../gen/llmgateway/v1/llm_pb.js";
 import { loadConfig } from "../src/config/index.js";
 import { parseFlags } from "../src/config/load.js";
+import { createLogger } from "../src/lib/logger.js";
 import { implementedTypes, presetInfo } from "../src/providers/index.js";
 import { startApp } from "../src/server/app.js";
-import { createLogger } from "../src/telemetry/logger.js";
 import { ms, p50p99 } from "./stats.js";
 
 const flags = parseFlags(process.argv.slice(2));

@@ -5,9 +5,9 @@ import { CatalogError } from "./catalog/index.js";
 import { runCli } from "./cli/index.js";
 import { ConfigError, loadConfig, watchFile } from "./config/index.js";
 import { parseFlags } from "./config/load.js";
+import { createLogger } from "./lib/logger.js";
 import { implementedTypes, presetInfo } from "./providers/index.js";
 import { startApp } from "./server/app.js";
-import { createLogger } from "./telemetry/logger.js";
 
 /** The config from the file, LLMGW_* env and flags (at start and on SIGHUP). */
 function load(): ReturnType<typeof loadConfig> {

@@ -1,7 +1,7 @@
 // The admin key that guards AdminService: its SHA-256 is `auth.admin_sha256`. It is checked apart
 // from gateway keys (a gateway key never grants admin; the admin key is not a gateway key).
 import { timingSafeEqual } from "node:crypto";
-import { GatewayError } from "../gateway/errors.js";
+import { GatewayError } from "../errors.js";
 import { sha256 } from "./keys.js";
 
 /** Checks the admin key a request presents. */

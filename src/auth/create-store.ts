@@ -2,8 +2,8 @@
 // (`auth.keys_file`, default llmgw-keys.json beside the config file, else in the working directory).
 import { dirname, isAbsolute, resolve } from "node:path";
 import type { GatewayConfig } from "../config/index.js";
+import type { Logger } from "../lib/logger.js";
 import type { RedisLink } from "../redis/client.js";
-import type { Logger } from "../telemetry/logger.js";
 import { KeyStore } from "./store.js";
 import { FileKeyBackend } from "./store-file.js";
 import { RedisKeyBackend } from "./store-redis.js";

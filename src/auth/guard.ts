@@ -3,12 +3,12 @@
 // and their rate limits. The key set is rebuilt when the store moves; identify() is a Map lookup.
 import type { BudgetSpec } from "../billing/types.js";
 import type { GatewayConfig } from "../config/index.js";
+import { GatewayError } from "../errors.js";
 import type { CallContext } from "../gateway/context.js";
-import { GatewayError } from "../gateway/errors.js";
+import type { Logger } from "../lib/logger.js";
 import type { Grant, Limiter, Subject } from "../limits/index.js";
 import type { LimitSpec } from "../limits/types.js";
 import type { Plan, Router } from "../routing/index.js";
-import type { Logger } from "../telemetry/logger.js";
 import { AdminGuard } from "./admin.js";
 import { TrustedProxies } from "./ip.js";
 import { type GatewayKey, KeyRing } from "./keys.js";

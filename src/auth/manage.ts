@@ -2,7 +2,7 @@
 // revoke (config keys by a stored tombstone), update (runtime keys only) and list. Transport-free:
 // the Connect service (src/server/admin.ts) only converts messages.
 import type { BudgetPeriod, BudgetSpec } from "../billing/types.js";
-import { GatewayError, invalid } from "../gateway/errors.js";
+import { GatewayError, invalid } from "../errors.js";
 import { type KeyEntry, type KeyLimits, type KeySource, newKey } from "./keys.js";
 import type { KeyStore, RuntimeKey } from "./store.js";
 

@@ -3,8 +3,8 @@
 // polls the store's version and reloads on change, so the hot path only ever reads a local Map.
 import { z } from "zod";
 import type { BudgetSpec } from "../billing/types.js";
-import { GatewayError } from "../gateway/errors.js";
-import type { Logger } from "../telemetry/logger.js";
+import { GatewayError } from "../errors.js";
+import type { Logger } from "../lib/logger.js";
 import type { KeyLimits } from "./keys.js";
 
 /**

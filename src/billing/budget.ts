@@ -1,10 +1,10 @@
 // The budget ledger the pipeline calls: reserve / settle against a key's budget for the current UTC
 // period on Redis or memory, the redis.on_outage policy, and the BUDGET_EXCEEDED error.
 import { randomBytes } from "node:crypto";
-import { GatewayError } from "../gateway/errors.js";
+import { GatewayError } from "../errors.js";
+import type { Logger } from "../lib/logger.js";
 import type { OutagePolicy } from "../limits/index.js";
 import { RedisDownError, type RedisLink } from "../redis/client.js";
-import type { Logger } from "../telemetry/logger.js";
 import { type BudgetCounts, type BudgetStore, MemoryBudgetStore } from "./budget-memory.js";
 import { LateReserve, RedisBudgetStore } from "./budget-redis.js";
 import { type PeriodSpan, periodOf, usdToMicros, wholeMicros } from "./period.js";

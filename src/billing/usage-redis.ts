@@ -1,8 +1,8 @@
 // Usage counters in Redis, shared by every replica: batched writes off the call path, retried through
 // outages without double counting, and the query over a range of days.
 import { randomBytes } from "node:crypto";
+import type { Logger } from "../lib/logger.js";
 import type { RedisLink, ScriptDef } from "../redis/client.js";
-import type { Logger } from "../telemetry/logger.js";
 import { DayNames, dayStart } from "./period.js";
 import type { UsageEvent, UsageFilter, UsageLedger, UsageRow } from "./types.js";
 import {

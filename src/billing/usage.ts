@@ -1,7 +1,8 @@
 // The usage ledger a gateway runs on: Redis (shared, with a retention window) when configured, else
 // this process's memory with the same window.
+
+import type { Logger } from "../lib/logger.js";
 import type { RedisLink } from "../redis/client.js";
-import type { Logger } from "../telemetry/logger.js";
 import type { UsageLedger } from "./types.js";
 import { MemoryUsageLedger } from "./usage-memory.js";
 import { RedisUsageLedger } from "./usage-redis.js";

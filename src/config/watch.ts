@@ -3,7 +3,7 @@
 // debounced into one callback.
 import { watch } from "node:fs";
 import { basename, dirname } from "node:path";
-import type { Logger } from "../telemetry/logger.js";
+import type { Logger } from "../lib/logger.js";
 
 /** Calls `changed` once after the file at `path` stops changing for `quietMs`; returns a stop function. */
 export function watchFile(path: string, changed: () => void, log: Logger, quietMs = 250): () => void {

@@ -6,6 +6,7 @@
 // none is left, the call waits for the soonest bucket if that fits in its deadline, else it fails
 // RESOURCE_EXHAUSTED / UPSTREAM_RATE_LIMITED with RetryInfo — never sending what the provider would 429.
 import type { ModelPolicy } from "../config/index.js";
+import { fromUpstream, GatewayError, reasonForKind, UpstreamError } from "../errors.js";
 import { sleep } from "../lib/sleep.js";
 import { type OutboundGrant, OutboundLimiter } from "../limits/outbound.js";
 import {
@@ -18,7 +19,6 @@ import {
 } from "../resilience/index.js";
 import type { Deployment, Plan } from "../routing/index.js";
 import { type Call, HEDGE_LOST_OUTCOME, OUTBOUND_LIMITED } from "./call.js";
-import { fromUpstream, GatewayError, reasonForKind, UpstreamError } from "./errors.js";
 import { AttemptScope, type CallScope } from "./scope.js";
 
 /** The abort reason of a hedge's losing attempt: never a failure, never shown to the client. */

@@ -3,7 +3,7 @@
 // only when the estimate comes within a margin of the window.
 import type { ChatRequest } from "../../gen/llmgateway/v1/llm_pb.js";
 import { type CatalogEntry, countPromptTokens, estimateTokens } from "../catalog/index.js";
-import { GatewayError } from "./errors.js";
+import { GatewayError } from "../errors.js";
 
 /** Below this share of the window the estimate alone clears the call. */
 const SAFE_SHARE = 0.85;

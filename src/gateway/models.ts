@@ -18,9 +18,9 @@ import {
   ServingStatus,
 } from "../../gen/llmgateway/v1/llm_pb.js";
 import { type Catalog, type CatalogEntry, countPromptTokens } from "../catalog/index.js";
+import { GatewayError } from "../errors.js";
 import { create } from "../lib/create.js";
-import type { Logger } from "../telemetry/logger.js";
-import { GatewayError } from "./errors.js";
+import type { Logger } from "../lib/logger.js";
 import type { Gateway } from "./gateway.js";
 
 const LIST_TTL_MS = 5 * 60_000;

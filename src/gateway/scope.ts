@@ -1,7 +1,8 @@
 // Abort plumbing for one call: the client's signal, the call deadline and per-attempt timers,
 // linked by hand (AbortSignal.any leaks on Node 20, see NOTES.md) and always unlinked at the end.
+
+import { GatewayError, UpstreamError } from "../errors.js";
 import { Cancel, type Signal } from "../lib/cancel.js";
-import { GatewayError, UpstreamError } from "./errors.js";
 
 /** Why a call was cancelled by its client. */
 export const CLIENT_CANCELLED = new GatewayError("CANCELLED", "CANCELLED", "the client cancelled the call");

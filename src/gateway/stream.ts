@@ -1,10 +1,10 @@
 // Reading an upstream stream before and after the commit point: open it and read up to the first
 // content (one pre-commit attempt), await the next event but give up when the attempt aborts, close it.
 import type { ChatRequest, ChatStreamResponse, StreamStart } from "../../gen/llmgateway/v1/llm_pb.js";
+import { GatewayError, UpstreamError } from "../errors.js";
 import { nextOrAbort } from "../lib/next-or-abort.js";
 import type { Deployment } from "../routing/index.js";
 import type { CallContext } from "./context.js";
-import { GatewayError, UpstreamError } from "./errors.js";
 import type { AttemptScope } from "./scope.js";
 
 /** The first content of a stream, read before the commit point, with the iterator to go on reading. */

@@ -2,7 +2,7 @@
 // Violations are collected (not thrown one by one) so the client can fix them all at once.
 import type { ChatRequest, EmbedRequest, Message } from "../../gen/llmgateway/v1/llm_pb.js";
 import { ResponseFormat_Type, Role } from "../../gen/llmgateway/v1/llm_pb.js";
-import { type FieldViolation, GatewayError } from "./errors.js";
+import { type FieldViolation, GatewayError } from "../errors.js";
 
 const ROLES = new Set<number>([Role.SYSTEM, Role.USER, Role.ASSISTANT, Role.TOOL]);
 

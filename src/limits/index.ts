@@ -1,8 +1,8 @@
 // The limiter the pipeline calls: one decision per call (Redis when configured, else memory),
 // the redis.on_outage policy when Redis is sick, and the reconciliation of each granted call.
-import { GatewayError } from "../gateway/errors.js";
+import { GatewayError } from "../errors.js";
+import type { Logger } from "../lib/logger.js";
 import { RedisDownError, type RedisLink } from "../redis/client.js";
-import type { Logger } from "../telemetry/logger.js";
 import { MemoryStore } from "./memory.js";
 import { OutboundLimiter } from "./outbound.js";
 import { ExpiredDecision, RedisStore } from "./redis.js";

@@ -3,7 +3,7 @@
 // error body), and parse a JSON answer.
 
 import type { ChatStreamResponse } from "../../gen/llmgateway/v1/llm_pb.js";
-import { GatewayError, UpstreamError } from "../gateway/errors.js";
+import { GatewayError, UpstreamError } from "../errors.js";
 import type { Signal } from "../lib/cancel.js";
 import {
   discard,

@@ -6,7 +6,7 @@
 // queued). Measured in bench/ (README, performance).
 
 import type { IncomingHttpHeaders } from "node:http";
-import { UpstreamError } from "../gateway/errors.js";
+import { UpstreamError } from "../errors.js";
 import type { Signal } from "../lib/cancel.js";
 import type { Controller, Handler, WireRequest } from "./h1-pool.js";
 

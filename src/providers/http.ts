@@ -2,7 +2,7 @@
 // SSE / NDJSON parsing, Retry-After parsing and the default status -> UpstreamErrorKind mapping.
 
 import type { IncomingHttpHeaders } from "node:http";
-import { UpstreamError, type UpstreamErrorKind } from "../gateway/errors.js";
+import { UpstreamError, type UpstreamErrorKind } from "../errors.js";
 import type { Signal } from "../lib/cancel.js";
 import { exchange, type UpstreamBody, type Wire } from "./exchange.js";
 import { H1Pool, type H1PoolOptions } from "./h1-pool.js";

@@ -1,7 +1,7 @@
 // The provider_options_json escape hatch, shared by every wire format: parse it once and pick the
 // objects that apply to one provider — its wire format's, then its config name's (the name wins).
 import type { ChatRequest } from "../../gen/llmgateway/v1/llm_pb.js";
-import { GatewayError } from "../gateway/errors.js";
+import { GatewayError } from "../errors.js";
 import { isObject } from "../lib/object.js";
 
 function invalid(field: string, description: string): GatewayError {

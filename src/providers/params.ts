@@ -1,6 +1,6 @@
 // What every request translator needs to refuse or read a parameter: INVALID_REQUEST naming the
 // field, the unsupported-parameter policy (reject, or warn and drop), and JSON-string fields.
-import { GatewayError, invalid } from "../gateway/errors.js";
+import { GatewayError, invalid } from "../errors.js";
 
 /** The unsupported-parameter policy of one provider (defaults.unsupported_params). */
 export interface ParamPolicy {

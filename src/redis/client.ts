@@ -5,7 +5,7 @@
 // timeout again; the first call after that is the probe, and Redis is used again once it answers.
 import { Cluster, Redis, type RedisOptions } from "ioredis";
 import type { FileConfig } from "../config/schema.js";
-import type { Logger } from "../telemetry/logger.js";
+import type { Logger } from "../lib/logger.js";
 
 /** Thrown (fast) when Redis is down, being probed, or failed this command. */
 export class RedisDownError extends Error {

@@ -1,6 +1,6 @@
 // The one table deciding what a failed attempt leads to, from its UpstreamError kind alone (plus the
 // upstream's own `x-should-retry`), and which failures tell a breaker that a deployment is unwell.
-import type { UpstreamError, UpstreamErrorKind } from "../gateway/errors.js";
+import type { UpstreamError, UpstreamErrorKind } from "../errors.js";
 
 /** retry: same deployment again (then fall back); fallback: next deployment; return: give up now. */
 export type Outcome = "retry" | "fallback" | "return";

@@ -5,7 +5,7 @@ import type { ChatRequest } from "../../gen/llmgateway/v1/llm_pb.js";
 import type { CapabilityName, Catalog } from "../catalog/index.js";
 import { estimateTokens } from "../catalog/tokens.js";
 import type { GatewayConfig, ModelPolicy } from "../config/index.js";
-import { GatewayError } from "../gateway/errors.js";
+import { GatewayError } from "../errors.js";
 import type { Provider } from "../providers/types.js";
 import { balance, type LiveStats } from "./balance.js";
 import { capabilityNeeds } from "./needs.js";

@@ -6,7 +6,7 @@ import { ConnectError, type ConnectRouter, createConnectRouter } from "@connectr
 import type { UniversalServerRequest, UniversalServerResponse } from "@connectrpc/connect/protocol";
 import { errorFromJsonBytes, errorToJsonBytes } from "@connectrpc/connect/protocol-connect";
 import { compressionBrotli, compressionGzip } from "@connectrpc/connect-node";
-import type { Logger } from "../telemetry/logger.js";
+import type { Logger } from "../lib/logger.js";
 import {
   chunks,
   failing,

@@ -20,7 +20,7 @@ import {
 import { KeyAdmin, type KeyStore, type KeyUpdate, type KeyView, presentedKey } from "../auth/index.js";
 import type { BudgetLedger, BudgetSpec, BudgetPeriod as Period, UsageLedger } from "../billing/types.js";
 import { addTotals, type UsageTotals, zeroTotals } from "../billing/usage-rows.js";
-import { GatewayError } from "../gateway/errors.js";
+import { GatewayError } from "../errors.js";
 import type { Gateway } from "../gateway/gateway.js";
 import { create } from "../lib/create.js";
 import { toConnectError } from "./errors.js";

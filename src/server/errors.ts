@@ -4,7 +4,7 @@
 import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { BadRequestSchema, ErrorInfoSchema, RetryInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
-import { GatewayError, type StatusCode } from "../gateway/errors.js";
+import { GatewayError, type StatusCode } from "../errors.js";
 import { create } from "../lib/create.js";
 
 /** The error domain in every ErrorInfo. */

@@ -19,11 +19,11 @@ import {
   parseTimeout,
 } from "@connectrpc/connect/protocol-connect";
 import { presentedKey } from "../auth/keys.js";
+import { GatewayError } from "../errors.js";
 import type { CallContext } from "../gateway/context.js";
-import { GatewayError } from "../gateway/errors.js";
 import { decodeJson } from "../lib/json-decoder.js";
 import { jsonEncoder } from "../lib/json-encoder.js";
-import type { Logger } from "../telemetry/logger.js";
+import type { Logger } from "../lib/logger.js";
 import { clientGone, flush, type NodeRequest, type NodeResponse, readBody, write } from "./bridge.js";
 import { toConnectError } from "./errors.js";
 import { decodeError, tooLarge } from "./request-errors.js";

@@ -7,7 +7,7 @@ import { type DescMessage, fromBinary, type MessageShape, toBinary } from "@bufb
 import { Code, ConnectError } from "@connectrpc/connect";
 import { parseTimeout, setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
 import type { CallContext } from "../gateway/context.js";
-import type { Logger } from "../telemetry/logger.js";
+import type { Logger } from "../lib/logger.js";
 import { type NodeRequest, type NodeResponse, readBody } from "./bridge.js";
 import { envelope, nodeCallContext, pump } from "./fast-connect.js";
 import { decodeError, tooLarge } from "./request-errors.js";

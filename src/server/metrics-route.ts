@@ -1,7 +1,8 @@
 // GET /metrics on the gateway's one port: the Prometheus text exposition of the app's registry
 // (plus the process metrics). Everything else is left to the other handlers.
+
+import type { Logger } from "../lib/logger.js";
 import type { GatewayMetrics } from "../telemetry/index.js";
-import type { Logger } from "../telemetry/logger.js";
 import type { NodeRequest, NodeResponse } from "./bridge.js";
 
 const PATH = "/metrics";

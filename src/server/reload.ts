@@ -4,7 +4,7 @@
 import type { GatewayConfig } from "../config/index.js";
 import type { Gateway } from "../gateway/gateway.js";
 import type { ModelDirectory } from "../gateway/models.js";
-import type { Logger } from "../telemetry/logger.js";
+import type { Logger } from "../lib/logger.js";
 
 /** One generation of the pipeline, built from one config. */
 export interface Generation {

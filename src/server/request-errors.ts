@@ -1,7 +1,7 @@
 // Errors about the request body itself, shared by the Connect adapter and the unary fast path:
 // too large (REQUEST_TOO_LARGE) and undecodable (INVALID_REQUEST naming the offending field).
 import type { ConnectError } from "@connectrpc/connect";
-import { GatewayError } from "../gateway/errors.js";
+import { GatewayError } from "../errors.js";
 import { toConnectError } from "./errors.js";
 
 /** RESOURCE_EXHAUSTED / REQUEST_TOO_LARGE, with the limit in ErrorInfo metadata. */

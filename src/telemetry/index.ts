@@ -2,10 +2,10 @@
 // telemetry.otlp_endpoint is set, OpenTelemetry traces; attach(gateway) registers their call observers.
 import type { GatewayConfig } from "../config/index.js";
 import type { Gateway } from "../gateway/gateway.js";
+import type { Logger } from "../lib/logger.js";
 import type { RedisLink } from "../redis/client.js";
 import { CallMetrics } from "./call-metrics.js";
 import { ModelLabels } from "./labels.js";
-import type { Logger } from "./logger.js";
 import { GatewayMetrics } from "./metrics.js";
 import type { Tracing } from "./tracing.js";
 

@@ -10,8 +10,8 @@ import { KeyAdmin } from "../../src/auth/manage.js";
 import { KeyStore, type StoreBackend } from "../../src/auth/store.js";
 import { FileKeyBackend } from "../../src/auth/store-file.js";
 import { RedisKeyBackend } from "../../src/auth/store-redis.js";
+import { createLogger } from "../../src/lib/logger.js";
 import { createRedisLink, type RedisLink } from "../../src/redis/client.js";
-import { createLogger } from "../../src/telemetry/logger.js";
 import { RedisServer } from "../limits/helpers.js";
 import { within } from "./helpers.js";
 

@@ -20,8 +20,8 @@ import {
   type UsageEvent,
   type UsageLedger,
 } from "../../src/billing/index.js";
+import { createLogger } from "../../src/lib/logger.js";
 import { registerAdmin } from "../../src/server/admin.js";
-import { createLogger } from "../../src/telemetry/logger.js";
 import { startGateway, type TestGateway } from "../helpers/gateway.js";
 import { admin, adminPair, cli, closeClients, failure } from "./helpers.js";
 

@@ -12,7 +12,7 @@ import {
   periodOf,
   RedisBudgetStore,
 } from "../../src/billing/index.js";
-import { GatewayError } from "../../src/gateway/errors.js";
+import { GatewayError } from "../../src/errors.js";
 import type { RedisLink } from "../../src/redis/client.js";
 import { log, plainClient, redisPair, sleep } from "./helpers.js";
 

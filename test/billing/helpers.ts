@@ -3,8 +3,8 @@
 import { randomBytes } from "node:crypto";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll } from "vitest";
+import { createLogger } from "../../src/lib/logger.js";
 import { failFastOptions, RedisLink } from "../../src/redis/client.js";
-import { createLogger } from "../../src/telemetry/logger.js";
 import { RedisServer } from "../limits/helpers.js";
 
 export const log = createLogger("silent");

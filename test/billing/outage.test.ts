@@ -10,7 +10,7 @@ import {
   RedisUsageLedger,
   type UsageEvent,
 } from "../../src/billing/index.js";
-import { GatewayError } from "../../src/gateway/errors.js";
+import { GatewayError } from "../../src/errors.js";
 import type { RedisLink } from "../../src/redis/client.js";
 import { RedisServer } from "../limits/helpers.js";
 import { connectLink, log, sleep, until } from "./helpers.js";

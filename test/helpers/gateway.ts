@@ -5,9 +5,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { loadConfig } from "../../src/config/index.js";
+import { createLogger } from "../../src/lib/logger.js";
 import { implementedTypes, presetInfo } from "../../src/providers/index.js";
 import { type App, startApp } from "../../src/server/app.js";
-import { createLogger } from "../../src/telemetry/logger.js";
 
 /** A started gateway and its captured logs. */
 export interface TestGateway {

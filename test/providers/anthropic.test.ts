@@ -6,7 +6,7 @@ import {
   EmbedRequestSchema,
   FinishReason,
 } from "../../gen/llmgateway/v1/llm_pb.js";
-import { GatewayError, UpstreamError } from "../../src/gateway/errors.js";
+import { GatewayError, UpstreamError } from "../../src/errors.js";
 import { fromAnthropicHttpError } from "../../src/providers/anthropic/errors.js";
 import { createAnthropicProvider } from "../../src/providers/anthropic/index.js";
 import { type AnthropicTranslateOptions, toAnthropicRequest } from "../../src/providers/anthropic/request.js";

@@ -6,7 +6,7 @@ import { once } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { UpstreamError } from "../../src/gateway/errors.js";
+import { UpstreamError } from "../../src/errors.js";
 import { discard, readText, request } from "../../src/providers/http.js";
 import { rejection } from "./helpers.js";
 

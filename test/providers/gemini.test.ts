@@ -6,7 +6,7 @@ import {
   EmbedRequestSchema,
   FinishReason,
 } from "../../gen/llmgateway/v1/llm_pb.js";
-import { GatewayError, UpstreamError } from "../../src/gateway/errors.js";
+import { GatewayError, UpstreamError } from "../../src/errors.js";
 import { fromGeminiHttpError, redactGoogleSecrets } from "../../src/providers/gemini/errors.js";
 import { createGeminiProvider } from "../../src/providers/gemini/index.js";
 import { toGeminiEmbedRequests, toGeminiRequest } from "../../src/providers/gemini/request.js";

@@ -1,7 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { ChatRequestSchema, EmbedRequestSchema, FinishReason } from "../../gen/llmgateway/v1/llm_pb.js";
-import { GatewayError, UpstreamError } from "../../src/gateway/errors.js";
+import { GatewayError, UpstreamError } from "../../src/errors.js";
 import {
   featureExtractionUrl,
   fromHFFeatureExtraction,

@@ -8,7 +8,7 @@ import {
   EmbedRequestSchema,
   FinishReason,
 } from "../../gen/llmgateway/v1/llm_pb.js";
-import { GatewayError, UpstreamError } from "../../src/gateway/errors.js";
+import { GatewayError, UpstreamError } from "../../src/errors.js";
 import { parseNDJSON } from "../../src/providers/http.js";
 import { fromOllamaBodyError, fromOllamaHttpError } from "../../src/providers/ollama/errors.js";
 import { createOllamaProvider, normalizeOllamaHost } from "../../src/providers/ollama/index.js";

@@ -5,9 +5,9 @@
 import { Code } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RetryInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
+import { createLogger } from "../../src/lib/logger.js";
 import { Limiter } from "../../src/limits/index.js";
 import { createRedisLink } from "../../src/redis/client.js";
-import { createLogger } from "../../src/telemetry/logger.js";
 import type { TestGateway } from "../helpers/gateway.js";
 import { RedisServer } from "../limits/helpers.js";
 import { chatReq, failure, type LLMClient, Rig, reasonOf, sleep } from "./harness.js";

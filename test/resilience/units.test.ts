@@ -4,7 +4,7 @@
 
 import { EventEmitter } from "node:events";
 import { describe, expect, it } from "vitest";
-import { UpstreamError } from "../../src/gateway/errors.js";
+import { UpstreamError } from "../../src/errors.js";
 import {
   Breaker,
   backoffMs,

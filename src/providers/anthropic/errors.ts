@@ -1,6 +1,6 @@
 // Anthropic failures -> UpstreamError: the error body's `error.type` first (overloaded_error,
 // rate_limit_error, ...), the HTTP status when there is no body, with credentials redacted.
-import { UpstreamError, type UpstreamErrorKind } from "../../gateway/errors.js";
+import { UpstreamError, type UpstreamErrorKind } from "../../errors.js";
 import { classifyStatus, errorOptions, type HttpHeaders, statusMessage } from "../http.js";
 import type { AntErrorBody, AntErrorObject } from "./wire.js";
 

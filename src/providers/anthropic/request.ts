@@ -10,7 +10,7 @@ import {
   Role,
   ToolChoice_Mode,
 } from "../../../gen/llmgateway/v1/llm_pb.js";
-import { invalid } from "../../gateway/errors.js";
+import { invalid } from "../../errors.js";
 import { providerOptionObjects } from "../options.js";
 import { parseJson, refuse } from "../params.js";
 import type {

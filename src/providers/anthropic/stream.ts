@@ -8,7 +8,7 @@ import {
   type ToolCallDelta,
   ToolCallDeltaSchema,
 } from "../../../gen/llmgateway/v1/llm_pb.js";
-import { UpstreamError } from "../../gateway/errors.js";
+import { UpstreamError } from "../../errors.js";
 import { create } from "../../lib/create.js";
 import type { SSEEvent } from "../http.js";
 import { estimateUsage } from "../usage.js";

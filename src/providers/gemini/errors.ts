@@ -1,7 +1,7 @@
 // Gemini failures -> UpstreamError: Google's `{error: {code, message, status, details}}` bodies
 // (google.rpc.Status), refined by status name, ErrorInfo / QuotaFailure / RetryInfo details and
 // message, with API keys redacted.
-import { UpstreamError, type UpstreamErrorKind } from "../../gateway/errors.js";
+import { UpstreamError, type UpstreamErrorKind } from "../../errors.js";
 import { classifyStatus, errorOptions, type HttpHeaders, statusMessage } from "../http.js";
 import type { GErrorBody, GErrorObject } from "./wire.js";
 

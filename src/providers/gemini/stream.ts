@@ -9,7 +9,7 @@ import {
   ToolCallDeltaSchema,
   type Usage,
 } from "../../../gen/llmgateway/v1/llm_pb.js";
-import { UpstreamError } from "../../gateway/errors.js";
+import { UpstreamError } from "../../errors.js";
 import { create } from "../../lib/create.js";
 import type { SSEEvent } from "../http.js";
 import { estimateUsage } from "../usage.js";

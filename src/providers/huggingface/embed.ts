@@ -9,7 +9,7 @@ import {
   UsageSchema,
 } from "../../../gen/llmgateway/v1/llm_pb.js";
 import { tokensOf } from "../../catalog/tokens.js";
-import { GatewayError, UpstreamError } from "../../gateway/errors.js";
+import { GatewayError, UpstreamError } from "../../errors.js";
 import { create } from "../../lib/create.js";
 
 /** POST {embedBaseUrl}/{model}/pipeline/feature-extraction body. */

@@ -1,6 +1,6 @@
 // Hugging Face inference failures -> UpstreamError: the status table from http.ts refined from HF's
 // `{"error": ..., "estimated_time": s}` bodies (a loading model is unavailable for that long).
-import { UpstreamError, type UpstreamErrorKind } from "../../gateway/errors.js";
+import { UpstreamError, type UpstreamErrorKind } from "../../errors.js";
 import { classifyStatus, errorOptions, type HttpHeaders, statusMessage } from "../http.js";
 
 /** HF's error body: `error` is a string, sometimes a list of validation messages. */

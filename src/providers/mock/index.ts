@@ -19,7 +19,7 @@ import {
   UsageSchema,
 } from "../../../gen/llmgateway/v1/llm_pb.js";
 import { tokensOf } from "../../catalog/tokens.js";
-import { GatewayError, UpstreamError, type UpstreamErrorKind } from "../../gateway/errors.js";
+import { GatewayError, UpstreamError, type UpstreamErrorKind } from "../../errors.js";
 import { create } from "../../lib/create.js";
 import { sleep } from "../../lib/sleep.js";
 import type { CallOptions, Provider } from "../types.js";

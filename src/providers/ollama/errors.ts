@@ -1,6 +1,6 @@
 // Ollama failures -> UpstreamError: the status table from http.ts, refined from Ollama's
 // `{"error": "..."}` message (missing model, context overflow, busy server).
-import { UpstreamError, type UpstreamErrorKind } from "../../gateway/errors.js";
+import { UpstreamError, type UpstreamErrorKind } from "../../errors.js";
 import { classifyStatus, errorOptions, type HttpHeaders, statusMessage } from "../http.js";
 import type { OllamaErrorBody } from "./wire.js";
 

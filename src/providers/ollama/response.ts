@@ -20,7 +20,7 @@ import {
   UsageSchema,
 } from "../../../gen/llmgateway/v1/llm_pb.js";
 import { tokensOf } from "../../catalog/tokens.js";
-import { UpstreamError } from "../../gateway/errors.js";
+import { UpstreamError } from "../../errors.js";
 import { create } from "../../lib/create.js";
 import { fromOllamaBodyError } from "./errors.js";
 import type {

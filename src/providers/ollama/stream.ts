@@ -7,7 +7,7 @@ import {
   type ToolCallDelta,
   ToolCallDeltaSchema,
 } from "../../../gen/llmgateway/v1/llm_pb.js";
-import { UpstreamError } from "../../gateway/errors.js";
+import { UpstreamError } from "../../errors.js";
 import { create } from "../../lib/create.js";
 import { fromOllamaBodyError } from "./errors.js";
 import { mapDoneReason, mapToolCalls, mapUsage, type OllamaResponseContext } from "./response.js";

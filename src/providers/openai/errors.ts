@@ -1,6 +1,6 @@
 // OpenAI-family failures -> UpstreamError: the status table from http.ts, refined from OpenAI's
 // error body (quota vs rate limit, context length, content filter), with secrets redacted.
-import { UpstreamError, type UpstreamErrorKind } from "../../gateway/errors.js";
+import { UpstreamError, type UpstreamErrorKind } from "../../errors.js";
 import { classifyStatus, errorOptions, type HttpHeaders, statusMessage } from "../http.js";
 import type { OAIErrorBody, OAIErrorObject } from "./wire.js";
 

@@ -8,7 +8,7 @@ import type {
   EmbedResponse,
   ModelInfo,
 } from "../../../gen/llmgateway/v1/llm_pb.js";
-import { GatewayError } from "../../gateway/errors.js";
+import { GatewayError } from "../../errors.js";
 import { endpoint } from "../endpoint.js";
 import { parseSSE, retainOrigin } from "../http.js";
 import type { CallOptions, Provider } from "../types.js";

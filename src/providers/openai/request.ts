@@ -10,7 +10,7 @@ import {
   Role,
   ToolChoice_Mode,
 } from "../../../gen/llmgateway/v1/llm_pb.js";
-import { GatewayError, invalid } from "../../gateway/errors.js";
+import { GatewayError, invalid } from "../../errors.js";
 import { providerOptionObjects } from "../options.js";
 import { parseJson, refuse } from "../params.js";
 import type { OpenAIParam, OpenAIQuirks } from "./presets.js";

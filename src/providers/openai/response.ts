@@ -20,7 +20,7 @@ import {
   type Usage,
   UsageSchema,
 } from "../../../gen/llmgateway/v1/llm_pb.js";
-import { UpstreamError } from "../../gateway/errors.js";
+import { UpstreamError } from "../../errors.js";
 import { create } from "../../lib/create.js";
 import { estimateUsage, tokenCount } from "../usage.js";
 import type {

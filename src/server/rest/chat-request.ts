@@ -11,7 +11,7 @@ import {
   Role,
   ToolChoice_Mode,
 } from "../../../gen/llmgateway/v1/llm_pb.js";
-import { invalid } from "../../gateway/errors.js";
+import { invalid } from "../../errors.js";
 import { create } from "../../lib/create.js";
 import { parseContent } from "./content.js";
 import {

@@ -2,7 +2,7 @@
 // Images: a `data:` URL becomes Image bytes + media_type, an http(s) URL stays a URL.
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { type ContentPartSchema, Role } from "../../../gen/llmgateway/v1/llm_pb.js";
-import { invalid } from "../../gateway/errors.js";
+import { invalid } from "../../errors.js";
 import { arr, obj, oneOf, type ParamPolicy, refuse, str } from "./parse.js";
 
 type PartInit = MessageInitShape<typeof ContentPartSchema>;

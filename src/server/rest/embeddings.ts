@@ -7,7 +7,7 @@ import {
   EmbedRequestSchema,
   type EmbedResponse,
 } from "../../../gen/llmgateway/v1/llm_pb.js";
-import { invalid } from "../../gateway/errors.js";
+import { invalid } from "../../errors.js";
 import { create } from "../../lib/create.js";
 import { arr, cacheControl, int, type Obj, oneOf, str } from "./parse.js";
 

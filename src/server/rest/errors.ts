@@ -1,6 +1,6 @@
 // The REST door's errors, the OpenAI way: ONE table from each gateway reason to HTTP status and
 // error type, and the rendering of `{"error": {message, type, param, code}}` with its headers.
-import { GatewayError, type Reason } from "../../gateway/errors.js";
+import { GatewayError, type Reason } from "../../errors.js";
 
 /** How one reason is answered over REST. */
 export interface RestErrorRow {

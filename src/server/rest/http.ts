@@ -1,6 +1,6 @@
 // The REST door's HTTP plumbing: JSON answers and OpenAI-style error answers (with how many
 // upstream attempts the gateway already made). Cancel signals and streamed writes: ../bridge.ts.
-import type { GatewayError } from "../../gateway/errors.js";
+import type { GatewayError } from "../../errors.js";
 import type { NodeResponse } from "../bridge.js";
 import { renderError } from "./errors.js";
 

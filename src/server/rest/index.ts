@@ -2,12 +2,12 @@
 // /v1/embeddings, /v1/models[/{id}] — parsed here, served by the same pipeline as every protocol.
 
 import { ListModelsRequestSchema } from "../../../gen/llmgateway/v1/llm_pb.js";
+import { GatewayError } from "../../errors.js";
 import type { CallContext } from "../../gateway/context.js";
-import { GatewayError } from "../../gateway/errors.js";
 import type { Gateway } from "../../gateway/gateway.js";
 import type { ModelDirectory } from "../../gateway/models.js";
 import { create } from "../../lib/create.js";
-import type { Logger } from "../../telemetry/logger.js";
+import type { Logger } from "../../lib/logger.js";
 import { type NodeRequest, type NodeResponse, readBody } from "../bridge.js";
 import { nodeCallContext } from "../fast-connect.js";
 import { requestIdFrom } from "../routes.js";

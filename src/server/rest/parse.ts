@@ -1,7 +1,7 @@
 // Typed readers over untrusted JSON for the REST door: each returns the value or throws
 // INVALID_REQUEST naming the field, so request translators stay short and never see `unknown`.
-import type { GatewayError } from "../../gateway/errors.js";
-import { invalid } from "../../gateway/errors.js";
+import type { GatewayError } from "../../errors.js";
+import { invalid } from "../../errors.js";
 import { unsupported } from "./errors.js";
 
 /** A JSON object from a request body. */
