@@ -24,7 +24,7 @@ import { GatewayError } from "../errors.js";
 import type { Gateway } from "../gateway/gateway.js";
 import { create } from "../lib/create.js";
 import { toConnectError } from "./errors.js";
-import { requestIdFrom } from "./routes.js";
+import { requestIdFrom } from "./request-id.js";
 
 /** What AdminService needs; getters follow config reloads. */
 export interface AdminDeps {

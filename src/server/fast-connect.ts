@@ -27,7 +27,8 @@ import type { Logger } from "../lib/logger.js";
 import { clientGone, flush, type NodeRequest, type NodeResponse, readBody, write } from "./bridge.js";
 import { toConnectError } from "./errors.js";
 import { decodeError, tooLarge } from "./request-errors.js";
-import { requestIdFrom, type StreamMethod, type UnaryMethod } from "./routes.js";
+import { requestIdFrom } from "./request-id.js";
+import type { StreamMethod, UnaryMethod } from "./routes.js";
 
 const UNARY_JSON = /^application\/json(?:; ?charset=utf-?8)?$/i;
 const UNARY_PROTO = "application/proto";

@@ -11,7 +11,8 @@ import type { Logger } from "../lib/logger.js";
 import { type NodeRequest, type NodeResponse, readBody } from "./bridge.js";
 import { envelope, nodeCallContext, pump } from "./fast-connect.js";
 import { decodeError, tooLarge } from "./request-errors.js";
-import { requestIdFrom, type StreamMethod, type UnaryMethod } from "./routes.js";
+import { requestIdFrom } from "./request-id.js";
+import type { StreamMethod, UnaryMethod } from "./routes.js";
 
 /** The request's single message, or the error to end the call with. */
 function unenvelope(bytes: Buffer): Buffer | ConnectError {

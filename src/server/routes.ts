@@ -33,14 +33,7 @@ import { type AdminDeps, registerAdmin } from "./admin.js";
 import { toConnectError } from "./errors.js";
 import { type HealthState, registerGrpcHealth } from "./grpc-health.js";
 import { registerReflection } from "./reflection.js";
-
-let ridCounter = 0;
-const ridPrefix = `${process.pid.toString(36)}-${Date.now().toString(36)}-`;
-
-/** The request id: the client's x-request-id (if sane), else a new one. */
-export function requestIdFrom(given: string | null | undefined): string {
-  return given && given.length <= 128 ? given : ridPrefix + (++ridCounter).toString(36);
-}
+import { requestIdFrom } from "./request-id.js";
 
 /** The socket peer, stamped on every request by the server (app.ts); a client's value is overwritten. */
 export const PEER_HEADER = "x-llmgw-peer";

@@ -10,7 +10,7 @@ import { create } from "../../lib/create.js";
 import type { Logger } from "../../lib/logger.js";
 import { type NodeRequest, type NodeResponse, readBody } from "../bridge.js";
 import { nodeCallContext } from "../fast-connect.js";
-import { requestIdFrom } from "../routes.js";
+import { requestIdFrom } from "../request-id.js";
 import { serveChat, serveChatStream } from "./chat.js";
 import { toChatRequest } from "./chat-request.js";
 import { gatewayHeaders } from "./chat-response.js";
