@@ -3,12 +3,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CacheStatus } from "../../gen/llmgateway/v1/llm_pb.js";
 import { ByteLru, CachedCalls, cacheKey, ResponseCache, resolveCachePolicy } from "../../src/cache/index.js";
+import { waitFor } from "../helpers/wait.js";
 import {
   chatRequest,
   chatResponse,
   fastRedis,
   ready,
-  sleep,
   streamEvents,
   streamText,
   uniquePrefix,
@@ -63,11 +63,15 @@ describe("ResponseCache", () => {
   it("expires entries in both levels", async () => {
     const c = new ResponseCache({ redis, prefix });
     const key = cacheKey(chatRequest({ model: "mock/ttl" }), "t");
-    await c.set(key, { kind: "chat", response: chatResponse("short") }, 300);
+    // Long enough that a busy machine still reads it back before it expires.
+    await c.set(key, { kind: "chat", response: chatResponse("short") }, 2_000);
     expect((await c.get(key))?.level).toBe("memory");
     expect((await new ResponseCache({ redis, prefix }).get(key))?.level).toBe("redis");
     expect(await redis.pttl(prefix + key)).toBeGreaterThan(0);
-    await sleep(400);
+    // Redis drops the key once the TTL has passed; by then the L1 entry's expiry has passed too.
+    await waitFor(async () => (await redis.exists(prefix + key)) === 0, {
+      what: "Redis to expire the entry",
+    });
     expect(await c.get(key)).toBeUndefined();
     expect(await new ResponseCache({ redis, prefix }).get(key)).toBeUndefined();
     expect(await redis.exists(prefix + key)).toBe(0);
@@ -136,7 +140,8 @@ describe("CachedCalls", () => {
     expect(r1.status).toBe(CacheStatus.MISS);
     const r2 = await calls.chat(key, policy, undefined, call);
     expect(r2.status).toBe(CacheStatus.HIT_MEMORY);
-    await sleep(50); // the L2 write runs in the background
+    // The L2 write runs in the background: wait until Redis has it.
+    await waitFor(async () => (await redis.exists(prefix + key)) === 1, { what: "the background L2 write" });
     const other = new CachedCalls(new ResponseCache({ redis, prefix }));
     const r3 = await other.chat(key, policy, undefined, call);
     expect(r3.status).toBe(CacheStatus.HIT_REDIS);
@@ -147,9 +152,15 @@ describe("CachedCalls", () => {
     const noStore = { store: false, ttlMs: 60_000 };
     expect((await calls.chat(k2, noStore, undefined, call)).status).toBe(CacheStatus.MISS);
     expect((await calls.chat(k2, noStore, undefined, call)).status).toBe(CacheStatus.MISS);
-    await sleep(50);
-    expect(await redis.exists(prefix + k2)).toBe(0);
     expect(upstream).toBe(3);
+    // A stored call made after them: once its background write has landed, a no_store write
+    // (issued earlier, on the same connection) would have landed too.
+    const k3 = cacheKey(chatRequest({ model: "mock/after-nostore" }), "tenant-a");
+    await calls.chat(k3, policy, undefined, call);
+    await waitFor(async () => (await redis.exists(prefix + k3)) === 1, {
+      what: "the later stored call's L2 write",
+    });
+    expect(await redis.exists(prefix + k2)).toBe(0);
   });
 
   it("stores a completed stream and replays it as a stream; an unfinished stream is not stored", async () => {

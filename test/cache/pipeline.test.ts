@@ -17,9 +17,11 @@ import {
   EmbedRequestSchema,
   LLMService,
 } from "../../gen/llmgateway/v1/llm_pb.js";
+import { redisKeys } from "../../src/limits/redis.js";
 import { ClientConnections, chatReq, collect, deltaText, post, textOf } from "../e2e/helpers.js";
 import { type OpenAIFake, startOpenAIFake } from "../fakes/openai.js";
 import { startGateway, type TestGateway } from "../helpers/gateway.js";
+import { waitFor } from "../helpers/wait.js";
 import { uniquePrefix } from "./helpers.js";
 
 const UPSTREAM_KEY = "sk-cache-pipeline-test";
@@ -34,7 +36,8 @@ cache: { redis_prefix: "${prefix}" }
 models:
   cached: { deployments: [{ target: openai/gpt-4o-mini }], cache: { enabled: true, ttl_s: 60 } }
   slow: { deployments: [{ target: "openai/gpt-4o-mini+delay=300" }], cache: { enabled: true, ttl_s: 60 } }
-  drip: { deployments: [{ target: "openai/gpt-4o-mini+chunk_delay=40" }], cache: { enabled: true, ttl_s: 60 } }
+  # Slow enough that 50 concurrent streams all join the one upstream stream on a busy machine.
+  drip: { deployments: [{ target: "openai/gpt-4o-mini+chunk_delay=100" }], cache: { enabled: true, ttl_s: 60 } }
   plain: { deployments: [{ target: openai/gpt-4o-mini }] }
 keys:
   - { name: tenant-a, sha256: ${sha(KEY_A)}, limits: { rpm: 100000, tpm: 100000 } }
@@ -72,6 +75,20 @@ function req(
   return r;
 }
 
+/** Waits until a gateway's Redis link says it is ready. */
+async function redisReady(g: TestGateway): Promise<void> {
+  await waitFor(() => g.logs.some((l) => l.includes("redis ready")), { what: "the gateway's Redis link" });
+}
+
+/** How many cache entries in Redis hold `text` (the fake echoes the prompt into its answer). */
+async function storedWith(text: string): Promise<number> {
+  let n = 0;
+  for (const k of await redis.keys(`${prefix}*`)) {
+    if ((await redis.getBuffer(k))?.includes(text)) n++;
+  }
+  return n;
+}
+
 /** Log lines of calls (the per-call line), parsed. */
 function callLines(g: TestGateway): Record<string, unknown>[] {
   return g.logs.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l["msg"] === "call");
@@ -84,9 +101,7 @@ beforeAll(async () => {
   redis = new Redis("redis://127.0.0.1:6379", { maxRetriesPerRequest: 0 });
   redis.on("error", () => {});
   // The gateway's Redis link must be ready before the L2 assertions.
-  for (let i = 0; i < 100 && gw.logs.every((l) => !l.includes("redis ready")); i++) {
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  await redisReady(gw);
 });
 
 afterAll(async () => {
@@ -131,7 +146,8 @@ describe("cache through the pipeline", () => {
     const lines = callLines(gw).filter((l) => l["model"] === "cached");
     expect(lines.map((l) => l["cache"])).toEqual(expect.arrayContaining(["miss", "hit-memory"]));
     expect(gw.logs.join("\n")).not.toContain(KEY_A);
-    // Redis holds digests only.
+    // Redis holds digests only (once both tenants' background writes have landed).
+    await waitFor(async () => (await storedWith(text)) >= 2, { what: "both tenants' L2 writes" });
     const keys = await redis.keys(`${prefix}*`);
     expect(keys.length).toBeGreaterThanOrEqual(2);
     for (const k of keys) expect(k.slice(prefix.length)).toMatch(/^[0-9a-f]{64}$/);
@@ -141,14 +157,10 @@ describe("cache through the pipeline", () => {
     const text = "shared across processes";
     const first = await client(gw).chat(req("cached", text), as(KEY_A));
     expect(first.gateway?.cache).toBe(CacheStatus.MISS);
-    // Wait for the background L2 write.
-    for (let i = 0; i < 50 && (await redis.keys(`${prefix}*`)).length < 3; i++) {
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    // Wait for the background L2 write: an entry holding this answer's text.
+    await waitFor(async () => (await storedWith(text)) > 0, { what: "the background L2 write" });
     gw2 = await startGateway({ env: { OPENAI_API_KEY: UPSTREAM_KEY, OPENAI_BASE_URL: fake.url }, yaml });
-    for (let i = 0; i < 100 && gw2.logs.every((l) => !l.includes("redis ready")); i++) {
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await redisReady(gw2);
     const c2 = client(gw2);
     const r1 = await c2.chat(req("cached", text), as(KEY_A));
     expect(r1.gateway?.cache).toBe(CacheStatus.HIT_REDIS);
@@ -296,11 +308,17 @@ describe("cache through the pipeline", () => {
     };
     // Every hit reserves (max_tokens default reserve) and gives it all back: the level does not sink.
     const levels: number[] = [];
-    for (let i = 0; i < 5; i++) {
-      levels.push(await remaining());
-      await new Promise((r) => setTimeout(r, 20)); // the refund is settled in the background
-    }
     const reserve = 1024; // limits.default_output_reserve
+    const bucket = `${redisKeys(`k:${sha(KEY_A)}`).t}`;
+    for (let i = 0; i < 5; i++) {
+      const level = await remaining();
+      levels.push(level);
+      // The refund is settled in the background: wait until the tenant's bucket in Redis holds it
+      // (the reservation left `level`; the refund puts the reserve back on top).
+      await waitFor(async () => Number(await redis.hget(bucket, "v")) >= level + reserve / 2, {
+        what: `hit ${i}'s token refund in Redis`,
+      });
+    }
     expect(levels[4] as number).toBeGreaterThan((levels[0] as number) - reserve);
   });
 

@@ -4,11 +4,12 @@
 import { writeFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { newKey } from "../../src/auth/keys.js";
+import { waitFor, waitForValue } from "../helpers/wait.js";
 import { type CallResult, chat, GatewayProcess } from "../limits/helpers.js";
 
 const V1 = `
 models:
-  smart: { deployments: [{ target: mock/slow-1500 }] }
+  smart: { deployments: [{ target: mock/slow-4000 }] }
   quick: { deployments: [{ target: mock/echo }] }
 `;
 const V2 = `
@@ -23,12 +24,12 @@ defaults:
   retries: { max_attempts: -1 }
 `;
 
-async function until(check: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
+const until = (check: () => boolean, timeoutMs: number, what: string) => waitFor(check, { timeoutMs, what });
+
+/** The gateway's in-flight calls gauge, read from /metrics. */
+async function inflight(url: string): Promise<number> {
+  const m = /^llmgw_inflight_calls (\d+)$/m.exec(await (await fetch(`${url}/metrics`)).text());
+  return Number(m?.[1] ?? Number.NaN);
 }
 
 describe("config reload (SIGHUP)", () => {
@@ -45,24 +46,33 @@ describe("config reload (SIGHUP)", () => {
   it("swaps models under load without dropping a call; the call in flight finishes on the old config", async () => {
     expect((await chat(gw.url, "smart2")).reason).toBe("MODEL_NOT_FOUND");
     // A slow call on a model the new config removes, in flight across the reload.
+    // (4 s: long enough to outlast the reload and the load around it on a busy machine.)
     const inFlight = chat(gw.url, "smart", {}, "started before");
-    // Load: 8 callers in a loop until the reload has been seen and a little after.
+    await waitFor(async () => (await inflight(gw.url)) === 1, { what: "the slow call to be in flight" });
+    // Load: 8 callers in a loop until the reload has been seen and calls have run after it.
     let stop = false;
     const results: CallResult[] = [];
     const loops = Array.from({ length: 8 }, async () => {
       while (!stop) results.push(await chat(gw.url, "quick"));
     });
-    await new Promise((r) => setTimeout(r, 300));
+    await waitFor(() => results.length >= 10, { what: "10 calls under load before the reload" });
     writeFileSync(gw.configPath, V2);
     const before = logCount('"config reloaded"');
     gw.proc.kill("SIGHUP");
     await until(() => logCount('"config reloaded"') > before, 10_000, "the reload");
-    await new Promise((r) => setTimeout(r, 300));
+    const atReload = results.length;
+    await waitFor(() => results.length >= atReload + 15, { what: "15 calls under load after the reload" });
     stop = true;
     await Promise.all(loops);
-    // The slow call is still in flight on the old generation: the gauge counts it.
-    const scrape = await (await fetch(`${gw.url}/metrics`)).text();
-    expect(/^llmgw_inflight_calls 1$/m.test(scrape)).toBe(true);
+    // The slow call is still in flight on the old generation: the gauge counts it (and only it,
+    // once the load's last calls have been accounted).
+    expect(
+      await waitForValue(
+        () => inflight(gw.url),
+        (n) => n === 1,
+        { what: "the gauge to count the slow call only" },
+      ),
+    ).toBe(1);
 
     const slow = await inFlight;
     expect(slow.status).toBe(200);
