@@ -16,6 +16,7 @@ import {
   FinishReason,
   Role,
 } from "../../gen/llmgateway/v1/llm_pb.js";
+import { waitFor } from "../helpers/wait.js";
 
 /** A key prefix no other run shares. */
 export function uniquePrefix(): string {
@@ -69,14 +70,13 @@ export async function startRedis(): Promise<{ port: number; proc: ChildProcess; 
   );
   const probe = fastRedis(port);
   try {
-    for (let i = 0; i < 100; i++) {
-      try {
+    await waitFor(
+      async () => {
         await ready(probe);
-        if ((await probe.ping()) === "PONG") break;
-      } catch {
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    }
+        return (await probe.ping()) === "PONG";
+      },
+      { what: `redis-server on port ${port} to answer` },
+    );
   } finally {
     probe.disconnect();
   }
@@ -138,9 +138,4 @@ export function streamEvents(n: number): ChatStreamResponse[] {
 /** Text of a stream's deltas, in order. */
 export function streamText(events: readonly ChatStreamResponse[]): string {
   return events.map((e) => (e.event.case === "delta" ? e.event.value.text : `[${e.event.case}]`)).join("");
-}
-
-/** Sleeps. */
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }
