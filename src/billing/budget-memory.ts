@@ -1,7 +1,8 @@
 // Budget counters in this process (no Redis, or fail_open during an outage) with the Redis script's
 // semantics, and the backend shape both stores share.
+
+import type { Micros } from "../lib/money.js";
 import type { PeriodSpan } from "./period.js";
-import type { Micros } from "./types.js";
 
 /** Where one key stands in one period. */
 export interface BudgetCounts {

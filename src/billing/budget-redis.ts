@@ -1,9 +1,10 @@
 // Budget counters in Redis, shared by every replica: one atomic Lua script per operation (reserve,
 // settle, status), keys hash-tagged per key id, lease expiry on Redis TIME.
+
+import type { Micros } from "../lib/money.js";
 import type { RedisLink, ScriptDef } from "../redis/client.js";
 import { BUDGET_GRACE_MS, type BudgetCounts, type BudgetStore } from "./budget-memory.js";
 import type { PeriodSpan } from "./period.js";
-import type { Micros } from "./types.js";
 
 /** Releases expired leases (KEYS[1] hash, KEYS[2] leases) and returns spent, reserved. */
 const RELEASE = `

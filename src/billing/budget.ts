@@ -3,12 +3,13 @@
 import { randomBytes } from "node:crypto";
 import { GatewayError } from "../errors.js";
 import type { Logger } from "../lib/logger.js";
+import { type Micros, usdToMicros, wholeMicros } from "../lib/money.js";
 import type { OutagePolicy } from "../limits/index.js";
 import { RedisDownError, type RedisLink } from "../redis/client.js";
 import { type BudgetCounts, type BudgetStore, MemoryBudgetStore } from "./budget-memory.js";
 import { LateReserve, RedisBudgetStore } from "./budget-redis.js";
-import { type PeriodSpan, periodOf, usdToMicros, wholeMicros } from "./period.js";
-import type { BudgetHold, BudgetLedger, BudgetSpec, BudgetStatus, Micros } from "./types.js";
+import { type PeriodSpan, periodOf } from "./period.js";
+import type { BudgetHold, BudgetLedger, BudgetSpec, BudgetStatus } from "./types.js";
 
 /** What the gateway does when Redis is down (config `redis.on_outage`): the rate limiter's policy. */
 export type { OutagePolicy };

@@ -1,5 +1,5 @@
 // The billing surface: budgets per key and UTC calendar period (reserve before a call, settle after),
-// usage per key / model / day, and the period and money helpers they share. Money is integer micro-USD.
+// usage per key / model / day, and the period helpers they share. Money is integer micro-USD (lib/money.ts).
 export {
   type BudgetLedgerOptions,
   type BudgetStats,
@@ -10,15 +10,13 @@ export {
 } from "./budget.js";
 export { MemoryBudgetStore } from "./budget-memory.js";
 export { budgetKeys, RedisBudgetStore } from "./budget-redis.js";
-export { DAY_MS, dayName, dayStart, microsToUsd, type PeriodSpan, periodOf, usdToMicros } from "./period.js";
-export { UsageRecorder } from "./recorder.js";
+export { DAY_MS, dayName, dayStart, type PeriodSpan, periodOf } from "./period.js";
 export type {
   BudgetHold,
   BudgetLedger,
   BudgetPeriod,
   BudgetSpec,
   BudgetStatus,
-  Micros,
   UsageEvent,
   UsageFilter,
   UsageLedger,

@@ -1,6 +1,6 @@
 // Calendar periods in UTC (day, ISO week from Monday 00:00, month) with their ids and reset times,
-// UTC day names for usage buckets, and the USD <-> micro-dollar conversions budgets use.
-import type { BudgetPeriod, Micros } from "./types.js";
+// and the UTC day names of usage buckets.
+import type { BudgetPeriod } from "./types.js";
 
 /** One UTC day in ms. */
 export const DAY_MS = 86_400_000;
@@ -68,19 +68,4 @@ export function periodOf(period: BudgetPeriod, nowMs: number): PeriodSpan {
       throw new Error(`unknown budget period ${String(exhaustive)}`);
     }
   }
-}
-
-/** A USD amount in integer micro-dollars (rounded to the nearest). */
-export function usdToMicros(usd: number): Micros {
-  return Math.round(usd * 1_000_000);
-}
-
-/** Micro-dollars as USD (exact for any amount below 2^53 micro-dollars, to float precision). */
-export function microsToUsd(micros: Micros): number {
-  return micros / 1_000_000;
-}
-
-/** An amount as a non-negative integer of micro-dollars (NaN and negatives -> 0). */
-export function wholeMicros(n: number): Micros {
-  return n > 0 ? Math.round(n) : 0;
 }

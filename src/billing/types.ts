@@ -1,8 +1,6 @@
 // Shapes shared by the pipeline, the admin service and the billing stores: money in integer
 // micro-dollars, budgets per gateway key and calendar period (UTC), usage per key / model / day.
-
-/** Integer micro-dollars (1 USD = 1_000_000). */
-export type Micros = number;
+import type { Micros } from "../lib/money.js";
 
 export type BudgetPeriod = "day" | "week" | "month";
 

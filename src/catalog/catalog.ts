@@ -3,8 +3,8 @@
 
 import { z } from "zod";
 import { Capability, type ModelInfo, ModelInfoSchema, type Usage } from "../../gen/llmgateway/v1/llm_pb.js";
-import type { Micros } from "../billing/index.js";
 import { create } from "../lib/create.js";
+import type { Micros } from "../lib/money.js";
 import data from "./models.json" with { type: "json" };
 import {
   type CapabilityName,

@@ -18,7 +18,8 @@ import {
   signalsIllHealth,
 } from "../resilience/index.js";
 import type { Deployment, Plan } from "../routing/index.js";
-import { type Call, HEDGE_LOST_OUTCOME, OUTBOUND_LIMITED } from "./call.js";
+import { HEDGE_LOST_OUTCOME, OUTBOUND_LIMITED } from "../telemetry/observer.js";
+import type { Call } from "./call.js";
 import { AttemptScope, type CallScope } from "./scope.js";
 
 /** The abort reason of a hedge's losing attempt: never a failure, never shown to the client. */

@@ -5,28 +5,8 @@ import { type GatewayInfo, GatewayInfoSchema, type Usage } from "../../gen/llmga
 import { create } from "../lib/create.js";
 import type { DeploymentState } from "../resilience/index.js";
 import type { Deployment } from "../routing/index.js";
+import type { AttemptRecord } from "../telemetry/observer.js";
 import type { CallContext } from "./context.js";
-
-/** One attempt, for the trail (GatewayInfo.attempt_trail), logs, metrics and trace spans. */
-export interface AttemptRecord {
-  deployment: string;
-  outcome: string;
-  /** Rounded, as the client sees it. */
-  durationMs: number;
-  /** performance.now() when the attempt was sent. */
-  startedAt: number;
-  /** Exact duration, ms. */
-  ms: number;
-}
-
-/** Trail outcomes that are not failures: a hedge's loser, a deployment skipped at its outbound limit. */
-export const HEDGE_LOST_OUTCOME = "HEDGE_LOST";
-export const OUTBOUND_LIMITED = "OUTBOUND_LIMITED";
-
-/** True for an attempt that failed (not "ok", not a hedge's loser, not skipped at its limit). */
-export function failedAttempt(outcome: string): boolean {
-  return outcome !== "ok" && outcome !== HEDGE_LOST_OUTCOME && outcome !== OUTBOUND_LIMITED;
-}
 
 /** Per-call bookkeeping shared by all methods. */
 export class Call {

@@ -21,14 +21,12 @@ import { type Catalog, type CatalogEntry, countPromptTokens } from "../catalog/i
 import { GatewayError } from "../errors.js";
 import { create } from "../lib/create.js";
 import type { Logger } from "../lib/logger.js";
+import { VERSION } from "../version.js";
 import type { Gateway } from "./gateway.js";
 
 const LIST_TTL_MS = 5 * 60_000;
 const LIST_TIMEOUT_MS = 5_000;
 const startedAt = Date.now();
-
-/** The gateway's version, reported by Health. */
-export const VERSION = "0.2.0";
 
 /** Model listings, token counts and health, backed by the catalog, the providers and the config. */
 export class ModelDirectory {

@@ -2,7 +2,7 @@
 // health, and graceful shutdown (NOT_SERVING, refuse new calls, drain, then close).
 import { setMaxListeners } from "node:events";
 import { createKeyStore } from "../auth/index.js";
-import { createBudgetLedger, createUsageLedger, UsageRecorder } from "../billing/index.js";
+import { createBudgetLedger, createUsageLedger } from "../billing/index.js";
 import { CachedCalls, cacheRedisOver, ResponseCache } from "../cache/index.js";
 import { loadCatalog } from "../catalog/index.js";
 import type { GatewayConfig } from "../config/index.js";
@@ -24,6 +24,7 @@ import { ProbeHealth } from "./probes.js";
 import { type Generation, LiveGateway, type ReloadResult } from "./reload.js";
 import { createRestHandler } from "./rest/index.js";
 import { PEER_HEADER, routes, streamMethods, unaryMethods } from "./routes.js";
+import { UsageRecorder } from "./usage-recorder.js";
 
 /** A running gateway. */
 export interface App {

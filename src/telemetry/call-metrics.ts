@@ -2,10 +2,15 @@
 // allocation beyond the joined child keys; retries, fallbacks and hedges derived from the attempt trail.
 import { CacheStatus } from "../../gen/llmgateway/v1/llm_pb.js";
 import { isCacheHit } from "../cache/status.js";
-import { type AttemptRecord, HEDGE_LOST_OUTCOME, OUTBOUND_LIMITED } from "../gateway/call.js";
-import type { CallObserver, CallRecord } from "../gateway/observer.js";
 import { type ModelLabels, NONE } from "./labels.js";
 import type { GatewayMetrics } from "./metrics.js";
+import {
+  type AttemptRecord,
+  type CallObserver,
+  type CallRecord,
+  HEDGE_LOST_OUTCOME,
+  OUTBOUND_LIMITED,
+} from "./observer.js";
 
 /** Reasons of calls refused by limits before going upstream (llmgw_limiter_rejections_total). */
 const LIMIT_REASONS = new Set([

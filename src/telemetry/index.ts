@@ -1,21 +1,29 @@
 // The telemetry an app sets up once: Prometheus metrics (on unless telemetry.metrics: false) and, when
 // telemetry.otlp_endpoint is set, OpenTelemetry traces; attach(gateway) registers their call observers.
 import type { GatewayConfig } from "../config/index.js";
-import type { Gateway } from "../gateway/gateway.js";
 import type { Logger } from "../lib/logger.js";
 import type { RedisLink } from "../redis/client.js";
 import { CallMetrics } from "./call-metrics.js";
-import { ModelLabels } from "./labels.js";
-import { GatewayMetrics } from "./metrics.js";
+import { type LabelSource, ModelLabels } from "./labels.js";
+import { type BreakerSource, GatewayMetrics } from "./metrics.js";
+import type { CallObserver } from "./observer.js";
 import type { Tracing } from "./tracing.js";
 
 export type { GatewayMetrics } from "./metrics.js";
+
+/**
+ * What telemetry sees of a pipeline (a Gateway is one): it takes call observers, shows its breakers
+ * at scrape time, and holds what model labels are decided from. Telemetry never imports the pipeline.
+ */
+export interface ObservedGateway extends BreakerSource, LabelSource {
+  observe(o: CallObserver): void;
+}
 
 /** What setupTelemetry needs: the config, and thunks (the gateway may be replaced at run time). */
 export interface TelemetryDeps {
   config: GatewayConfig;
   log: Logger;
-  gateway: () => Gateway | undefined;
+  gateway: () => ObservedGateway | undefined;
   redis: () => RedisLink | undefined;
   /** Calls and streams in flight across generations (config reloads). */
   inflight: () => { calls: number; streams: number };
@@ -24,7 +32,7 @@ export interface TelemetryDeps {
 /** Metrics and traces of one app. */
 export interface Telemetry {
   /** Registers the call observers on `gateway`; call it again with the new one after a config reload. */
-  attach(gateway: Gateway): void;
+  attach(gateway: ObservedGateway): void;
   /** The Prometheus metrics (GET /metrics); undefined when telemetry.metrics is false. */
   readonly metrics: GatewayMetrics | undefined;
   /** Traces; undefined when telemetry.otlp_endpoint is unset (then nothing is traced at all). */

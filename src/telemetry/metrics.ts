@@ -1,8 +1,8 @@
 // The gateway's Prometheus metrics (prom-client, own Registry): definitions, cells cached per label
 // tuple (cells.ts), gauges read at scrape time (in flight, breakers, Redis), the process metrics.
 import { collectDefaultMetrics, Gauge, Registry } from "prom-client";
-import type { Gateway } from "../gateway/gateway.js";
 import type { RedisLink } from "../redis/client.js";
+import type { DeploymentSnapshot } from "../resilience/index.js";
 import { CellHistogram, type CounterCell, cellCounter, type HistogramCell } from "./cells.js";
 import { CappedLabels, type ModelLabels } from "./labels.js";
 
@@ -68,9 +68,14 @@ const GAP_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
 /** Breaker state as a number (llmgw_breaker_state). */
 const BREAKER_VALUE: Readonly<Record<string, number>> = { closed: 0, half_open: 1, open: 2 };
 
+/** What the breaker gauge reads of a gateway at scrape time (a Gateway is one). */
+export interface BreakerSource {
+  deploymentHealth(): readonly DeploymentSnapshot[];
+}
+
 /** Where the scrape-time gauges read from; thunks, so a replaced gateway is read after a reload. */
 export interface MetricSources {
-  gateway: () => Gateway | undefined;
+  gateway: () => BreakerSource | undefined;
   redis: () => RedisLink | undefined;
   /** The current gateway's model labels (deployment labels of the breaker gauge). */
   labels: () => ModelLabels | undefined;

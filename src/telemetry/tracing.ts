@@ -14,9 +14,14 @@ import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { BatchSpanProcessor, TracerProvider } from "@opentelemetry/sdk-trace";
 import { cacheLabel } from "../cache/status.js";
-import { type AttemptRecord, failedAttempt, OUTBOUND_LIMITED } from "../gateway/call.js";
-import { VERSION } from "../gateway/models.js";
-import type { CallObserver, CallRecord } from "../gateway/observer.js";
+import { VERSION } from "../version.js";
+import {
+  type AttemptRecord,
+  type CallObserver,
+  type CallRecord,
+  failedAttempt,
+  OUTBOUND_LIMITED,
+} from "./observer.js";
 
 /**
  * The OTLP/HTTP traces URL of `endpoint`: a full ".../v1/traces" URL as is, else a base URL +

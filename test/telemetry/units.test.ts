@@ -4,10 +4,10 @@ import { Registry } from "prom-client";
 import { describe, expect, it } from "vitest";
 import { loadCatalog } from "../../src/catalog/index.js";
 import type { GatewayConfig } from "../../src/config/index.js";
-import type { AttemptRecord } from "../../src/gateway/call.js";
 import { classifyTrail, type TrailCounts } from "../../src/telemetry/call-metrics.js";
 import { CellHistogram, cellCounter } from "../../src/telemetry/cells.js";
 import { CappedLabels, type LabelSource, ModelLabels, OTHER } from "../../src/telemetry/labels.js";
+import type { AttemptRecord } from "../../src/telemetry/observer.js";
 import { parseMetrics, sampleValue } from "./helpers.js";
 
 /** An attempt on `deployment` from `start` to `start + ms`. */

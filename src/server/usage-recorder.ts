@@ -1,8 +1,8 @@
-// Usage accounting as a call observer: every finished call of a known caller becomes one UsageEvent
-// (tokens and cost exactly as the response reported them, errors and cache hits counted).
+// Usage accounting as a call observer, wired by the app: each finished call of a known caller becomes
+// one UsageEvent in the billing ledger (tokens and cost as reported, errors and cache hits counted).
+import type { UsageLedger } from "../billing/index.js";
 import { isCacheHit } from "../cache/status.js";
-import type { CallObserver, CallRecord } from "../gateway/observer.js";
-import type { UsageLedger } from "./types.js";
+import type { CallObserver, CallRecord } from "../telemetry/observer.js";
 
 /** Codes of calls refused before any model was resolved: their model name is the client's text. */
 const UNRESOLVED = new Set(["INVALID_ARGUMENT", "NOT_FOUND", "UNAUTHENTICATED", "PERMISSION_DENIED"]);

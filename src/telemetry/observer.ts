@@ -1,7 +1,27 @@
 // What the pipeline tells observers (metrics, traces, usage accounting) about each finished call:
-// one record built once in Gateway.finish, handed to each observer synchronously (they must not block).
+// one record built once by the gateway, handed to each observer synchronously (they must not block).
 import type { CacheStatus, ChatRequest, Usage } from "../../gen/llmgateway/v1/llm_pb.js";
-import type { AttemptRecord } from "./call.js";
+
+/** One attempt, for the trail (GatewayInfo.attempt_trail), logs, metrics and trace spans. */
+export interface AttemptRecord {
+  deployment: string;
+  outcome: string;
+  /** Rounded, as the client sees it. */
+  durationMs: number;
+  /** performance.now() when the attempt was sent. */
+  startedAt: number;
+  /** Exact duration, ms. */
+  ms: number;
+}
+
+/** Trail outcomes that are not failures: a hedge's loser, a deployment skipped at its outbound limit. */
+export const HEDGE_LOST_OUTCOME = "HEDGE_LOST";
+export const OUTBOUND_LIMITED = "OUTBOUND_LIMITED";
+
+/** True for an attempt that failed (not "ok", not a hedge's loser, not skipped at its limit). */
+export function failedAttempt(outcome: string): boolean {
+  return outcome !== "ok" && outcome !== HEDGE_LOST_OUTCOME && outcome !== OUTBOUND_LIMITED;
+}
 
 /** One finished call. */
 export interface CallRecord {
