@@ -5,11 +5,10 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll } from "vitest";
 import { createLogger } from "../../src/lib/logger.js";
 import { failFastOptions, RedisLink } from "../../src/redis/client.js";
+import { WAIT_MS, waitFor } from "../helpers/wait.js";
 import { RedisServer } from "../limits/helpers.js";
 
 export const log = createLogger("silent");
-
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** A prefix no other test file (or run) uses. */
 export function uniquePrefix(name: string): string {
@@ -42,11 +41,9 @@ export async function connectLink(url: string, commandTimeoutMs = 500, downMs = 
   const client = new Redis(url, failFastOptions(commandTimeoutMs));
   client.on("error", () => {});
   const link = new RedisLink(client, log, { commandTimeoutMs, downMs });
-  const until = Date.now() + 5000;
-  while (client.status !== "ready" || link.clockOffsetMs === undefined) {
-    if (Date.now() > until) throw new Error(`redis at ${url} did not become ready (start one: redis-server)`);
-    await sleep(10);
-  }
+  await waitFor(() => client.status === "ready" && link.clockOffsetMs !== undefined, {
+    what: `redis at ${url} to become ready (start one: redis-server)`,
+  });
   return link;
 }
 
@@ -119,15 +116,11 @@ export async function dropPrefix(url: string, prefix: string): Promise<void> {
   }
 }
 
-/** Waits until `check` holds. */
+/** Waits until `check` holds (at least `ms`: a busy machine gets the shared default when longer). */
 export async function until(
   check: () => boolean | Promise<boolean>,
   ms: number,
   what: string,
 ): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
+  await waitFor(check, { timeoutMs: Math.max(ms, WAIT_MS), what });
 }
