@@ -5,7 +5,8 @@ import { Code } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RetryInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
 import type { TestGateway } from "../helpers/gateway.js";
-import { chatReq, failure, type LLMClient, Rig, reasonOf, sleep } from "./harness.js";
+import { waitFor } from "../helpers/wait.js";
+import { chatReq, failure, type LLMClient, Rig, reasonOf } from "./harness.js";
 
 let rig: Rig;
 let client: LLMClient;
@@ -18,7 +19,8 @@ beforeAll(async () => {
       "server: { max_inflight: 4 }",
       "defaults:",
       "  retries: { max_attempts: 1 }",
-      "  breaker: { error_threshold_pct: 50, min_calls: 4, window_ms: 10000, reset_ms: 800 }",
+      // reset_ms 3 s: a busy machine still sees "open" before it half-opens.
+      "  breaker: { error_threshold_pct: 50, min_calls: 4, window_ms: 10000, reset_ms: 3000 }",
       "",
     ].join("\n"),
   ));
@@ -49,7 +51,7 @@ describe("circuit breaker per deployment", () => {
     expect(rig.requests("brk")).toHaveLength(4);
 
     // Half-open: of 4 concurrent calls exactly one reaches the upstream (and fails: it re-opens).
-    await sleep(900);
+    await waitFor(() => breakerOf(target)?.breaker === "half_open", { what: "the breaker to half-open" });
     expect(breakerOf(target)?.breaker).toBe("half_open");
     const probes = await Promise.allSettled([1, 2, 3, 4].map(() => client.chat(chatReq(target))));
     expect(probes.every((p) => p.status === "rejected")).toBe(true);
@@ -57,7 +59,9 @@ describe("circuit breaker per deployment", () => {
     expect(breakerOf(target)?.breaker).toBe("open");
 
     // Next half-open: the probe succeeds and the breaker closes; traffic flows again.
-    await sleep(900);
+    await waitFor(() => breakerOf(target)?.breaker === "half_open", {
+      what: "the breaker to half-open again",
+    });
     const ok = await client.chat(chatReq(target));
     expect(ok.provider).toBe("openai");
     expect(breakerOf(target)?.breaker).toBe("closed");
@@ -84,7 +88,10 @@ describe("circuit breaker per deployment", () => {
     for (let i = 0; i < 6; i++) {
       const ac = new AbortController();
       const p = failure(client.chat(chatReq(slow), { signal: ac.signal }));
-      await sleep(30);
+      // Cancel once the call has reached the upstream (a cancel the breaker could have counted).
+      await waitFor(() => rig.requests("neutral3").length === i + 1, {
+        what: `call ${i} to reach the upstream`,
+      });
       ac.abort();
       expect((await p).code).toBe(Code.Canceled);
     }
@@ -97,12 +104,15 @@ describe("circuit breaker per deployment", () => {
 
 describe("load shedding", () => {
   it("beyond max_inflight calls are shed at once (OVERLOADED), and shed calls never open a breaker", async () => {
-    const target = o("delay=600+t=shed");
+    const target = o("delay=4000+t=shed");
     const slow = [1, 2, 3, 4].map(() => client.chat(chatReq(target)));
-    await sleep(100);
+    await waitFor(() => rig.requests("shed").length === 4, {
+      what: "the 4 slow calls to reach the upstream",
+    });
     const t0 = performance.now();
     const shed = await Promise.allSettled([...Array(10)].map(() => client.chat(chatReq(target))));
-    expect(performance.now() - t0).toBeLessThan(400);
+    // At once: well before the slow calls answer (they are still in flight below).
+    expect(performance.now() - t0).toBeLessThan(3000);
     for (const s of shed) {
       expect(s.status).toBe("rejected");
       if (s.status === "rejected")

@@ -97,5 +97,3 @@ export async function collect(
     return { events, error: ConnectError.from(e) };
   }
 }
-
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -9,8 +9,9 @@ import { createLogger } from "../../src/lib/logger.js";
 import { Limiter } from "../../src/limits/index.js";
 import { createRedisLink } from "../../src/redis/client.js";
 import type { TestGateway } from "../helpers/gateway.js";
+import { waitFor } from "../helpers/wait.js";
 import { RedisServer } from "../limits/helpers.js";
-import { chatReq, failure, type LLMClient, Rig, reasonOf, sleep } from "./harness.js";
+import { chatReq, failure, type LLMClient, Rig, reasonOf } from "./harness.js";
 
 let rig: Rig;
 let client: LLMClient;
@@ -24,7 +25,7 @@ models:
       - { target: "openai/gpt-4o+t=o-a", weight: 1000000, rpm: 3 }
       - { target: "openai/gpt-4o+t=o-b", weight: 1 }
   single:
-    deployments: [{ target: "openai/gpt-4o+t=s-one", rpm: 60 }]
+    deployments: [{ target: "openai/gpt-4o+t=s-one", rpm: 20 }]
   tight:
     deployments: [{ target: "openai/gpt-4o+t=s-two", rpm: 2 }]
   tokens:
@@ -73,19 +74,19 @@ describe("outbound limits per deployment", () => {
   });
 
   it("one deployment, bucket empty, generous deadline: the next call waits for the refill (lower bound)", async () => {
-    // rpm 60: a bucket of 60 that refills one request per second.
+    // rpm 20: a bucket of 20 that refills one request every 3 s (room for a busy machine's burst).
     const t0 = performance.now();
-    for (let i = 0; i < 60; i++) await client.chat(chatReq("single", `burst ${i}`));
+    for (let i = 0; i < 20; i++) await client.chat(chatReq("single", `burst ${i}`));
     const burstMs = performance.now() - t0;
-    expect(burstMs).toBeLessThan(900); // otherwise the refill would blur the bound below
+    expect(burstMs).toBeLessThan(2500); // otherwise the refill would blur the bound below
     const t1 = performance.now();
-    const res = await client.chat(chatReq("single", "the 61st"), { timeoutMs: 10_000 });
+    const res = await client.chat(chatReq("single", "the 21st"), { timeoutMs: 10_000 });
     const end = performance.now();
-    // 61 requests need one refill (1000 ms) after the first was taken (>= t0).
-    expect(end - t0).toBeGreaterThanOrEqual(990);
-    expect(end - t1).toBeGreaterThanOrEqual(990 - burstMs - 5);
+    // 21 requests need one refill (3000 ms) after the first was taken (>= t0).
+    expect(end - t0).toBeGreaterThanOrEqual(2990);
+    expect(end - t1).toBeGreaterThanOrEqual(2990 - burstMs - 5);
     expect(res.gateway?.attemptTrail.map((a) => a.outcome)).toEqual(["OUTBOUND_LIMITED", "ok"]);
-    expect(rig.requests("s-one")).toHaveLength(61);
+    expect(rig.requests("s-one")).toHaveLength(21);
     expect(upstream429s()).toBe(0);
   });
 
@@ -93,9 +94,9 @@ describe("outbound limits per deployment", () => {
     await client.chat(chatReq("tight", "one"));
     await client.chat(chatReq("tight", "two"));
     const t0 = performance.now();
-    const err = await failure(client.chat(chatReq("tight", "three"), { timeoutMs: 3000 }));
+    const err = await failure(client.chat(chatReq("tight", "three"), { timeoutMs: 10_000 }));
     const ms = performance.now() - t0;
-    expect(ms).toBeLessThan(1000); // failed at once, did not sit out the deadline
+    expect(ms).toBeLessThan(5000); // failed at once, did not sit out the 10 s deadline
     expect(err.code).toBe(Code.ResourceExhausted);
     expect(reasonOf(err)).toBe("UPSTREAM_RATE_LIMITED");
     const delay = err.findDetails(RetryInfoSchema)[0]?.retryDelay;
@@ -156,7 +157,8 @@ describe("outbound buckets on Redis", () => {
     const links = [createRedisLink(file, redis.url, log), createRedisLink(file, redis.url, log)];
     const limiters = links.map((l) => new Limiter(l, "fail_open", log));
     try {
-      for (const l of links) while (l && l.client.status !== "ready") await sleep(20);
+      for (const l of links)
+        await waitFor(() => l?.client.status === "ready", { what: "the Redis links to be ready" });
       const results = await Promise.all(
         Array.from({ length: 12 }, (_, i) =>
           (limiters[i % 2] as Limiter).outbound.take("openai/gpt-4o+t=shared", { rpm: 5 }, 10),

@@ -16,6 +16,7 @@ import {
   signalsIllHealth,
 } from "../../src/resilience/index.js";
 import { balance } from "../../src/routing/index.js";
+import { waitFor } from "../helpers/wait.js";
 
 const up = (kind: ConstructorParameters<typeof UpstreamError>[0], shouldRetry?: boolean) =>
   new UpstreamError(kind, "x", "p", shouldRetry === undefined ? {} : { shouldRetry });
@@ -92,7 +93,8 @@ describe("retry budget", () => {
 });
 
 describe("breaker (opossum 9 underneath)", () => {
-  const policy = { errorThresholdPct: 50, minCalls: 4, windowMs: 10_000, resetMs: 150 };
+  // resetMs 1 s: long enough that a busy machine still sees "open" before it half-opens.
+  const policy = { errorThresholdPct: 50, minCalls: 4, windowMs: 10_000, resetMs: 1000 };
   const tick = () => new Promise((r) => setTimeout(r, 0));
 
   it("opens after failures, lets exactly one half-open probe through, a neutral probe keeps it half-open, recovers", async () => {
@@ -106,7 +108,7 @@ describe("breaker (opossum 9 underneath)", () => {
       expect(b.state).toBe("open");
       expect(b.admit()).toBe("open");
       expect(b.msUntilHalfOpen()).toBeGreaterThan(0);
-      await new Promise((r) => setTimeout(r, 200));
+      await waitFor(() => b.state === "half_open", { what: "the breaker to half-open" });
       expect(b.state).toBe("half_open");
       expect(b.admit()).toBe("probe");
       expect(b.admit()).toBe("open"); // concurrent calls skip
@@ -129,7 +131,7 @@ describe("breaker (opossum 9 underneath)", () => {
       b.report(false, false);
       await tick();
       expect(b.state).toBe("open");
-      await new Promise((r) => setTimeout(r, 200));
+      await waitFor(() => b.state === "half_open", { what: "the breaker to half-open" });
       expect(b.admit()).toBe("probe");
       b.report(false, true);
       await tick();
