@@ -65,6 +65,8 @@ export type Reason =
   | "SHUTTING_DOWN"
   | "CANCELLED"
   | "OVERLOADED"
+  // The process-wide budget of buffered upstream bytes is spent (providers/body-budget.ts).
+  | "GATEWAY_OVERLOADED"
   | "CIRCUIT_OPEN"
   | "API_KEY_INVALID"
   | "MODEL_NOT_ALLOWED"

@@ -12,7 +12,7 @@ import { createAnthropicProvider } from "../../src/providers/anthropic/index.js"
 import { type AnthropicTranslateOptions, toAnthropicRequest } from "../../src/providers/anthropic/request.js";
 import { fromAnthropicModels, fromAnthropicResponse } from "../../src/providers/anthropic/response.js";
 import { translateAnthropicStream } from "../../src/providers/anthropic/stream.js";
-import { parseSSE } from "../../src/providers/http.js";
+import { parseSSE } from "../../src/providers/stream-parse.js";
 import type { Provider } from "../../src/providers/types.js";
 import { type AnthropicFake, startAnthropicFake } from "../fakes/anthropic.js";
 import { chunked, collect, fixtures, rejection, thrown } from "./helpers.js";

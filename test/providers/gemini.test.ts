@@ -17,7 +17,7 @@ import {
   mapGeminiFinishReason,
 } from "../../src/providers/gemini/response.js";
 import { translateGeminiStream } from "../../src/providers/gemini/stream.js";
-import { parseSSE } from "../../src/providers/http.js";
+import { parseSSE } from "../../src/providers/stream-parse.js";
 import type { Provider } from "../../src/providers/types.js";
 import { type GeminiFake, type RecordedRequest, startGeminiFake } from "../fakes/gemini.js";
 import { chunked, collect, fixtures, rejection, thrown } from "./helpers.js";

@@ -9,7 +9,6 @@ import {
   FinishReason,
 } from "../../gen/llmgateway/v1/llm_pb.js";
 import { GatewayError, UpstreamError } from "../../src/errors.js";
-import { parseNDJSON } from "../../src/providers/http.js";
 import { fromOllamaBodyError, fromOllamaHttpError } from "../../src/providers/ollama/errors.js";
 import { createOllamaProvider, normalizeOllamaHost } from "../../src/providers/ollama/index.js";
 import { toOllamaChatRequest, toOllamaEmbedRequest } from "../../src/providers/ollama/request.js";
@@ -19,6 +18,7 @@ import {
   fromOllamaTags,
 } from "../../src/providers/ollama/response.js";
 import { translateOllamaStream } from "../../src/providers/ollama/stream.js";
+import { parseNDJSON } from "../../src/providers/stream-parse.js";
 import type { Provider } from "../../src/providers/types.js";
 import { OLLAMA_TAGS, OLLAMA_THINKING, type OllamaFake, startOllamaFake } from "../fakes/ollama.js";
 import { embeddingVector } from "../fakes/openai-faults.js";

@@ -7,13 +7,7 @@ import {
   FinishReason,
 } from "../../gen/llmgateway/v1/llm_pb.js";
 import { GatewayError, UpstreamError } from "../../src/errors.js";
-import {
-  classifyStatus,
-  networkError,
-  parseNDJSON,
-  parseRetryAfter,
-  parseSSE,
-} from "../../src/providers/http.js";
+import { classifyStatus, networkError, parseRetryAfter } from "../../src/providers/http.js";
 import { fromOpenAIHttpError, redactSecrets } from "../../src/providers/openai/errors.js";
 import { compatibleQuirks, openaiPresets } from "../../src/providers/openai/presets.js";
 import { toOpenAIChatRequest, toOpenAIEmbeddingsRequest } from "../../src/providers/openai/request.js";
@@ -23,6 +17,7 @@ import {
   fromOpenAIModels,
 } from "../../src/providers/openai/response.js";
 import { translateOpenAIStream } from "../../src/providers/openai/stream.js";
+import { parseNDJSON, parseSSE } from "../../src/providers/stream-parse.js";
 import { chunked, collect, fixtures, rejection } from "./helpers.js";
 
 const { read, json } = fixtures("openai");

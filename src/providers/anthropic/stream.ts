@@ -10,7 +10,7 @@ import {
 } from "../../../gen/llmgateway/v1/llm_pb.js";
 import { UpstreamError } from "../../errors.js";
 import { create } from "../../lib/create.js";
-import type { SSEEvent } from "../http.js";
+import type { SSEEvent } from "../stream-parse.js";
 import { estimateUsage } from "../usage.js";
 import { fromAnthropicStreamError } from "./errors.js";
 import { type AnthropicResponseContext, mapStopReason, mapUsage, protocolError } from "./response.js";

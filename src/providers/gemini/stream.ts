@@ -11,7 +11,7 @@ import {
 } from "../../../gen/llmgateway/v1/llm_pb.js";
 import { UpstreamError } from "../../errors.js";
 import { create } from "../../lib/create.js";
-import type { SSEEvent } from "../http.js";
+import type { SSEEvent } from "../stream-parse.js";
 import { estimateUsage } from "../usage.js";
 import { fromGeminiStreamError } from "./errors.js";
 import {

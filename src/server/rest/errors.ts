@@ -42,6 +42,9 @@ export const REST_ERRORS: Readonly<Record<Reason, RestErrorRow>> = {
   UPSTREAM_PROTOCOL_ERROR: upstream,
   UPSTREAM_STREAM_INTERRUPTED: upstream,
   CIRCUIT_OPEN: unavailable,
+  // The gateway's own memory bound on upstream answers: a temporary overload of the server (503), not
+  // the caller's rate (429); nothing was retried, so one client retry after Retry-After is fine.
+  GATEWAY_OVERLOADED: unavailable,
   SHUTTING_DOWN: unavailable,
   LIMITER_UNAVAILABLE: unavailable,
   KEY_STORE_UNAVAILABLE: unavailable,
