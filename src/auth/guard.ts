@@ -4,7 +4,6 @@
 import type { BudgetSpec } from "../billing/types.js";
 import type { GatewayConfig } from "../config/index.js";
 import { GatewayError } from "../errors.js";
-import type { CallContext } from "../gateway/context.js";
 import type { Logger } from "../lib/logger.js";
 import type { Grant, Limiter, Subject } from "../limits/index.js";
 import type { LimitSpec } from "../limits/types.js";
@@ -15,6 +14,23 @@ import { type GatewayKey, KeyRing } from "./keys.js";
 import { mergeKeys } from "./merge.js";
 import { ModelAllowList } from "./models.js";
 import type { KeyStore } from "./store.js";
+
+/**
+ * What the guard reads of a call and sets on it; the pipeline's CallContext is one (auth does not
+ * import the pipeline). Credentials are never logged.
+ */
+export interface GuardedCall {
+  /** The gateway key presented (Authorization: Bearer / x-api-key). */
+  apiKey?: string | undefined;
+  /** The socket's peer address. */
+  peerIp?: string | undefined;
+  /** X-Forwarded-For as received (believed only from server.trusted_proxies). */
+  forwardedFor?: string | undefined;
+  /** The x-ratelimit-* headers, set before the call goes upstream (also when it is refused). */
+  responseHeaders?: Record<string, string>;
+  /** Told as soon as `responseHeaders` is set. */
+  onResponseHeaders?: (h: Record<string, string>) => void;
+}
 
 /** Who is calling. One object per key, shared by its calls: do not mutate. */
 export interface Caller {
@@ -117,7 +133,7 @@ export class CallGuard {
   }
 
   /** The caller behind a call, or API_KEY_INVALID. Keys never reach an error or a log line. */
-  identify(ctx: CallContext): Caller {
+  identify(ctx: GuardedCall): Caller {
     const v = this.current();
     const unknownRuntime = this.store !== undefined && !this.store.loaded;
     if (v.keyed && ctx.apiKey !== undefined) {
@@ -164,42 +180,18 @@ export class CallGuard {
     };
     for (const name of [model, ...fallbacks]) {
       const alias = this.config.models.get(name);
-      if (!this.allowsName(caller, name))
-        throw notAllowed(name, name === model ? "model" : "fallback_models");
+      let ok = allow.allows(name);
+      if (!ok && !alias) {
+        const t = this.resolve(name);
+        ok = t !== undefined && allow.allows(t);
+      }
+      if (!ok) throw notAllowed(name, name === model ? "model" : "fallback_models");
       cover(name);
       if (alias) for (const f of alias.fallbacks) cover(f);
     }
     const kept = plan.deployments.filter((d) => covered.has(d.target) || allow.allows(d.target));
     if (kept.length === 0) throw notAllowed(model, "model");
     plan.deployments = kept;
-  }
-
-  /**
-   * Whether the caller may name `name`: its patterns match the name, or (for a name that is not a
-   * config alias) the "provider/model" it resolves to. Chat, GetModel and CountTokens ask this.
-   */
-  allowsName(caller: Caller, name: string): boolean {
-    const allow = caller.allow;
-    if (allow.allows(name)) return true;
-    if (this.config.models.has(name)) return false;
-    const t = this.resolve(name);
-    return t !== undefined && allow.allows(t);
-  }
-
-  /** MODEL_NOT_ALLOWED (naming `field`) unless the caller may name `name`. */
-  authorizeName(caller: Caller, name: string, field: string): void {
-    if (!this.allowsName(caller, name)) throw notAllowed(name, field);
-  }
-
-  /**
-   * Who sees Health's per-deployment detail (breakers, latency, error texts): everyone on an open
-   * gateway (no keys), else only the admin key. Any other caller must pass identify() (a valid
-   * gateway key, or keyless with auth.allow_anonymous) and gets the summary.
-   */
-  healthDetail(ctx: CallContext): boolean {
-    if (ctx.apiKey !== undefined && this.admin.matches(ctx.apiKey)) return true;
-    this.identify(ctx);
-    return !this.current().keyed;
   }
 
   /** The "provider/model" target a plain name resolves to (catalog aliases), if any. */
@@ -217,7 +209,7 @@ export class CallGuard {
    */
   async reserve(
     caller: Caller,
-    ctx: CallContext,
+    ctx: GuardedCall,
     tokens: number,
     leaseTtlMs: number,
   ): Promise<Grant | undefined> {
@@ -236,7 +228,7 @@ export class CallGuard {
   }
 }
 
-function setHeaders(ctx: CallContext, h: Record<string, string>): void {
+function setHeaders(ctx: GuardedCall, h: Record<string, string>): void {
   ctx.responseHeaders = h;
   ctx.onResponseHeaders?.(h);
 }

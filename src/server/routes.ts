@@ -126,32 +126,30 @@ export function unaryMethods(deps: RouteDeps): Map<string, UnaryMethod> {
       name: "ListModels",
       input: ListModelsRequestSchema,
       output: ListModelsResponseSchema,
-      serve: (r, cc) => deps.models().list(r, cc),
+      serve: (r) => deps.models().list(r),
     }),
     unary({
       name: "GetModel",
       input: GetModelRequestSchema,
       output: GetModelResponseSchema,
-      serve: (r, cc) => deps.models().get(r.id, cc),
+      serve: (r) => deps.models().get(r.id),
     }),
     unary({
       name: "CountTokens",
       input: CountTokensRequestSchema,
       output: CountTokensResponseSchema,
-      serve: (r, cc) => deps.models().countTokens(r, cc),
+      serve: (r) => deps.models().countTokens(r),
     }),
     unary({
       name: "Health",
       input: HealthRequestSchema,
       output: HealthResponseSchema,
-      serve: (_r, cc) => {
-        // With keys configured: a key is needed, and only the admin key sees the detail.
-        const detail = deps.gateway().guard.healthDetail(cc);
-        const h = deps.models().health(detail);
+      serve: () => {
+        const h = deps.models().health();
         // Liveness and readiness as grpc.health.v1 reports them (probes.ts).
         h.liveness = servingOf(deps.health.status("liveness"));
         h.readiness = servingOf(deps.health.status("readiness"));
-        h.readinessDetail = detail ? (deps.health.detail?.("readiness") ?? "") : "";
+        h.readinessDetail = deps.health.detail?.("readiness") ?? "";
         const link = deps.redis?.();
         if (link) {
           const state = link.state;
@@ -160,7 +158,7 @@ export function unaryMethods(deps: RouteDeps): Map<string, UnaryMethod> {
               name: "redis",
               type: "redis",
               status: state === "up" ? ServingStatus.SERVING : ServingStatus.NOT_SERVING,
-              detail: state === "up" || !detail ? "" : `${state}${link.detail ? `: ${link.detail}` : ""}`,
+              detail: state === "up" ? "" : `${state}${link.detail ? `: ${link.detail}` : ""}`,
             }),
           );
         }

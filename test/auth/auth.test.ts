@@ -14,7 +14,6 @@ import { LLMService } from "../../gen/llmgateway/v1/llm_pb.js";
 import { TrustedProxies } from "../../src/auth/ip.js";
 import { KeyRing, presentedKey } from "../../src/auth/keys.js";
 import { ModelAllowList } from "../../src/auth/models.js";
-import { Cancel } from "../../src/lib/cancel.js";
 import { ClientConnections, chatReq, post } from "../e2e/helpers.js";
 import { startGateway, type TestGateway } from "../helpers/gateway.js";
 import { chat } from "../limits/helpers.js";
@@ -183,13 +182,7 @@ keys:
 
   it("allow-list: deployments the plan would add on its own (catalog equivalents) are dropped", () => {
     const g = gw.app.gateway;
-    const caller = g.guard.identify({
-      signal: new Cancel(),
-      timeoutMs: undefined,
-      requestId: "t",
-      method: "Chat",
-      apiKey: NARROW,
-    });
+    const caller = g.guard.identify({ apiKey: NARROW });
     const plan = g.router.plan("mock/echo");
     const echo = plan.deployments[0];
     if (!echo) throw new Error("no deployment");

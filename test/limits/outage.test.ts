@@ -15,8 +15,7 @@ const TIMEOUT_MS = 100;
 async function health(url: string): Promise<{ status?: string; detail?: string }> {
   const r = await fetch(`${url}/llmgateway.v1.LLMService/Health`, {
     method: "POST",
-    // With keys configured, Health needs one (issue 14 §3); the redis component's status is public to keys.
-    headers: { "content-type": "application/json", ...AUTH },
+    headers: { "content-type": "application/json" },
     body: "{}",
   });
   const h = (await r.json()) as { providers?: { name: string; status?: string; detail?: string }[] };
