@@ -38,7 +38,7 @@ describe("config reload (SIGHUP)", () => {
 
   beforeAll(async () => {
     gw = await GatewayProcess.start(V1);
-  }, 30_000);
+  }, 90_000);
   afterAll(async () => {
     await gw?.stop();
   });
@@ -124,7 +124,7 @@ describe("config reload on a file change (LLMGW_WATCH_CONFIG=1 / --watch-config)
   let gw: GatewayProcess;
   beforeAll(async () => {
     gw = await GatewayProcess.start(V1, { LLMGW_WATCH_CONFIG: "1" });
-  }, 30_000);
+  }, 90_000);
   afterAll(async () => {
     await gw?.stop();
   });

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Redis } from "ioredis";
 import { connectJsonError, post, ROOT } from "../e2e/helpers.js";
+import { WAIT_MS, waitFor as waitUntil } from "../helpers/wait.js";
 
 /** A free TCP port on 127.0.0.1. */
 export function freePort(): Promise<number> {
@@ -21,17 +22,9 @@ export function freePort(): Promise<number> {
   });
 }
 
-async function waitFor(check: () => Promise<boolean>, ms: number, what: string): Promise<void> {
-  const until = Date.now() + ms;
-  for (;;) {
-    try {
-      if (await check()) return;
-    } catch {
-      // not yet
-    }
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+/** Polls `check` (a throw counts as "not yet") for at least `ms`, failing with `what`. */
+function waitFor(check: () => Promise<boolean>, ms: number, what: string): Promise<void> {
+  return waitUntil(check, { timeoutMs: Math.max(ms, WAIT_MS), what, everyMs: 50 });
 }
 
 /** A throwaway redis-server. */
@@ -131,7 +124,7 @@ export class GatewayProcess {
     );
     const g = new GatewayProcess(proc, `http://127.0.0.1:${port}`, configPath);
     for (const s of [proc.stdout, proc.stderr]) s?.on("data", (b: Buffer) => g.logs.push(b.toString("utf8")));
-    await waitFor(async () => g.logs.join("").includes('"listening"'), 20_000, "gateway process");
+    await waitFor(async () => g.logs.join("").includes('"listening"'), 60_000, "gateway process");
     return g;
   }
 

@@ -5,17 +5,20 @@
 import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startGateway, type TestGateway } from "../helpers/gateway.js";
+import { elapse, waitFor } from "../helpers/wait.js";
 import { type CallResult, chat, RedisServer } from "./helpers.js";
 
 const KEY = "llmgw-outage-test-key-00000000000000";
 const DIGEST = createHash("sha256").update(KEY).digest("hex");
 const AUTH = { authorization: `Bearer ${KEY}` };
-const TIMEOUT_MS = 100;
+// Long enough that a busy machine does not time out a healthy Redis; short enough for a quick suite.
+const TIMEOUT_MS = 500;
 
 async function health(url: string): Promise<{ status?: string; detail?: string }> {
   const r = await fetch(`${url}/llmgateway.v1.LLMService/Health`, {
     method: "POST",
-    headers: { "content-type": "application/json" },
+    // With keys configured, Health needs one (issue 14 §3); the redis component's status is public to keys.
+    headers: { "content-type": "application/json", ...AUTH },
     body: "{}",
   });
   const h = (await r.json()) as { providers?: { name: string; status?: string; detail?: string }[] };
@@ -29,9 +32,32 @@ async function load(url: string, n: number, gapMs: number): Promise<CallResult[]
     out.push(
       ...(await Promise.all(Array.from({ length: Math.min(10, n - i) }, () => chat(url, "mock/echo", AUTH)))),
     );
-    await new Promise((r) => setTimeout(r, gapMs));
+    await elapse(gapMs); // spreads the load across the outage (the scenario, not a wait for work)
   }
   return out;
+}
+
+/** How many EVALSHA commands (the limiter's scripts) the server has run. */
+async function scriptsRun(redis: RedisServer): Promise<number> {
+  const c = redis.client();
+  try {
+    return Number(/cmdstat_evalsha:calls=(\d+)/.exec(await c.info("commandstats"))?.[1] ?? 0);
+  } finally {
+    c.disconnect();
+  }
+}
+
+/** Makes calls until one is decided in Redis again (a later decision than `before`) and answered. */
+async function usedAgain(gw: TestGateway, before: number): Promise<boolean> {
+  const stats = () => gw.app.gateway.guard.limiter.stats;
+  await waitFor(
+    async () => {
+      const r = await chat(gw.url, "mock/echo", AUTH);
+      return stats().redis > before && r.status === 200;
+    },
+    { what: "a call decided in Redis again", everyMs: 100 },
+  );
+  return true;
 }
 
 async function lastWrite(redis: RedisServer): Promise<string | null> {
@@ -58,10 +84,13 @@ keys: [{ name: svc, sha256: ${DIGEST}, limits: { rpm: 300, concurrent: 50 } }]
 `,
       });
       // Connected and used: 30 decisions in Redis (the bucket then needs 6 s to refill, so its key stays).
-      for (let i = 0; i < 100 && stats().redis < 30; i++) {
-        await chat(gw.url, "mock/echo", AUTH);
-        if (stats().redis === 0) await new Promise((r) => setTimeout(r, 50));
-      }
+      await waitFor(
+        async () => {
+          if (stats().redis < 30) await chat(gw.url, "mock/echo", AUTH);
+          return stats().redis >= 30;
+        },
+        { what: "30 decisions in Redis" },
+      );
       expect(stats().redis).toBe(30);
     });
 
@@ -86,6 +115,7 @@ keys: [{ name: svc, sha256: ${DIGEST}, limits: { rpm: 300, concurrent: 50 } }]
       const before = await lastWrite(redis);
       expect(before).not.toBeNull();
       const redisBefore = stats().redis;
+      const scriptsBefore = await scriptsRun(redis);
       redis.freeze();
       const t0 = Date.now();
       const results = await load(gw.url, 120, 120); // ~1.5 s of load across the outage
@@ -93,7 +123,7 @@ keys: [{ name: svc, sha256: ${DIGEST}, limits: { rpm: 300, concurrent: 50 } }]
       const h = await health(gw.url);
       expect(h.status).toBe("SERVING_STATUS_NOT_SERVING");
       expect(stats().redis).toBe(redisBefore);
-      // No call hangs: each is far below a second.
+      // No call hangs: each is far below the 30 s a blackhole would cost (one timeout at most).
       for (const r of results) expect(r.ms).toBeLessThan(TIMEOUT_MS * 5);
       // The first wave (10 calls already waiting on Redis together) pays the timeout once; after
       // it, only about one probe a second does.
@@ -102,16 +132,14 @@ keys: [{ name: svc, sha256: ${DIGEST}, limits: { rpm: 300, concurrent: 50 } }]
       expectPolicy(results);
 
       redis.thaw();
-      // Nothing that timed out is applied late (nor resent): the bucket is untouched a while after.
-      await new Promise((r) => setTimeout(r, 1500));
+      // Nothing that timed out is applied late (nor resent): once Redis has run the scripts sent to
+      // it while frozen, the bucket is still untouched.
+      await waitFor(async () => (await scriptsRun(redis)) > scriptsBefore, {
+        what: "Redis to run the scripts sent while it was frozen",
+      });
       expect(await lastWrite(redis)).toBe(before);
       // Used again once it answers.
-      let again = false;
-      for (let i = 0; i < 60 && !again; i++) {
-        const r = await chat(gw.url, "mock/echo", AUTH);
-        again = stats().redis > redisBefore && r.status === 200;
-        if (!again) await new Promise((res) => setTimeout(res, 100));
-      }
+      const again = await usedAgain(gw, redisBefore);
       expect(again).toBe(true);
       expect(await lastWrite(redis)).not.toBe(before);
       expect((await health(gw.url)).status).toBe("SERVING_STATUS_SERVING");
@@ -125,12 +153,7 @@ keys: [{ name: svc, sha256: ${DIGEST}, limits: { rpm: 300, concurrent: 50 } }]
       expectPolicy(results);
       expect(stats().redis).toBe(redisBefore);
       await redis.spawn();
-      let again = false;
-      for (let i = 0; i < 80 && !again; i++) {
-        const r = await chat(gw.url, "mock/echo", AUTH);
-        again = stats().redis > redisBefore && r.status === 200;
-        if (!again) await new Promise((res) => setTimeout(res, 100));
-      }
+      const again = await usedAgain(gw, redisBefore);
       expect(again).toBe(true);
     });
   });

@@ -3,6 +3,7 @@
 // the plaintext key appears neither in any process's logs nor anywhere in Redis.
 import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { waitFor } from "../helpers/wait.js";
 import { chat, dumpRedis, GatewayProcess, RedisServer } from "./helpers.js";
 
 const KEY = "llmgw-replica-test-key-0123456789abcdef";
@@ -16,7 +17,7 @@ describe("three replicas, one Redis", () => {
   beforeAll(async () => {
     redis = await RedisServer.start();
     const yaml = `
-redis: { url: ${redis.url}, command_timeout_ms: 200 }
+redis: { url: ${redis.url}, command_timeout_ms: 2000 }
 keys:
   - { name: ten, sha256: ${digest(KEY)}, limits: { rpm: 10 } }
   - { name: tpm, sha256: ${digest(TPM_KEY)}, limits: { tpm: 1000 } }
@@ -24,7 +25,7 @@ limits: { default_output_reserve: 100 }
 logging: { level: debug }
 `;
     gws.push(...(await Promise.all([0, 1, 2].map(() => GatewayProcess.start(yaml)))));
-  }, 60_000);
+  }, 120_000);
 
   afterAll(async () => {
     await Promise.all(gws.map((g) => g.stop()));
@@ -59,9 +60,10 @@ logging: { level: debug }
   });
 
   it("20 parallel calls against tpm 1000 admit no more tokens than the limit; usage is reconciled after", async () => {
-    // Slow upstream: all 20 are in flight together, so no refund can arrive before the last decision.
+    // Slow upstream: all 20 are in flight together, so no refund can arrive before the last decision
+    // (3 s: room for a busy machine to spread the 20 decisions out).
     const calls = Array.from({ length: 20 }, (_, i) =>
-      chat((gws[i % 3] as GatewayProcess).url, "mock/slow-500", { "x-api-key": TPM_KEY }, "hello"),
+      chat((gws[i % 3] as GatewayProcess).url, "mock/slow-3000", { "x-api-key": TPM_KEY }, "hello"),
     );
     const results = await Promise.all(calls);
     const ok = results.filter((r) => r.status === 200);
@@ -75,7 +77,15 @@ logging: { level: debug }
     }
     // Reconciled: the calls used far fewer tokens (mock: 2 in + 2 out) than reserved, so the
     // refunds let a new call in at once, and the remaining count shows the refunds.
-    await new Promise((r) => setTimeout(r, 300));
+    // Refunds settle in the background: wait until the key's bucket in Redis shows enough of them for
+    // a new call to leave more than 800 (the refill alone would take about a minute).
+    const bucket = `{rl:k:${digest(TPM_KEY)}}:t`;
+    const c = redis.client();
+    try {
+      await waitFor(async () => Number(await c.hget(bucket, "v")) > 906, { what: "the refunds in Redis" });
+    } finally {
+      c.disconnect();
+    }
     const after = await chat((gws[0] as GatewayProcess).url, "mock/echo", { "x-api-key": TPM_KEY }, "hello");
     expect(after.status).toBe(200);
     expect(Number(after.headers["x-ratelimit-remaining-tokens"])).toBeGreaterThan(1000 - 10 * 106);

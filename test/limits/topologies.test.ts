@@ -16,30 +16,22 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CacheStatus, LLMService } from "../../gen/llmgateway/v1/llm_pb.js";
 import { ClientConnections, chatReq } from "../e2e/helpers.js";
 import { startGateway, type TestGateway } from "../helpers/gateway.js";
+import { WAIT_MS, waitFor } from "../helpers/wait.js";
 import { chat, freePort } from "./helpers.js";
 
 const RPM_KEY = "llmgw-topology-rpm-key-0123456789abcdef";
 const TPM_KEY = "llmgw-topology-tpm-key-fedcba9876543210";
 const CACHE_KEY = "llmgw-topology-cache-key-5555555555555555";
 const digest = (k: string) => createHash("sha256").update(k).digest("hex");
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const run = promisify(execFile);
 
 const RPM = 10;
 const TPM = 1000;
 const RESERVE = 600; // default_output_reserve: one call holds 600 + its prompt estimate, so two never fit
 
-async function until(check: () => Promise<boolean> | boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  for (;;) {
-    try {
-      if (await check()) return;
-    } catch {
-      // not yet
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
+/** Polls `check` (a throw counts as "not yet") for at least `ms`, failing with `what`. */
+function until(check: () => Promise<boolean> | boolean, ms: number, what: string): Promise<void> {
+  return waitFor(check, { timeoutMs: Math.max(ms, WAIT_MS), what, everyMs: 50 });
 }
 
 /** A plain client of one server, for setup and inspection. */
