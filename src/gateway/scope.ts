@@ -1,5 +1,6 @@
-// Abort plumbing for one call: the client's signal, the call deadline and per-attempt timers,
-// linked by hand (AbortSignal.any leaks on Node 20, see NOTES.md) and always unlinked at the end.
+// Abort plumbing for one call: the client's signal, the call deadline and per-attempt timers, linked
+// by hand and always unlinked at the end (AbortSignal.any on Node 20.20 keeps every signal combined
+// with a long-lived one alive: +40 MB of heap over 1M calls).
 
 import { GatewayError, UpstreamError } from "../errors.js";
 import { Cancel, type Signal } from "../lib/cancel.js";

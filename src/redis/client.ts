@@ -138,7 +138,12 @@ function isReplyError(e: unknown): boolean {
   );
 }
 
-/** Fail-fast options for every connection (NOTES: ioredis 6 defaults queue and replay). */
+/**
+ * Fail-fast options for every connection. ioredis 6's defaults would queue commands without bound
+ * while disconnected, resend unfinished ones after a reconnect, retry each 20 times, wait 10 s to
+ * connect and speak RESP3; and `commandTimeout` alone only rejects the promise while the command
+ * stays queued and runs later. A cache or limiter that must never block a call needs all of these.
+ */
 export function failFastOptions(commandTimeoutMs: number): RedisOptions {
   return {
     enableOfflineQueue: false,

@@ -23,7 +23,7 @@ export function uniquePrefix(): string {
   return `test:cache:${randomUUID()}:`;
 }
 
-/** An ioredis client configured to fail fast (as NOTES.md says the gateway's must be). */
+/** An ioredis client that fails fast like the gateway's (no offline queue, no resend, no retries). */
 export function fastRedis(port = 6379): Redis {
   const r = new Redis({
     host: "127.0.0.1",
