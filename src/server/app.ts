@@ -141,9 +141,18 @@ export async function startApp(config: GatewayConfig, log: Logger): Promise<App>
       if (metrics?.(req, res)) return;
       served(req, res);
     },
-    config.server.host,
-    config.server.port,
+    {
+      host: config.server.host,
+      port: config.server.port,
+      limits: config.server.conn,
+      log,
+      events: {
+        refused: () => telemetry.metrics?.connectionsRefused.inc(),
+        closed: (reason) => telemetry.metrics?.connectionsClosed.of(reason).inc(),
+      },
+    },
   );
+  telemetry.metrics?.watchConnections(() => server.openConnections());
   const port = server.port();
   log.info(
     {
