@@ -141,18 +141,9 @@ export async function startApp(config: GatewayConfig, log: Logger): Promise<App>
       if (metrics?.(req, res)) return;
       served(req, res);
     },
-    {
-      host: config.server.host,
-      port: config.server.port,
-      limits: config.server.conn,
-      log,
-      events: {
-        refused: () => telemetry.metrics?.connectionsRefused.inc(),
-        closed: (reason) => telemetry.metrics?.connectionsClosed.of(reason).inc(),
-      },
-    },
+    config.server.host,
+    config.server.port,
   );
-  telemetry.metrics?.watchConnections(() => server.openConnections());
   const port = server.port();
   log.info(
     {

@@ -3,16 +3,6 @@
 import http from "node:http";
 import http2 from "node:http2";
 import net from "node:net";
-import type { Logger } from "../lib/logger.js";
-import {
-  type ConnEvents,
-  type ConnLimits,
-  firstBytesTimer,
-  guardSession,
-  http1Options,
-  http2Options,
-  refusalLogger,
-} from "./conn-guard.js";
 
 type Handler = (
   req: http.IncomingMessage | http2.Http2ServerRequest,
@@ -26,8 +16,6 @@ export interface OnePort {
   http2: http2.Http2Server;
   /** The bound port (useful with port 0). */
   port(): number;
-  /** Client connections open now (any protocol, any state). */
-  openConnections(): number;
   /**
    * Closes connections as they go quiet: GOAWAY on every HTTP/2 session (open streams finish),
    * idle HTTP/1.1 keep-alive sockets closed (re-checked until none is left). Resolves when every
@@ -38,42 +26,23 @@ export interface OnePort {
   destroyAll(): void;
 }
 
-/** The whole client connection preface: the sniffer holds a connection until all of it is in. */
-const PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
+const PREFACE = Buffer.from("PRI * HTTP/2.0");
 
-/** Where and how to listen. */
-export interface ListenOptions {
-  host: string;
-  port: number;
-  /** Timeouts, the connection cap and the HTTP/2 guards (server.* in the config). */
-  limits: ConnLimits;
-  log?: Logger;
-  events?: ConnEvents;
-}
-
-/** Serves `handler` on host:port for both protocols, within `limits`. */
-export function listenOnePort(handler: Handler, o: ListenOptions): Promise<OnePort> {
-  const { host, port, limits, log } = o;
-  const events = o.events ?? {};
-  const http1 = http.createServer(http1Options(limits), handler);
-  // Node tracks HTTP/1.1 connections for headersTimeout / requestTimeout only from the server's
-  // "listening" event on; this server never listens itself (the sniffer hands it sockets).
-  http1.emit("listening");
-  const h2 = http2.createServer(http2Options(limits), handler);
+/** Serves `handler` on host:port for both protocols. */
+export function listenOnePort(handler: Handler, host: string, port: number): Promise<OnePort> {
+  const http1 = http.createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, handler);
+  const h2 = http2.createServer({ settings: { maxConcurrentStreams: 1000 } }, handler);
   const sockets = new Set<net.Socket>();
   const sessions = new Set<http2.ServerHttp2Session>();
   h2.on("session", (s) => {
     sessions.add(s);
     s.once("close", () => sessions.delete(s));
-    guardSession(s, limits, log, events);
   });
 
   const server = net.createServer({ noDelay: true }, (socket) => {
     sockets.add(socket);
     socket.once("close", () => sockets.delete(socket));
     socket.once("error", () => socket.destroy());
-    // Applied to the raw socket, so it bounds whatever is layered on it (a TLS handshake included).
-    const sniffed = firstBytesTimer(socket, limits.firstBytesTimeoutMs, events);
     // Read the first bytes (a short preface may arrive in pieces), then hand the socket over.
     let head: Buffer = Buffer.alloc(0);
     const onReadable = () => {
@@ -86,20 +55,12 @@ export function listenOnePort(handler: Handler, o: ListenOptions): Promise<OnePo
         if (isH2 && head.length < PREFACE.length) continue; // undecided: keep reading
         // Paused mode (no 'data' listener): put the bytes back for whichever server takes the socket.
         socket.off("readable", onReadable);
-        sniffed();
         socket.unshift(head);
         (isH2 ? h2 : http1).emit("connection", socket);
         return;
       }
     };
     socket.on("readable", onReadable);
-  });
-  // Past the cap Node closes a new connection at once and emits "drop": log (throttled) and count it.
-  server.maxConnections = limits.maxConnections;
-  const logRefusal = refusalLogger(log, limits.maxConnections);
-  server.on("drop", (d?: net.DropArgument) => {
-    events.refused?.();
-    logRefusal(d?.remoteAddress);
   });
 
   return new Promise((resolve, reject) => {
@@ -111,7 +72,6 @@ export function listenOnePort(handler: Handler, o: ListenOptions): Promise<OnePo
         http1,
         http2: h2,
         port: () => (server.address() as net.AddressInfo).port,
-        openConnections: () => sockets.size,
         closeGracefully: () =>
           new Promise<void>((done) => {
             for (const s of sessions) s.close();
@@ -126,7 +86,6 @@ export function listenOnePort(handler: Handler, o: ListenOptions): Promise<OnePo
             check();
           }),
         destroyAll: () => {
-          http1.close(); // stops the connection-checking interval started above
           for (const s of sessions) s.destroy();
           for (const s of sockets) s.destroy();
         },
