@@ -19,6 +19,11 @@ export class AdminGuard {
     return this.digest?.toString("hex");
   }
 
+  /** Whether `presented` is the admin key (false when no admin key is configured). */
+  matches(presented: string | undefined): boolean {
+    return !!this.digest && presented !== undefined && timingSafeEqual(sha256(presented), this.digest);
+  }
+
   /**
    * Passes when `presented` is the admin key; else PERMISSION_DENIED / ADMIN_DISABLED (no admin key
    * configured) or UNAUTHENTICATED / API_KEY_INVALID. The key never reaches the error.

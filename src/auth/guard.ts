@@ -180,18 +180,42 @@ export class CallGuard {
     };
     for (const name of [model, ...fallbacks]) {
       const alias = this.config.models.get(name);
-      let ok = allow.allows(name);
-      if (!ok && !alias) {
-        const t = this.resolve(name);
-        ok = t !== undefined && allow.allows(t);
-      }
-      if (!ok) throw notAllowed(name, name === model ? "model" : "fallback_models");
+      if (!this.allowsName(caller, name))
+        throw notAllowed(name, name === model ? "model" : "fallback_models");
       cover(name);
       if (alias) for (const f of alias.fallbacks) cover(f);
     }
     const kept = plan.deployments.filter((d) => covered.has(d.target) || allow.allows(d.target));
     if (kept.length === 0) throw notAllowed(model, "model");
     plan.deployments = kept;
+  }
+
+  /**
+   * Whether the caller may name `name`: its patterns match the name, or (for a name that is not a
+   * config alias) the "provider/model" it resolves to. Chat, GetModel and CountTokens ask this.
+   */
+  allowsName(caller: Caller, name: string): boolean {
+    const allow = caller.allow;
+    if (allow.allows(name)) return true;
+    if (this.config.models.has(name)) return false;
+    const t = this.resolve(name);
+    return t !== undefined && allow.allows(t);
+  }
+
+  /** MODEL_NOT_ALLOWED (naming `field`) unless the caller may name `name`. */
+  authorizeName(caller: Caller, name: string, field: string): void {
+    if (!this.allowsName(caller, name)) throw notAllowed(name, field);
+  }
+
+  /**
+   * Who sees Health's per-deployment detail (breakers, latency, error texts): everyone on an open
+   * gateway (no keys), else only the admin key. Any other caller must pass identify() (a valid
+   * gateway key, or keyless with auth.allow_anonymous) and gets the summary.
+   */
+  healthDetail(ctx: GuardedCall): boolean {
+    if (ctx.apiKey !== undefined && this.admin.matches(ctx.apiKey)) return true;
+    this.identify(ctx);
+    return !this.current().keyed;
   }
 
   /** The "provider/model" target a plain name resolves to (catalog aliases), if any. */

@@ -242,6 +242,7 @@ export function loadConfig(input: LoadInput): GatewayConfig {
   const levels = ["trace", "debug", "info", "warn", "error", "fatal", "silent"];
   if (!levels.includes(level))
     throw new ConfigError(`logging.level: "${level}" is not one of ${levels.join(", ")}`);
+  checkMetricsAccess(file);
   const s = file.server ?? {};
   return {
     configPath: path ?? "",
@@ -267,6 +268,19 @@ export function loadConfig(input: LoadInput): GatewayConfig {
     warnings,
     file,
   };
+}
+
+/** telemetry.metrics_auth / metrics_listen: an admin scrape needs an admin key; a port fits in 16 bits. */
+function checkMetricsAccess(file: FileConfig): void {
+  const t = file.telemetry ?? {};
+  if (t.metrics_auth === "admin" && !file.auth?.admin_sha256)
+    throw new ConfigError(
+      "telemetry.metrics_auth: admin needs auth.admin_sha256 (the SHA-256 of the admin key scrapers send)",
+    );
+  if (t.metrics === false && (t.metrics_listen !== undefined || t.metrics_auth !== undefined))
+    throw new ConfigError("telemetry.metrics_listen / metrics_auth: set, but telemetry.metrics is false");
+  const port = Number(t.metrics_listen?.slice(t.metrics_listen.lastIndexOf(":") + 1) ?? 0);
+  if (port > 65535) throw new ConfigError(`telemetry.metrics_listen: port ${port} is above 65535`);
 }
 
 function intFromAny(v: string | undefined): number | undefined {

@@ -165,6 +165,16 @@ export const fileSchema = z.strictObject({
       metrics: z.boolean().optional(),
       /** Label metrics with key names (default false: bounded cardinality, no key names). */
       metrics_key_labels: z.boolean().optional(),
+      /** Who may scrape /metrics: none (default, open for scrapers) or admin (the admin key, as a bearer). */
+      metrics_auth: z.enum(["none", "admin"]).optional(),
+      /** "host:port": serve /metrics on this listener only (not on the main port). Port 0 = any free port. */
+      metrics_listen: z
+        .string()
+        .regex(
+          /^(\[[0-9A-Fa-f:.]+\]|[^\s:/[\]]*):\d{1,5}$/,
+          '"host:port", e.g. "127.0.0.1:9464" or "[::1]:9464"',
+        )
+        .optional(),
     })
     .optional(),
   /** Usage accounting (per key, model and UTC day). */

@@ -22,6 +22,7 @@ import { GatewayError } from "../errors.js";
 import { create } from "../lib/create.js";
 import type { Logger } from "../lib/logger.js";
 import { VERSION } from "../version.js";
+import type { CallContext } from "./context.js";
 import type { Gateway } from "./gateway.js";
 
 const LIST_TTL_MS = 5 * 60_000;
@@ -76,8 +77,12 @@ export class ModelDirectory {
     return provider ? this.catalog.get(`${provider.type}/${id.slice(slash + 1)}`) : undefined;
   }
 
-  /** ListModels: the catalog's models of enabled providers, their own lists, and the config's aliases. */
-  async list(req: ListModelsRequest): Promise<ListModelsResponse> {
+  /**
+   * ListModels: the catalog's models of enabled providers, their own lists, and the config's
+   * aliases — for a key restricted to some models (keys[].models), only those it may use.
+   */
+  async list(req: ListModelsRequest, ctx: CallContext): Promise<ListModelsResponse> {
+    const who = this.gateway.guard.identify(ctx);
     const names = [...this.gateway.providers.keys()].filter((n) => !req.provider || n === req.provider);
     if (req.provider && names.length === 0) {
       throw new GatewayError("NOT_FOUND", "MODEL_NOT_FOUND", `unknown provider "${req.provider}"`);
@@ -92,11 +97,15 @@ export class ModelDirectory {
     if (!req.provider) models = models.concat(this.aliases());
     if (req.capability) models = models.filter((m) => m.capabilities.includes(req.capability));
     if (req.minContextWindow > 0) models = models.filter((m) => m.contextWindow >= req.minContextWindow);
+    if (!who.allow.all) models = models.filter((m) => who.allow.allows(m.id));
     return create(ListModelsResponseSchema, { models });
   }
 
   /** GetModel: a config alias, a catalog id or alias, or "provider/model" from that provider's list. */
-  async get(id: string): Promise<GetModelResponse> {
+  async get(id: string, ctx: CallContext): Promise<GetModelResponse> {
+    // Refused before the lookup: a restricted key learns nothing about names it may not use.
+    const guard = this.gateway.guard;
+    guard.authorizeName(guard.identify(ctx), id, "id");
     const alias = this.aliases().find((m) => m.id === id);
     if (alias) return create(GetModelResponseSchema, { model: alias });
     const entry = this.entryFor(id);
@@ -113,9 +122,12 @@ export class ModelDirectory {
   }
 
   /** CountTokens: exact with the model's BPE where the catalog knows it, else the estimate. */
-  async countTokens(req: CountTokensRequest): Promise<CountTokensResponse> {
+  async countTokens(req: CountTokensRequest, ctx: CallContext): Promise<CountTokensResponse> {
+    const guard = this.gateway.guard;
+    const who = guard.identify(ctx);
     let entry: CatalogEntry | undefined;
     if (req.model) {
+      guard.authorizeName(who, req.model, "model");
       const first = this.gateway.router.plan(req.model).deployments[0];
       entry = first ? this.entryFor(first.target) : undefined;
     }
@@ -126,8 +138,10 @@ export class ModelDirectory {
   /**
    * Health: the gateway's state (NOT_SERVING while draining) and each provider's: NOT_SERVING when
    * every deployment of it called so far has an open breaker. Liveness / readiness: routes.ts.
+   * Without `detail` (a caller that is not the admin on a keyed gateway): the statuses only, no
+   * deployment list (breakers, latency) and no detail texts.
    */
-  health(): HealthResponse {
+  health(detail = true): HealthResponse {
     const serving = this.gateway.isDraining ? ServingStatus.NOT_SERVING : ServingStatus.SERVING;
     const called = this.gateway.deploymentHealth();
     const open = new Map<string, number>();
@@ -146,11 +160,11 @@ export class ModelDirectory {
               name: p.name,
               type: p.type,
               status: ServingStatus.NOT_SERVING,
-              detail: `circuit open on all ${n} deployments called`,
+              detail: detail ? `circuit open on all ${n} deployments called` : "",
             }
           : { name: p.name, type: p.type, status: serving };
       }),
-      deployments: called.map((d) => ({
+      deployments: (detail ? called : []).map((d) => ({
         target: d.target,
         provider: d.provider,
         breaker: d.breaker,

@@ -17,7 +17,7 @@ import {
   universalRequest,
   writeResponse,
 } from "./bridge.js";
-import { decodeError, tooLarge } from "./request-errors.js";
+import { binaryUtf8Error, decodeError, strictJsonText, tooLarge } from "./request-errors.js";
 
 type NodeHandlerFn = (req: NodeRequest, res: NodeResponse) => void;
 
@@ -89,11 +89,14 @@ async function enrichDecodeError(
 
 /** Builds the Node request handler serving every route on gRPC, gRPC-Web and Connect. */
 export function createConnectHandler(o: AdapterOptions): NodeHandlerFn {
+  // A strict text decoder (Connect reads it from jsonOptions): invalid UTF-8 in a JSON body is
+  // refused naming the field (request-errors.ts), where the default decoder writes U+FFFD.
+  const jsonOptions = { ignoreUnknownFields: false, textDecoder: strictJsonText };
   const router = createConnectRouter({
     // Our own limit (above) answers first with a proper reason; Connect's stays as a backstop for
     // compressed messages that grow when inflated.
     readMaxBytes: o.maxRequestBytes + 64 * 1024,
-    jsonOptions: { ignoreUnknownFields: false },
+    jsonOptions,
     shutdownSignal: o.shutdownSignal,
     acceptCompression: [compressionGzip, compressionBrotli],
   });
@@ -135,6 +138,11 @@ export function createConnectHandler(o: AdapterOptions): NodeHandlerFn {
           if (!r.aborted) void serve(failing(tooLarge(r.size, max)), undefined);
           return;
         }
+        // Connect would answer invalid UTF-8 in a binary message INTERNAL, naming nothing.
+        const bad = connectJson
+          ? undefined
+          : binaryUtf8Error(handler.method.input, req.headers, r.bytes, max);
+        if (bad) return void serve(failing(bad), undefined);
         // A plain (uncompressed) Connect unary body may be handed over as bytes: Connect parses it
         // directly. Anything else goes through Connect's envelope / decompression reader.
         const direct = connectUnary && req.headers["content-encoding"] === undefined;

@@ -19,7 +19,7 @@ import { withCors } from "./cors.js";
 import { createFastConnect } from "./fast-connect.js";
 import { createFastGrpc } from "./fast-grpc.js";
 import { listenOnePort, type OnePort } from "./listen.js";
-import { metricsRoute } from "./metrics-route.js";
+import { listenMetrics, type MetricsListener, metricsRoute } from "./metrics-route.js";
 import { ProbeHealth } from "./probes.js";
 import { type Generation, LiveGateway, type ReloadResult } from "./reload.js";
 import { createRestHandler } from "./rest/index.js";
@@ -39,6 +39,8 @@ export interface App {
   reload(next: GatewayConfig): ReloadResult;
   port: number;
   url: string;
+  /** The port of the /metrics listener when telemetry.metrics_listen is set (else /metrics is on `port`). */
+  metricsPort?: number;
   /** Graceful stop: NOT_SERVING, refuse new calls, let in-flight ones finish within the grace period. */
   shutdown(graceMs?: number): Promise<void>;
 }
@@ -133,7 +135,14 @@ export async function startApp(config: GatewayConfig, log: Logger): Promise<App>
     }),
   });
   const served = withCors(handler, config.server.corsOrigins);
-  const metrics = telemetry.metrics && metricsRoute(telemetry.metrics, log);
+  // /metrics: open for scrapers, or behind the admin key; on the main port or a listener of its own.
+  const tel = config.file.telemetry ?? {};
+  const adminOnly = tel.metrics_auth === "admin" ? () => live.gateway.guard.admin : undefined;
+  const metricsAll = telemetry.metrics && metricsRoute(telemetry.metrics, log, adminOnly);
+  let metricsListener: MetricsListener | undefined;
+  if (metricsAll && tel.metrics_listen)
+    metricsListener = await listenMetrics(tel.metrics_listen, metricsAll, log);
+  const metrics = metricsListener ? undefined : metricsAll;
   const server: OnePort = await listenOnePort(
     (req, res) => {
       // The socket peer, for the Connect router's CallContext (routes.ts); never a client's value.
@@ -177,6 +186,7 @@ export async function startApp(config: GatewayConfig, log: Logger): Promise<App>
       server.http1.closeIdleConnections();
       server.destroyAll();
       await live.close();
+      metricsListener?.close();
       await telemetry.close();
       limiter.close();
       keyStore.close();
@@ -200,6 +210,7 @@ export async function startApp(config: GatewayConfig, log: Logger): Promise<App>
     reload: (next) => (stopping ? { ok: false, error: "shutting down" } : live.reload(next)),
     port,
     url: `http://${config.server.host}:${port}`,
+    ...(metricsListener ? { metricsPort: metricsListener.port } : {}),
     shutdown,
   };
 }

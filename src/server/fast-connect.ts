@@ -26,7 +26,7 @@ import { jsonEncoder } from "../lib/json-encoder.js";
 import type { Logger } from "../lib/logger.js";
 import { clientGone, flush, type NodeRequest, type NodeResponse, readBody, write } from "./bridge.js";
 import { toConnectError } from "./errors.js";
-import { decodeError, tooLarge } from "./request-errors.js";
+import { binaryDecodeError, decodeError, jsonUtf8ConnectError, tooLarge } from "./request-errors.js";
 import { requestIdFrom } from "./request-id.js";
 import type { StreamMethod, UnaryMethod } from "./routes.js";
 
@@ -61,13 +61,17 @@ function decode<I extends DescMessage>(
   bytes: Buffer,
   json: boolean,
 ): MessageShape<I> | ConnectError {
+  // Invalid UTF-8 is refused naming the field, not replaced (one native check over a JSON body).
+  const bad = json ? jsonUtf8ConnectError(bytes) : undefined;
+  if (bad) return bad;
   try {
     return json
       ? decodeJson(schema, bytes.toString("utf8"), (t) => fromJsonString(schema, t, READ_JSON))
       : fromBinary(schema, bytes);
   } catch (e: unknown) {
-    const msg = e instanceof Error ? e.message : String(e);
-    return json ? decodeError(msg, [bytes]) : decodeError(`cannot decode ${schema.typeName}: ${msg}`, []);
+    return json
+      ? decodeError(e instanceof Error ? e.message : String(e), [bytes])
+      : binaryDecodeError(schema, bytes, e);
   }
 }
 

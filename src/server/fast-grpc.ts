@@ -10,7 +10,7 @@ import type { CallContext } from "../gateway/context.js";
 import type { Logger } from "../lib/logger.js";
 import { type NodeRequest, type NodeResponse, readBody } from "./bridge.js";
 import { envelope, nodeCallContext, pump } from "./fast-connect.js";
-import { decodeError, tooLarge } from "./request-errors.js";
+import { binaryDecodeError, decodeError, tooLarge } from "./request-errors.js";
 import { requestIdFrom } from "./request-id.js";
 import type { StreamMethod, UnaryMethod } from "./routes.js";
 
@@ -33,7 +33,7 @@ function decode<I extends DescMessage>(schema: I, bytes: Buffer): MessageShape<I
   try {
     return fromBinary(schema, bytes);
   } catch (e: unknown) {
-    return decodeError(`cannot decode ${schema.typeName}: ${e instanceof Error ? e.message : String(e)}`, []);
+    return binaryDecodeError(schema, bytes, e); // names a string field with invalid UTF-8
   }
 }
 

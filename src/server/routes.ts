@@ -126,30 +126,32 @@ export function unaryMethods(deps: RouteDeps): Map<string, UnaryMethod> {
       name: "ListModels",
       input: ListModelsRequestSchema,
       output: ListModelsResponseSchema,
-      serve: (r) => deps.models().list(r),
+      serve: (r, cc) => deps.models().list(r, cc),
     }),
     unary({
       name: "GetModel",
       input: GetModelRequestSchema,
       output: GetModelResponseSchema,
-      serve: (r) => deps.models().get(r.id),
+      serve: (r, cc) => deps.models().get(r.id, cc),
     }),
     unary({
       name: "CountTokens",
       input: CountTokensRequestSchema,
       output: CountTokensResponseSchema,
-      serve: (r) => deps.models().countTokens(r),
+      serve: (r, cc) => deps.models().countTokens(r, cc),
     }),
     unary({
       name: "Health",
       input: HealthRequestSchema,
       output: HealthResponseSchema,
-      serve: () => {
-        const h = deps.models().health();
+      serve: (_r, cc) => {
+        // With keys configured: a key is needed, and only the admin key sees the detail.
+        const detail = deps.gateway().guard.healthDetail(cc);
+        const h = deps.models().health(detail);
         // Liveness and readiness as grpc.health.v1 reports them (probes.ts).
         h.liveness = servingOf(deps.health.status("liveness"));
         h.readiness = servingOf(deps.health.status("readiness"));
-        h.readinessDetail = deps.health.detail?.("readiness") ?? "";
+        h.readinessDetail = detail ? (deps.health.detail?.("readiness") ?? "") : "";
         const link = deps.redis?.();
         if (link) {
           const state = link.state;
@@ -158,7 +160,7 @@ export function unaryMethods(deps: RouteDeps): Map<string, UnaryMethod> {
               name: "redis",
               type: "redis",
               status: state === "up" ? ServingStatus.SERVING : ServingStatus.NOT_SERVING,
-              detail: state === "up" ? "" : `${state}${link.detail ? `: ${link.detail}` : ""}`,
+              detail: state === "up" || !detail ? "" : `${state}${link.detail ? `: ${link.detail}` : ""}`,
             }),
           );
         }

@@ -11,6 +11,7 @@ import type { Logger } from "../../lib/logger.js";
 import { type NodeRequest, type NodeResponse, readBody } from "../bridge.js";
 import { nodeCallContext } from "../fast-connect.js";
 import { requestIdFrom } from "../request-id.js";
+import { jsonUtf8Error } from "../utf8.js";
 import { serveChat, serveChatStream } from "./chat.js";
 import { toChatRequest } from "./chat-request.js";
 import { gatewayHeaders } from "./chat-response.js";
@@ -47,6 +48,9 @@ async function body(req: NodeRequest, res: NodeResponse, rid: string, max: numbe
     return false;
   }
   try {
+    // Invalid UTF-8 is refused naming the field (one native check), never replaced by U+FFFD.
+    const bad = jsonUtf8Error(r.bytes);
+    if (bad) throw bad;
     return parseBody(r.bytes);
   } catch (e: unknown) {
     sendError(res, asGatewayError(e), rid, 0);
@@ -101,12 +105,14 @@ export function createRestHandler(deps: RestDeps): (req: NodeRequest, res: NodeR
     }
   };
 
-  const listOrGet = async (res: NodeResponse, rid: string, id: string | undefined) => {
+  const listOrGet = async (req: NodeRequest, res: NodeResponse, rid: string, id: string | undefined) => {
     try {
+      // With keys configured, listing needs a key like chat does (and shows only the key's models).
+      const cc = context(req, res, rid, id === undefined ? "ListModels" : "GetModel");
       const json =
         id === undefined
-          ? modelsListJson((await deps.models().list(create(ListModelsRequestSchema, {}))).models)
-          : modelJson((await deps.models().get(id)).model);
+          ? modelsListJson((await deps.models().list(create(ListModelsRequestSchema, {}), cc)).models)
+          : modelJson((await deps.models().get(id, cc)).model);
       sendJson(res, 200, json, { "x-request-id": rid, "x-llmgw-attempts": "0", "x-llmgw-cache": "none" });
     } catch (e: unknown) {
       sendError(res, asGatewayError(e), rid, 0);
@@ -133,7 +139,7 @@ export function createRestHandler(deps: RestDeps): (req: NodeRequest, res: NodeR
     };
     if (path === "/v1/chat/completions") return served("POST", () => chat(req, res, rid));
     if (path === "/v1/embeddings") return served("POST", () => embed(req, res, rid));
-    if (path === "/v1/models") return served("GET", () => listOrGet(res, rid, undefined));
+    if (path === "/v1/models") return served("GET", () => listOrGet(req, res, rid, undefined));
     if (path.startsWith(MODELS_PREFIX) && path.length > MODELS_PREFIX.length) {
       let id: string;
       try {
@@ -141,7 +147,7 @@ export function createRestHandler(deps: RestDeps): (req: NodeRequest, res: NodeR
       } catch {
         id = path.slice(MODELS_PREFIX.length);
       }
-      return served("GET", () => listOrGet(res, rid, id));
+      return served("GET", () => listOrGet(req, res, rid, id));
     }
     req.resume();
     sendRouteError(res, 404, `no route for ${method} ${path}`, rid);
