@@ -8,6 +8,7 @@ import { ErrorInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
 import { AdminService } from "../../gen/llmgateway/v1/admin_pb.js";
 import { newKey } from "../../src/auth/keys.js";
 import { ROOT } from "../e2e/helpers.js";
+import { waitFor } from "../helpers/wait.js";
 
 /** A fresh admin key and its digest (for auth.admin_sha256). */
 export function adminPair(): { key: string; sha256: string } {
@@ -55,11 +56,8 @@ export async function failure(p: Promise<unknown>): Promise<ConnectError & { rea
 /** Polls `check` every 25 ms until it returns true; the ms it took, or throws after `withinMs`. */
 export async function within(withinMs: number, what: string, check: () => Promise<boolean>): Promise<number> {
   const t0 = performance.now();
-  for (;;) {
-    if (await check()) return performance.now() - t0;
-    if (performance.now() - t0 > withinMs) throw new Error(`not within ${withinMs} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
+  await waitFor(check, { timeoutMs: withinMs, what, everyMs: 25 });
+  return performance.now() - t0;
 }
 
 /** The outcome of one CLI run. */

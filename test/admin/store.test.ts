@@ -39,7 +39,7 @@ async function contend(backends: StoreBackend[]): Promise<void> {
     );
     expect(created.flat()).toHaveLength(30);
     for (const s of stores) {
-      await within(2000, "every store sees all 30 keys", async () => s.records.size === 30);
+      await within(5000, "every store sees all 30 keys", async () => s.records.size === 30);
       expect(new Set([...s.records.values()].map((r) => r.name)).size).toBe(30);
     }
     // Names stay unique under contention: the same name from every store at once -> one winner.
@@ -109,7 +109,7 @@ describe("file backend", () => {
       await store.start();
       await new KeyAdmin(store, () => []).create({ name: "kept" });
       writeFileSync(file, "{ truncated");
-      await within(2000, "the outage is logged", async () => logs.join("").includes("key store unreachable"));
+      await within(5000, "the outage is logged", async () => logs.join("").includes("key store unreachable"));
       expect([...store.records.values()].map((r) => r.name)).toEqual(["kept"]);
       await expect(new KeyAdmin(store, () => []).create({ name: "x" })).rejects.toMatchObject({
         reason: "KEY_STORE_UNAVAILABLE",

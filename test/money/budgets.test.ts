@@ -8,6 +8,7 @@ import { newKey } from "../../src/auth/keys.js";
 import { cli } from "../admin/helpers.js";
 import { connectJsonError, post } from "../e2e/helpers.js";
 import { type OpenAIFake, startOpenAIFake } from "../fakes/openai.js";
+import { waitForValue } from "../helpers/wait.js";
 import { chat, GatewayProcess, RedisServer } from "../limits/helpers.js";
 
 const BUDGET_USD = 0.01;
@@ -74,7 +75,7 @@ keys:
     budget: { usd: ${BUDGET_USD}, period: day }
 `;
     for (let i = 0; i < 3; i++) gws.push(await GatewayProcess.start(yaml));
-  }, 60_000);
+  }, 180_000);
 
   afterAll(async () => {
     await Promise.all(gws.map((g) => g.stop()));
@@ -124,9 +125,7 @@ keys:
       input: ok.reduce((s, o) => s + (o.inputTokens ?? 0), 0),
       output: ok.reduce((s, o) => s + (o.outputTokens ?? 0), 0),
     };
-    const deadline = Date.now() + 5000;
-    let got: { calls: number; cost: number; input: number; output: number; errors: number } | undefined;
-    for (;;) {
+    const readUsage = async () => {
       const r = await post(
         (gws[2] as GatewayProcess).url,
         "/llmgateway.v1.AdminService/GetUsage",
@@ -144,16 +143,18 @@ keys:
         };
       };
       const t = j.totals ?? {};
-      got = {
+      return {
         calls: Number(t.calls ?? 0) - Number(t.errors ?? 0),
         errors: Number(t.errors ?? 0),
         cost: Number(t.costMicros ?? 0),
         input: Number(t.inputTokens ?? 0),
         output: Number(t.outputTokens ?? 0),
       };
-      if (got.errors >= refused.length + 3 || Date.now() > deadline) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    };
+    const got = await waitForValue(readUsage, (u) => u.errors >= refused.length + 3, {
+      what: "every replica's usage writer to flush the refused calls",
+      timeoutMs: 20_000,
+    });
     expect(got.errors).toBe(refused.length + 3);
     expect({ calls: got.calls, cost: got.cost, input: got.input, output: got.output }).toEqual(want);
   }, 60_000);
@@ -164,13 +165,12 @@ keys:
     expect(r.code).toBe(0);
     const made = JSON.parse(r.stdout) as { key: string };
     const auth = { authorization: `Bearer ${made.key}` };
-    const deadline = Date.now() + 2500;
     for (const g of gws) {
-      let res = await chat(g.url, "openai/gpt-4o-mini", auth);
-      while (res.status !== 200 && Date.now() < deadline) {
-        await new Promise((w) => setTimeout(w, 100));
-        res = await chat(g.url, "openai/gpt-4o-mini", auth);
-      }
+      const res = await waitForValue(
+        () => chat(g.url, "openai/gpt-4o-mini", auth),
+        (x) => x.status === 200,
+        { what: `the new key to work on ${g.url}`, everyMs: 100 },
+      );
       expect(res.status).toBe(200);
       expect((await chat(g.url, "mock/echo", auth)).reason).toBe("MODEL_NOT_ALLOWED");
     }
