@@ -41,7 +41,7 @@ import { AttemptRunner, toGatewayError } from "./attempts.js";
 import { Call } from "./call.js";
 import type { CallContext } from "./context.js";
 import { checkContextWindow } from "./context-window.js";
-import { AttemptScope, CallScope } from "./scope.js";
+import { AttemptScope, assertPresent, CallScope, effectiveDeadlineMs } from "./scope.js";
 import { closeStream, HANDLER_GONE, openStream, STREAM_OVER, type StreamHead } from "./stream.js";
 import { validateChat, validateEmbed } from "./validate.js";
 
@@ -285,8 +285,9 @@ export class Gateway {
     else this.log.info(line, "call");
   }
 
-  private scope(ctx: CallContext, defaultMs: number): CallScope {
-    return new CallScope(ctx.signal, ctx.timeoutMs ?? defaultMs);
+  /** A caller's own scope: its cancel, and its deadline cut at the server's limit `serverMs`. */
+  private scope(ctx: CallContext, serverMs: number): CallScope {
+    return new CallScope(ctx.signal, effectiveDeadlineMs(ctx.timeoutMs, serverMs));
   }
 
   /**
@@ -313,6 +314,7 @@ export class Gateway {
     let cache: CacheOutcome | undefined;
     this.admit(false);
     try {
+      assertPresent(ctx.signal);
       const who = this.guard.identify(ctx);
       caller = who.label;
       validate();
@@ -321,12 +323,14 @@ export class Gateway {
       const first = plan.deployments[0];
       const pending = first && preflight?.(first);
       if (pending) await pending;
-      const requestMs = ctx.timeoutMs ?? plan.policy.timeouts.requestMs;
+      assertPresent(ctx.signal);
+      const requestMs = effectiveDeadlineMs(ctx.timeoutMs, plan.policy.timeouts.requestMs);
       held = await this.admitCall(who, ctx, plan, reserve, requestMs);
       // The upstream path, on `signal` (the client's, or a shared flight's) for up to `ms`.
       const upstream = async (signal: Signal, ms: number): Promise<R> => {
         const scope = new CallScope(signal, ms);
         try {
+          if (scope.reason) throw scope.reason; // the client left (or the flight ended) meanwhile
           const res = await this.runner.run(call, scope, plan, plan.policy.timeouts.attemptMs, send);
           res.model = `${call.provider}/${res.model || call.model.slice(call.provider.length + 1)}`;
           res.provider = call.provider;
@@ -345,7 +349,8 @@ export class Gateway {
         const mine = new AttemptScope(waiter, "");
         try {
           const key = cacheKey(cached.req, who.label, "unary");
-          const flightMs = Math.max(requestMs, plan.policy.timeouts.requestMs);
+          // The flight may serve callers with longer deadlines: it runs up to the server's limit.
+          const flightMs = plan.policy.timeouts.requestMs;
           const out = await cached.via(key, policy, mine.signal, (s) => upstream(s, flightMs));
           cache = out;
           res = out.response;
@@ -427,6 +432,7 @@ export class Gateway {
     const run: StreamRun = { used: undefined, streamedChars: 0 };
     const reserve = this.chatReserve(req);
     try {
+      assertPresent(ctx.signal);
       const who = this.guard.identify(ctx);
       caller = who.label;
       validateChat(req);
@@ -435,8 +441,9 @@ export class Gateway {
       const head = plan.deployments[0];
       const pending = head && checkContextWindow(this.entryFor(head), req);
       if (pending) await pending;
+      assertPresent(ctx.signal);
       const t = plan.policy.timeouts;
-      const streamMs = ctx.timeoutMs ?? t.maxStreamMs;
+      const streamMs = effectiveDeadlineMs(ctx.timeoutMs, t.maxStreamMs);
       held = await this.admitCall(who, ctx, plan, reserve, streamMs);
       const policy = resolveCachePolicy(plan.policy.cache, req.cache);
       if (!policy) {
@@ -446,7 +453,7 @@ export class Gateway {
       waiter = this.scope(ctx, t.maxStreamMs);
       mine = new AttemptScope(waiter, "");
       const key = cacheKey(req, who.label, "stream");
-      const flightMs = Math.max(streamMs, t.maxStreamMs);
+      const flightMs = t.maxStreamMs; // may feed callers with longer deadlines: the server's limit
       const out = await this.cached.chatStream(key, policy, mine.signal, (s) =>
         this.upstreamStream(req, ctx, call, plan, s, flightMs, run),
       );
@@ -523,6 +530,7 @@ export class Gateway {
     let it: AsyncIterator<ChatStreamResponse> | undefined;
     const scope = new CallScope(signal, ms);
     try {
+      if (scope.reason) throw scope.reason; // the client left (or the flight ended) meanwhile
       // Before the commit point: open the stream and read up to the first content on each deployment.
       const first = await this.runner.run<StreamHead>(
         call,

@@ -14,6 +14,26 @@ export const CLIENT_CANCELLED = new GatewayError("CANCELLED", "CANCELLED", "the 
  */
 const DEADLINE_SLACK_MS = 25;
 
+/** The longest a Node timer waits: a longer delay (a client's `grpc-timeout: 99999999H`) fires after 1 ms. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * A call's deadline: the client's, cut at the server's limit for the call (`request_ms` /
+ * `max_stream_ms`). A client cannot hold a slot, a rate-limit lease or a budget hold longer than the
+ * server allows by asking for a longer deadline.
+ */
+export function effectiveDeadlineMs(clientMs: number | undefined, serverMs: number): number {
+  return Math.min(clientMs ?? serverMs, serverMs, MAX_TIMER_MS);
+}
+
+/**
+ * Throws when the client has already left: checked before each step that costs (admission, the
+ * upstream request), so a call whose client is gone never reaches a provider.
+ */
+export function assertPresent(signal: Signal): void {
+  if (signal.aborted) throw signal.reason instanceof GatewayError ? signal.reason : CLIENT_CANCELLED;
+}
+
 /**
  * A call's abort scope: ended by the client or by the deadline; `dispose` unlinks everything. It
  * owns no signal of its own: it aborts the Cancels of its live attempts directly.
@@ -33,7 +53,7 @@ export class CallScope {
     private readonly timeoutMs: number,
   ) {
     this.deadlineAt = performance.now() + timeoutMs;
-    this.timer = setTimeout(() => this.end(this.deadlineError()), timeoutMs);
+    this.timer = setTimeout(() => this.end(this.deadlineError()), Math.min(timeoutMs, MAX_TIMER_MS));
     if (clientSignal.aborted) this.onClientAbort();
     else clientSignal.addEventListener("abort", this.onClientAbort, { once: true });
   }

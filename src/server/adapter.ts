@@ -10,6 +10,7 @@ import type { Logger } from "../lib/logger.js";
 import {
   chunks,
   failing,
+  isGone,
   type NodeRequest,
   type NodeResponse,
   once,
@@ -120,7 +121,7 @@ export function createConnectHandler(o: AdapterOptions): NodeHandlerFn {
         .then((uRes) => (raw && connectJson && uRes.status === 400 ? enrichDecodeError(uRes, [raw]) : uRes))
         .then((uRes) => writeResponse(uRes, res, connectUnary))
         .catch((reason: unknown) => {
-          if (res.destroyed || ConnectError.from(reason).code === 10 /* Aborted: the client went away */)
+          if (isGone(res) || ConnectError.from(reason).code === 10 /* Aborted: the client went away */)
             return;
           o.log.error(
             {
@@ -138,6 +139,8 @@ export function createConnectHandler(o: AdapterOptions): NodeHandlerFn {
           if (!r.aborted) void serve(failing(tooLarge(r.size, max)), undefined);
           return;
         }
+        // Reset with its body (HEADERS + DATA + RST_STREAM at once): nobody to answer, nothing to run.
+        if (isGone(res)) return;
         // Connect would answer invalid UTF-8 in a binary message INTERNAL, naming nothing.
         const bad = connectJson
           ? undefined

@@ -48,9 +48,10 @@ export function readBody(req: NodeRequest, max: number): Promise<ReadResult> {
     const onEnd = () =>
       done({ ok: true, bytes: chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size) });
     const onError = () => done({ ok: false, size, aborted: true });
-    const onClose = () => {
-      if (!req.complete) done({ ok: false, size, aborted: true });
-    };
+    // A close before `end` is a client gone mid-request. (Not `req.complete`: on HTTP/2 it is true
+    // once the stream is reset, and a reset that arrives with the body can precede `end` or leave
+    // it never emitted at all — the promise would then never settle.)
+    const onClose = () => done({ ok: false, size, aborted: true });
     req.on("data", onData);
     req.on("end", onEnd);
     req.on("error", onError);
@@ -80,7 +81,20 @@ function nodeHeaders(h: Headers | undefined): Record<string, string> {
 
 /**
  * The universal request for a Node request. The signal aborts when the client goes away before
- * the response is complete (not after a normal finish: nothing listens then, and aborting costs).
+/**
+ * True once the answer can no longer reach the client: the HTTP/2 stream is closed or reset, or the
+ * HTTP/1.1 response or its socket is destroyed. (An Http2ServerResponse has no `destroyed` at all:
+ * reading it there is always undefined.) A stream reset together with its request (HEADERS + DATA +
+ * RST_STREAM in one read) is already closed when its body's `end` arrives, so `close` listeners
+ * attached from then on never run: whoever attaches one checks this first.
+ */
+export function isGone(res: NodeResponse): boolean {
+  if ("stream" in res) return res.stream.destroyed;
+  return res.destroyed || (res.socket?.destroyed ?? false);
+}
+
+ * the response is complete (not after a normal finish: nothing listens then, and aborting costs),
+ * or at once when it has already gone.
  */
 export function universalRequest(
   req: NodeRequest,
@@ -92,7 +106,8 @@ export function universalRequest(
     if (!res.writableEnded) ac.abort();
   };
   // HTTP/2: the request's stream closes (also on RST_STREAM); HTTP/1.1: the response closes.
-  if ("stream" in req) req.once("close", onClose);
+  if (isGone(res)) ac.abort();
+  else if ("stream" in req) req.once("close", onClose);
   else res.once("close", onClose);
   const authority = "authority" in req ? req.authority : (req.headers.host ?? "localhost");
   return {
@@ -147,11 +162,11 @@ export async function writeResponse(
     res.writeHead(uRes.status, nodeHeaders(uRes.header));
     const flush = (res as { flush?: () => void }).flush;
     while (first && !first.done) {
-      if (res.destroyed) throw new Error("response closed");
+      if (isGone(res)) throw new Error("response closed");
       const wait = write(res, first.value);
       if (wait) {
         await wait;
-        if (res.destroyed) throw new Error("response closed"); // closed while we waited for drain
+        if (isGone(res)) throw new Error("response closed"); // closed while we waited for drain
       }
       if (typeof flush === "function") flush.call(res);
       first = await (it as AsyncIterator<Uint8Array>).next();
@@ -160,18 +175,22 @@ export async function writeResponse(
     res.end();
   } catch (e: unknown) {
     void it?.throw?.(e).catch(() => {});
-    if (!res.destroyed) res.destroy();
+    if (!isGone(res)) res.destroy();
     throw e;
   }
 }
 
-/** A cancel signal fired when the client goes away before our end() (HTTP/2: stream closed or reset). */
+/**
+ * A cancel signal fired when the client goes away before our end() (HTTP/2: stream closed or
+ * reset) — already fired when it has gone before we ask.
+ */
 export function clientGone(req: NodeRequest, res: NodeResponse): Cancel {
   const gone = new Cancel();
   const onClose = () => {
     if (!res.writableEnded) gone.abort(CLIENT_CANCELLED);
   };
-  if ("stream" in req) req.once("close", onClose);
+  if (isGone(res)) onClose();
+  else if ("stream" in req) req.once("close", onClose);
   else res.once("close", onClose);
   return gone;
 }
@@ -191,7 +210,9 @@ export function flush(res: NodeResponse): void {
 
 /**
  * Writes a chunk of a streamed answer; returns a promise only when the socket is full (resolves on
- * drain or close). With `cork`, chunks written in the same tick (a `start` and the first delta, a
+ * drain or close). Nothing is written, and nothing waited for, once the client has gone: a
+ * `close` that already fired would never resolve the wait (callers check `isGone` next). With
+ * `cork`, chunks written in the same tick (a `start` and the first delta, a
  * burst of deltas) go out in one write: one syscall, one TCP segment, the delta not behind.
  */
 export function write(
@@ -204,7 +225,7 @@ export function write(
     w.cork();
     process.nextTick(() => w.uncork());
   }
-  if (w.write(chunk)) return undefined;
+  if (isGone(res) || w.write(chunk) || isGone(res)) return undefined;
   return new Promise((resolve) => {
     const done = () => {
       res.off("drain", done);

@@ -24,7 +24,7 @@ import type { CallContext } from "../gateway/context.js";
 import { decodeJson } from "../lib/json-decoder.js";
 import { jsonEncoder } from "../lib/json-encoder.js";
 import type { Logger } from "../lib/logger.js";
-import { clientGone, flush, type NodeRequest, type NodeResponse, readBody, write } from "./bridge.js";
+import { clientGone, flush, isGone, type NodeRequest, type NodeResponse, readBody, write } from "./bridge.js";
 import { toConnectError } from "./errors.js";
 import { binaryDecodeError, decodeError, jsonUtf8ConnectError, tooLarge } from "./request-errors.js";
 import { requestIdFrom } from "./request-id.js";
@@ -122,7 +122,7 @@ async function serveUnary(
     });
     res.end(body);
   } catch (e: unknown) {
-    if (res.destroyed) return;
+    if (isGone(res)) return;
     logUnexpected(log, m.name, e);
     sendUnaryError(res, e, cc.requestId, cc.responseHeaders);
   }
@@ -159,7 +159,7 @@ export async function pump<M>(
   let held = false;
   try {
     for await (const msg of messages) {
-      if (res.destroyed) return;
+      if (isGone(res)) return; // leaving the loop ends the call (its generator's finally)
       if (!res.headersSent) framing.head();
       const wait = write(res, framing.frame(msg), true);
       const holds = isStreamStart(msg);
@@ -171,7 +171,7 @@ export async function pump<M>(
     logUnexpected(log, name, e); // a bug is worth a line even when the client has gone
     error = toConnectError(e);
   }
-  if (res.destroyed) return;
+  if (isGone(res)) return;
   framing.head();
   framing.end(error);
 }
@@ -280,6 +280,8 @@ export function createFastConnect(
       }
       const payload = unary ? r.bytes : unenvelope(r.bytes);
       if (typeof payload === "string") return fail(decodeError(payload, []));
+      // Reset with its body (HEADERS + DATA + RST_STREAM at once): nobody to answer, nothing to run.
+      if (isGone(res)) return;
       const m = (unary ?? stream) as UnaryMethod | StreamMethod;
       const input = decode(m.input, payload, json);
       if (input instanceof ConnectError) return fail(input);

@@ -8,7 +8,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { parseTimeout, setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
 import type { CallContext } from "../gateway/context.js";
 import type { Logger } from "../lib/logger.js";
-import { type NodeRequest, type NodeResponse, readBody } from "./bridge.js";
+import { isGone, type NodeRequest, type NodeResponse, readBody } from "./bridge.js";
 import { envelope, nodeCallContext, pump } from "./fast-connect.js";
 import { binaryDecodeError, decodeError, tooLarge } from "./request-errors.js";
 import { requestIdFrom } from "./request-id.js";
@@ -64,7 +64,7 @@ class GrpcReply {
 
   /** Ends the call with its status; the error's metadata (x-ratelimit-*, ...) joins the trailers. */
   end(error: ConnectError | undefined, extra?: Record<string, string>): void {
-    if (this.res.destroyed) return;
+    if (isGone(this.res)) return;
     this.head(extra);
     const t = error ? trailers(error) : OK_TRAILERS;
     (this.res as unknown as { addTrailers(t: Record<string, string>): void }).addTrailers(t);
@@ -108,6 +108,8 @@ export function createFastGrpc(
         if (!body.aborted) reply.end(tooLarge(body.size, maxRequestBytes));
         return;
       }
+      // Reset with its body (HEADERS + DATA + RST_STREAM at once): nobody to answer, nothing to run.
+      if (isGone(res)) return;
       const payload = unenvelope(body.bytes);
       if (payload instanceof ConnectError) return reply.end(payload);
       const m = (unary ?? stream) as UnaryMethod | StreamMethod;
