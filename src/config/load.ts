@@ -1,10 +1,11 @@
 // Builds the one validated GatewayConfig from flags, LLMGW_* env, a YAML file and provider keys
 // in the environment. Precedence: flags, then env, then file. Errors name the offending field.
 import { readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import type { z } from "zod";
 import { type FileConfig, fileSchema } from "./schema.js";
-import type { GatewayConfig, ModelPolicy, ProviderConfig } from "./types.js";
+import type { GatewayConfig, ModelPolicy, ProviderConfig, ProviderTransport } from "./types.js";
 
 /** A configuration the gateway cannot start with; the message names the field. */
 export class ConfigError extends Error {
@@ -153,7 +154,12 @@ function intFrom(value: string | undefined, what: string): number | undefined {
   return n;
 }
 
-function resolveProviders(file: FileConfig, input: LoadInput, warnings: string[]): ProviderConfig[] {
+function resolveProviders(
+  file: FileConfig,
+  input: LoadInput,
+  warnings: string[],
+  configPath: string | undefined,
+): ProviderConfig[] {
   const out: ProviderConfig[] = [{ name: "mock", type: "mock", baseUrl: "", apiKey: "", headers: {} }];
   const { env, presets } = input;
   const declared = file.providers ?? {};
@@ -192,6 +198,7 @@ function resolveProviders(file: FileConfig, input: LoadInput, warnings: string[]
       apiKey,
       headers: spec?.headers ?? {},
       ...(embedBaseUrl ? { embedBaseUrl } : {}),
+      ...(spec ? { transport: providerTransport(name, spec, configPath) } : {}),
     });
   }
   for (const [name, preset] of Object.entries(presets)) {
@@ -221,7 +228,7 @@ export function loadConfig(input: LoadInput): GatewayConfig {
   const file: FileConfig = path ? readFile(path, env) : {};
   const warnings: string[] = [];
   const defaults = mergePolicy(DEFAULT_POLICY, file.defaults);
-  const providers = resolveProviders(file, input, warnings);
+  const providers = resolveProviders(file, input, warnings, path);
   const models = new Map<string, GatewayConfig["models"] extends Map<string, infer M> ? M : never>();
   for (const [name, m] of Object.entries(file.models ?? {})) {
     models.set(name, {
@@ -289,4 +296,43 @@ function intFromAny(v: string | undefined): number | undefined {
   if (!Number.isInteger(n) || n < 0)
     throw new ConfigError(`shutdown grace: "${v}" is not a whole number of ms`);
   return n;
+}
+
+type ProviderSpec = NonNullable<NonNullable<FileConfig["providers"]>[string]>;
+
+/**
+ * providers.<name> transport keys as the HTTP layer takes them; TLS files are read here (relative to
+ * the config file), so a missing or unreadable one stops the load naming its key.
+ */
+function providerTransport(
+  name: string,
+  spec: ProviderSpec,
+  configPath: string | undefined,
+): ProviderTransport {
+  const t: ProviderTransport = {};
+  if (spec.proxy) t.proxy = spec.proxy;
+  if (spec.http2 !== undefined) t.http2 = spec.http2;
+  if (spec.max_connections !== undefined) t.maxConnections = spec.max_connections;
+  if (spec.keep_alive_timeout_ms !== undefined) t.keepAliveTimeoutMs = spec.keep_alive_timeout_ms;
+  if (spec.keep_alive_max_timeout_ms !== undefined) t.keepAliveMaxTimeoutMs = spec.keep_alive_max_timeout_ms;
+  if (spec.connect_timeout_ms !== undefined) t.connectTimeoutMs = spec.connect_timeout_ms;
+  const tls = spec.tls;
+  if (tls !== undefined) {
+    const base = configPath ? dirname(resolve(configPath)) : process.cwd();
+    const pem = (key: string, file: string): string => {
+      try {
+        return readFileSync(resolve(base, file), "utf8");
+      } catch (e: unknown) {
+        throw new ConfigError(`providers.${name}.tls.${key}: cannot read ${file}: ${(e as Error).message}`);
+      }
+    };
+    t.tls = {
+      ...(tls.ca_file === undefined ? {} : { ca: pem("ca_file", tls.ca_file) }),
+      ...(tls.cert_file === undefined ? {} : { cert: pem("cert_file", tls.cert_file) }),
+      ...(tls.key_file === undefined ? {} : { key: pem("key_file", tls.key_file) }),
+      ...(tls.server_name === undefined ? {} : { serverName: tls.server_name }),
+      ...(tls.insecure_skip_verify === undefined ? {} : { insecureSkipVerify: tls.insecure_skip_verify }),
+    };
+  }
+  return t;
 }

@@ -97,6 +97,37 @@ export const fileSchema = z.strictObject({
             })
             .optional(),
           enabled: z.boolean().optional(),
+          // How calls leave for this upstream (src/providers/upstream.ts; README, providers section).
+          /** Proxy URL (http:// or https://, user:password@ allowed); "none" = direct; unset = HTTPS_PROXY / HTTP_PROXY / NO_PROXY. */
+          proxy: z
+            .string()
+            .refine((p) => p === "" || p === "none" || (/^https?:\/\/[^/]/.test(p) && URL.canParse(p)), {
+              message: 'an http:// or https:// proxy URL, or "none"',
+            })
+            .optional(),
+          /** TLS towards the upstream: PEM files (relative to the config file), SNI name, verification. */
+          tls: z
+            .strictObject({
+              ca_file: z.string().min(1).optional(),
+              cert_file: z.string().min(1).optional(),
+              key_file: z.string().min(1).optional(),
+              server_name: z.string().min(1).optional(),
+              insecure_skip_verify: z.boolean().optional(),
+            })
+            .refine((t) => (t.cert_file === undefined) === (t.key_file === undefined), {
+              message: "cert_file and key_file go together (a client certificate and its key)",
+            })
+            .optional(),
+          /** Offer HTTP/2 to an https upstream (ALPN); HTTP/1.1 when it declines. */
+          http2: z.boolean().optional(),
+          /** Most connections to one origin of this provider (default 256); more calls wait (llmgw_upstream_queued_requests). */
+          max_connections: positiveInt.optional(),
+          /** Idle lifetime of a kept upstream connection when it sends no Keep-Alive hint (default 30000). */
+          keep_alive_timeout_ms: positiveInt.optional(),
+          /** Cap on the upstream's Keep-Alive hint (default 60000). */
+          keep_alive_max_timeout_ms: positiveInt.optional(),
+          /** TCP + TLS (+ proxy tunnel) setup (default 10000). */
+          connect_timeout_ms: positiveInt.optional(),
         })
         .nullable(),
     )

@@ -29,6 +29,21 @@ export interface ProviderConfig {
   headers: Record<string, string>;
   /** Hugging Face only: where embeddings go (feature-extraction), when not the default. */
   embedBaseUrl?: string;
+  /** How calls leave for the upstream (providers.<name>.proxy / tls / http2 / ...); defaults when absent. */
+  transport?: ProviderTransport;
+}
+
+/** providers.<name> transport keys as the HTTP layer takes them (src/providers/upstream.ts). */
+export interface ProviderTransport {
+  /** Proxy URL; "none" = direct whatever the environment says; unset = HTTPS_PROXY / HTTP_PROXY / NO_PROXY. */
+  proxy?: string;
+  /** TLS towards the upstream: PEM text read from the configured files at load. */
+  tls?: { ca?: string; cert?: string; key?: string; serverName?: string; insecureSkipVerify?: boolean };
+  http2?: boolean;
+  maxConnections?: number;
+  keepAliveTimeoutMs?: number;
+  keepAliveMaxTimeoutMs?: number;
+  connectTimeoutMs?: number;
 }
 
 /** A model name from config: deployments then fallbacks. */

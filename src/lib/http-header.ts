@@ -1,6 +1,6 @@
 // What may go into an upstream request's header section: a token name, a value that cannot break
-// the framing, and none of the headers the HTTP client writes itself. Shared by the client
-// (providers/h1-pool.ts, per request) and the config schema (extra provider headers, at load).
+// the framing, and none of the headers the HTTP client writes itself. Checked once, at load, by
+// the config schema (extra provider headers); undici refuses a bad header per request on its own.
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const UNSAFE = /[\r\n\0]/;

@@ -5,6 +5,7 @@
 import type { ChatStreamResponse } from "../../gen/llmgateway/v1/llm_pb.js";
 import { GatewayError, UpstreamError } from "../errors.js";
 import type { Signal } from "../lib/cancel.js";
+import { ACCEPT_ENCODING } from "./decode.js";
 import {
   discard,
   type HttpBody,
@@ -12,9 +13,11 @@ import {
   type HttpResponse,
   header,
   networkError,
+  type ReadLimit,
   readText,
   request,
 } from "./http.js";
+import type { Upstream } from "./upstream.js";
 
 /** Error bodies are small; reading more than this of one is pointless. */
 const MAX_ERROR_BODY = 1024 * 1024;
@@ -40,6 +43,8 @@ export interface SendOptions {
   headers?: Record<string, string>;
   /** An event stream is expected: a JSON answer (some hosts ignore `stream`) is a protocol error. */
   eventStream?: boolean;
+  /** The cap on a JSON answer (`json`): server.max_answer_bytes unless "embed" (max_embed_answer_bytes). */
+  limit?: ReadLimit;
 }
 
 /** Sends requests for one provider. */
@@ -59,8 +64,34 @@ export interface Endpoint {
   ): AsyncGenerator<ChatStreamResponse>;
 }
 
-/** The shared plumbing for `provider`, with its default headers and its error mapping. */
-export function endpoint(provider: string, defaults: Record<string, string>, toError: ErrorMapper): Endpoint {
+/**
+ * The header set actually sent for a provider's template: `accept-encoding` added (decoding is ours:
+ * exchange.ts) unless the provider's config sets one. Built once per template, not per call.
+ */
+function encodingTemplate(
+  cache: WeakMap<Record<string, string>, Record<string, string>>,
+  template: Record<string, string>,
+): Record<string, string> {
+  let sent = cache.get(template);
+  if (sent === undefined) {
+    const has = Object.keys(template).some((k) => k.toLowerCase() === "accept-encoding");
+    sent = has ? template : { ...template, "accept-encoding": ACCEPT_ENCODING };
+    cache.set(template, sent);
+  }
+  return sent;
+}
+
+/**
+ * The shared plumbing for `provider`, with its default headers, its error mapping and its transport
+ * (openUpstream; the shared direct one when absent).
+ */
+export function endpoint(
+  provider: string,
+  defaults: Record<string, string>,
+  toError: ErrorMapper,
+  upstream?: Upstream,
+): Endpoint {
+  const templates = new WeakMap<Record<string, string>, Record<string, string>>();
   const fail = async (res: HttpResponse, signal: Signal, model?: string): Promise<never> => {
     // An unreadable error body still leaves the status to classify by.
     const body = await readText(res.body, provider, signal, MAX_ERROR_BODY).catch(() => {
@@ -76,7 +107,7 @@ export function endpoint(provider: string, defaults: Record<string, string>, toE
     });
   };
   const send = async (url: string, o: SendOptions): Promise<HttpResponse> => {
-    const template = o.headers ?? defaults;
+    const template = encodingTemplate(templates, o.headers ?? defaults);
     const headers = o.requestId ? { ...template, "x-request-id": o.requestId } : template;
     const res = await request({
       url,
@@ -85,6 +116,7 @@ export function endpoint(provider: string, defaults: Record<string, string>, toE
       ...(o.body === undefined ? {} : { body: o.body }),
       signal: o.signal,
       provider,
+      ...(upstream === undefined ? {} : { upstream }),
     });
     if (res.status >= 300) await fail(res, o.signal, o.model);
     if (o.eventStream && header(res.headers, "content-type")?.startsWith("application/json")) {
@@ -110,7 +142,7 @@ export function endpoint(provider: string, defaults: Record<string, string>, toE
     },
     async json(url, o) {
       const res = await send(url, o);
-      const text = await readText(res.body, provider, o.signal);
+      const text = await readText(res.body, provider, o.signal, o.limit);
       try {
         return JSON.parse(text) as unknown;
       } catch (e: unknown) {

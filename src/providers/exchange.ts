@@ -1,16 +1,33 @@
-// One upstream request/answer through a dispatch-handler interface (h1-pool.ts; undici's has the
-// same shape), with a body of our own instead of a Node Readable (an AsyncResource, a stream, an
-// async iterator over it and an abort listener per call, as undici's `request()` builds). A unary
-// answer is collected in a few array pushes and read with one promise; a streamed one is iterated
-// chunk by chunk with backpressure (the socket pauses while a slow reader has HIGH_WATER bytes
-// queued). Measured in bench/ (README, performance).
+// One upstream request/answer through undici's dispatch-handler interface (a Pool, Agent or ProxyAgent
+// carries it: upstream.ts), with a body of our own instead of a Node Readable (an AsyncResource, a
+// stream, an async iterator over it and an abort listener per call, as undici's `request()` builds).
+// A unary answer is collected in a few array pushes and read with one promise; a streamed one is
+// iterated chunk by chunk with backpressure (the socket pauses while a slow reader has HIGH_WATER
+// bytes queued). gzip / deflate / br answers are decoded here (decode.ts), before any limit counts.
 
 import type { IncomingHttpHeaders } from "node:http";
+import type { Dispatcher } from "undici";
 import { UpstreamError } from "../errors.js";
 import type { Signal } from "../lib/cancel.js";
-import type { Controller, Handler, WireRequest } from "./h1-pool.js";
+import { overloaded, releaseBuffer, reserveBuffer } from "./body-budget.js";
+import { type Decoder, decoderFor } from "./decode.js";
 
-/** What carries a request: our HTTP/1.1 pool (h1-pool.ts); an undici Pool fits too. */
+/** A request's controls, as its handler sees them. */
+export type Controller = Dispatcher.DispatchController;
+/** What hears one exchange. */
+export type Handler = Dispatcher.DispatchHandler;
+
+/** One request as exchange.ts sends it (an undici dispatch: origin, path, method, headers, body). */
+export interface WireRequest {
+  origin: string;
+  path: string;
+  method: "GET" | "POST" | "DELETE";
+  headers: Record<string, string>;
+  /** UTF-8 text (every provider builds its JSON once); null for none. */
+  body: string | null;
+}
+
+/** What carries a request: an undici dispatcher (upstream.ts). */
 export interface Wire {
   dispatch(req: WireRequest, handler: Handler): boolean;
   close(): Promise<void>;
@@ -42,6 +59,8 @@ const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value:
 export class UpstreamBody implements AsyncIterable<Buffer> {
   #queue: Buffer[] = [];
   #queued = 0;
+  /** Bytes taken from the process-wide budget (body-budget.ts) for what is queued; given back as it goes. */
+  #held = 0;
   #total = 0;
   /** 0 open, 1 ended (last byte arrived), 2 failed or discarded. */
   #state = 0;
@@ -56,9 +75,9 @@ export class UpstreamBody implements AsyncIterable<Buffer> {
   #drain: { left: number; timer: NodeJS.Timeout } | undefined;
   readonly #controller: Controller;
   /** Stops the caller's signal from aborting the exchange (the body is on its own bounds then). */
-  readonly #owner: { detach(): void };
+  readonly #owner: { detach(): void; readonly provider?: string };
 
-  constructor(controller: Controller, owner: { detach(): void }) {
+  constructor(controller: Controller, owner: { detach(): void; readonly provider?: string }) {
     this.#controller = controller;
     this.#owner = owner;
   }
@@ -83,6 +102,12 @@ export class UpstreamBody implements AsyncIterable<Buffer> {
       this.#controller.abort(RELEASED);
       return;
     }
+    if (!reserveBuffer(chunk.length)) {
+      this.#fail(overloaded(this.#owner.provider ?? "upstream"));
+      this.#controller.abort(RELEASED);
+      return;
+    }
+    this.#held += chunk.length;
     this.#queue.push(chunk);
     this.#queued += chunk.length;
     if (this.#queued > HIGH_WATER && !this.#paused && !this.#whole) {
@@ -117,22 +142,35 @@ export class UpstreamBody implements AsyncIterable<Buffer> {
     if (this.#state !== 0) return;
     this.#state = 2;
     this.#error = e;
-    this.#queue = [];
+    this.#drop();
     this.#wake?.();
+  }
+
+  /** Forgets what is queued and gives its bytes back to the budget (exactly once: #held goes to 0). */
+  #drop(): void {
+    this.#queue = [];
+    this.#queued = 0;
+    releaseBuffer(this.#held);
+    this.#held = 0;
   }
 
   /**
    * The whole body as UTF-8 once it has arrived. More than `limit` bytes fails with
-   * UpstreamError("protocol") and aborts the exchange; a network failure rejects with its error.
+   * UpstreamError("protocol") naming `setting` and aborts the exchange; a network failure rejects
+   * with its error; the process-wide budget running out rejects with GATEWAY_OVERLOADED.
    */
-  text(limit: number, provider: string): Promise<string> {
+  text(limit: number, provider: string, setting?: string): Promise<string> {
     this.#limit = limit;
-    this.#limitError = () => new UpstreamError("protocol", `upstream body exceeds ${limit} bytes`, provider);
+    const why = `upstream answer exceeds ${limit} bytes${setting === undefined ? "" : ` (${setting})`}`;
+    this.#limitError = () => new UpstreamError("protocol", why, provider);
     this.#whole = true;
     this.#unpause();
     if (this.#state === 0 && this.#total > limit) {
       this.#fail(this.#limitError());
       this.#controller.abort(RELEASED);
+    } else if (this.#state === 1 && this.#total > limit) {
+      this.#drop();
+      return Promise.reject(this.#limitError());
     }
     if (this.#state !== 0) return this.#settled();
     return new Promise<void>((resolve) => {
@@ -146,10 +184,9 @@ export class UpstreamBody implements AsyncIterable<Buffer> {
     this.#wake = undefined;
     if (this.#state === 2) return Promise.reject(this.#error);
     const q = this.#queue;
-    this.#queue = [];
-    return Promise.resolve(
-      q.length === 1 ? (q[0] as Buffer).toString("utf8") : Buffer.concat(q).toString("utf8"),
-    );
+    const text = q.length === 1 ? (q[0] as Buffer).toString("utf8") : Buffer.concat(q).toString("utf8");
+    this.#drop();
+    return Promise.resolve(text);
   }
 
   /**
@@ -159,7 +196,10 @@ export class UpstreamBody implements AsyncIterable<Buffer> {
    * closes, the upstream sees the request cancelled).
    */
   discard(): void {
-    if (this.#state !== 0) return;
+    if (this.#state !== 0) {
+      this.#drop(); // an ended stream's unread chunks
+      return;
+    }
     this.#owner.detach(); // the owner is done with it: ending the call must not cut the drain short
     this.#fail(RELEASED);
     this.#unpause();
@@ -185,6 +225,8 @@ export class UpstreamBody implements AsyncIterable<Buffer> {
     const chunk = this.#queue.shift();
     if (chunk !== undefined) {
       this.#queued -= chunk.length;
+      releaseBuffer(chunk.length);
+      this.#held -= chunk.length;
       if (this.#queued <= HIGH_WATER / 2) this.#unpause();
       return Promise.resolve({ done: false, value: chunk });
     }
@@ -223,10 +265,22 @@ export interface Answer {
 class Pending implements Handler {
   controller: Controller | undefined;
   body: UpstreamBody | undefined;
-  readonly onAbort = (): void => this.controller?.abort(reasonOf(this.signal));
+  /** Set when the answer is compressed: chunks go through it into the body. */
+  decoder: Decoder | undefined;
+  /**
+   * The caller's abort: the exchange ends with the signal's reason. Still waiting for a connection
+   * (no controller yet: undici hands one over when the request reaches a socket), the caller is let
+   * go at once and the request is refused when its turn comes (onRequestStart).
+   */
+  readonly onAbort = (): void => {
+    const c = this.controller;
+    if (c !== undefined) c.abort(reasonOf(this.signal));
+    else this.reject(this.signal.reason);
+  };
 
   constructor(
     readonly signal: Signal,
+    readonly provider: string,
     readonly resolve: (a: Answer) => void,
     readonly reject: (e: unknown) => void,
   ) {
@@ -239,28 +293,58 @@ class Pending implements Handler {
   }
 
   onRequestStart(c: Controller): void {
+    // Thrown, not c.abort(): undici then drops the request without destroying the socket it got.
+    if (this.signal.aborted) throw reasonOf(this.signal);
     this.controller = c;
-    if (this.signal.aborted) c.abort(reasonOf(this.signal));
   }
 
   onResponseStart(c: Controller, status: number, headers: IncomingHttpHeaders): void {
     if (status < 200) return; // 1xx: informational, the real head follows
-    const body = new UpstreamBody(c, this);
+    const coding = headers["content-encoding"];
+    if (coding === undefined || status === 204 || status === 304) {
+      const body = new UpstreamBody(c, this);
+      this.body = body;
+      this.resolve({ status, headers, body });
+      return;
+    }
+    const d = decoderFor(coding, c, this.provider);
+    if (d === null) {
+      // Not one we asked for: refused rather than handed on as bytes nobody can read.
+      const what = Array.isArray(coding) ? coding.join(", ") : coding;
+      c.abort(
+        new UpstreamError("protocol", `upstream answered in content-encoding "${what}"`, this.provider),
+      );
+      return;
+    }
+    const body = new UpstreamBody(d ?? c, this);
     this.body = body;
-    this.resolve({ status, headers, body });
+    if (d === undefined) {
+      this.resolve({ status, headers, body });
+      return;
+    }
+    d.attach(body);
+    this.decoder = d;
+    // The body is handed on decoded: its encoding and length no longer describe it.
+    const { "content-encoding": _, "content-length": __, ...plain } = headers;
+    this.resolve({ status, headers: plain, body });
   }
 
   onResponseData(_c: Controller, chunk: Buffer): void {
-    this.body?.push(chunk);
+    const d = this.decoder;
+    if (d === undefined) this.body?.push(chunk);
+    else d.write(chunk);
   }
 
   onResponseEnd(): void {
     this.detach();
-    this.body?.end();
+    const d = this.decoder;
+    if (d === undefined) this.body?.end();
+    else d.end();
   }
 
   onResponseError(_c: Controller, e: Error): void {
     this.detach();
+    this.decoder?.destroy();
     if (this.body === undefined) this.reject(e);
     else this.body.fail(e);
   }
@@ -269,14 +353,19 @@ class Pending implements Handler {
 /**
  * Sends one request through `dispatcher`. Resolves at the answer's head; rejects with the raw
  * failure (the caller maps it) when no answer came. Aborting `signal` aborts the exchange with
- * the signal's reason, before or after the head.
+ * the signal's reason, before or after the head, and while it waits for a connection.
  */
-export function exchange(dispatcher: Wire, opts: WireRequest, signal: Signal): Promise<Answer> {
+export function exchange(
+  dispatcher: Wire,
+  opts: WireRequest,
+  signal: Signal,
+  provider: string,
+): Promise<Answer> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) {
       reject(signal.reason);
       return;
     }
-    dispatcher.dispatch(opts, new Pending(signal, resolve, reject));
+    dispatcher.dispatch(opts, new Pending(signal, provider, resolve, reject));
   });
 }

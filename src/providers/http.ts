@@ -1,11 +1,13 @@
-// The only HTTP client to upstreams: one keep-alive pool per origin (h1-pool.ts), bounded body reads,
-// SSE / NDJSON parsing, Retry-After parsing and the default status -> UpstreamErrorKind mapping.
+// The only HTTP client to upstreams: requests on a provider's undici dispatcher (upstream.ts), bounded
+// body reads, failure classification (network / protocol / TLS), Retry-After and status mapping.
 
 import type { IncomingHttpHeaders } from "node:http";
-import { UpstreamError, type UpstreamErrorKind } from "../errors.js";
+import { errors } from "undici";
+import { GatewayError, UpstreamError, type UpstreamErrorKind } from "../errors.js";
 import type { Signal } from "../lib/cancel.js";
-import { exchange, type UpstreamBody, type Wire } from "./exchange.js";
-import { H1Pool, type H1PoolOptions } from "./h1-pool.js";
+import { bodyLimits } from "./body-budget.js";
+import { exchange, type UpstreamBody } from "./exchange.js";
+import { type TransportSettings, Upstream } from "./upstream.js";
 
 /** Upstream response headers (lower-case names; a repeated one as an array). */
 export type HttpHeaders = IncomingHttpHeaders;
@@ -22,6 +24,8 @@ export interface HttpRequest {
   signal: Signal;
   /** Provider name for errors. */
   provider: string;
+  /** The provider's transport (openUpstream); a shared direct one with the defaults when absent. */
+  upstream?: Upstream;
 }
 
 /** An upstream answer whose body the caller must read (readText / parseSSE) or `discard`. */
@@ -31,83 +35,64 @@ export interface HttpResponse {
   body: HttpBody;
 }
 
-/** Default cap on a body read into memory; an upstream can never make us buffer more. */
-export const MAX_BODY_BYTES = 64 * 1024 * 1024;
-
-const POOL_OPTIONS: H1PoolOptions = {
-  connections: 256,
-  keepAliveTimeout: 30_000,
-  keepAliveMaxTimeout: 60_000,
-  // Last-resort guards only: the pipeline owns deadlines and idle timeouts through the signal.
-  headersTimeout: 600_000,
-  bodyTimeout: 600_000,
-};
-
-const pools = new Map<string, Wire>();
-const refs = new Map<string, number>();
+/** Every open provider transport (for closeAll and the queue gauge). */
+const open = new Set<Upstream>();
+/** For requests that name no transport (tests, tools): direct, the defaults. */
+let shared: Upstream | undefined;
 
 function splitUrl(url: string): { origin: string; path: string } {
   const slash = url.indexOf("/", url.indexOf("//") + 2);
   return slash < 0 ? { origin: url, path: "/" } : { origin: url.slice(0, slash), path: url.slice(slash) };
 }
 
-function poolFor(origin: string): Wire {
-  let pool = pools.get(origin);
-  if (pool === undefined) {
-    const o = new URL(origin).origin;
-    pool = new H1Pool(o, POOL_OPTIONS);
-    pools.set(origin, pool);
-  }
-  return pool;
-}
-
 /**
- * Marks an origin as used by a provider; the returned release closes the pool when its last user
- * goes, so two providers on one host share connections and one's close() does not break the other.
+ * A provider's transport: its own connections, proxy, TLS and pool size. The caller closes it
+ * (the provider's close()); closing waits for the calls running on it.
  */
-export function retainOrigin(url: string): () => Promise<void> {
-  const { origin } = splitUrl(url);
-  refs.set(origin, (refs.get(origin) ?? 0) + 1);
-  let released = false;
-  return async () => {
-    if (released) return;
-    released = true;
-    const n = (refs.get(origin) ?? 1) - 1;
-    if (n > 0) {
-      refs.set(origin, n);
-      return;
-    }
-    refs.delete(origin);
-    const pool = pools.get(origin);
-    pools.delete(origin);
-    await pool?.close();
-  };
+export function openUpstream(provider: string, settings: TransportSettings = {}): Upstream {
+  const u = new Upstream(provider, settings, process.env, (closed) => open.delete(closed));
+  open.add(u);
+  return u;
 }
 
-/** Closes every pool (graceful shutdown); in-flight requests finish first. */
+/** Per open transport: its provider, calls waiting for a connection and calls running (scrape time). */
+export function upstreamLoad(): { provider: string; queued: number; running: number }[] {
+  return [...open].map((u) => ({ provider: u.provider, queued: u.queued, running: u.running }));
+}
+
+/** Closes every transport (graceful shutdown); in-flight requests finish first. */
 export async function closeAll(): Promise<void> {
-  const all = [...pools.values()];
-  pools.clear();
-  refs.clear();
-  await Promise.all(all.map((p) => p.close()));
+  const all = [...open];
+  if (shared !== undefined) all.push(shared);
+  shared = undefined;
+  open.clear();
+  await Promise.all(all.map((u) => u.close()));
 }
 
-/** Sends one request on the origin's pool; network failures become UpstreamError("network"). */
+function sharedUpstream(): Upstream {
+  shared ??= new Upstream("default");
+  return shared;
+}
+
+/** Sends one request on the provider's transport; failures become UpstreamErrors (networkError). */
 export async function request(req: HttpRequest): Promise<HttpResponse> {
   const { origin, path } = splitUrl(req.url);
+  const upstream = req.upstream ?? sharedUpstream();
   try {
     return await exchange(
-      poolFor(origin),
+      upstream.dispatcher,
       {
+        origin,
         path,
         method: req.method ?? (req.body === undefined ? "GET" : "POST"),
         headers: req.headers,
         body: req.body ?? null,
       },
       req.signal,
+      req.provider,
     );
   } catch (e: unknown) {
-    throw networkError(e, req.provider, req.signal);
+    throw networkError(upstream.explain(e), req.provider, req.signal);
   }
 }
 
@@ -126,22 +111,70 @@ const NETWORK_CODES = new Set([
   "UND_ERR_CONNECT_TIMEOUT",
 ]);
 
+/** undici's wording around llhttp's reason for a parse failure. */
+const PARSER_REASON = /^Response does not match the HTTP\/1\.1 protocol \((.*)\)$/;
+
+/** TLS verification failures (OpenSSL's names, as Node reports them): the configuration, not the network. */
+const TLS_CODES = new Set([
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "CERT_HAS_EXPIRED",
+  "CERT_NOT_YET_VALID",
+  "CERT_UNTRUSTED",
+  "CERT_REJECTED",
+  "CERT_REVOKED",
+  "CERT_SIGNATURE_FAILURE",
+  "HOSTNAME_MISMATCH",
+  "INVALID_CA",
+]);
+
+/**
+ * A failure that retrying cannot mend (a broken HTTP answer, a TLS or proxy refusal), as a message
+ * naming it; undefined for anything else.
+ */
+function protocolProblem(e: unknown, code: string | undefined, detail: string): string | undefined {
+  // llhttp's verdict (undici 7.30 leaves its HPE_ code unset): the reason is in the message.
+  if (e instanceof errors.HTTPParserError) {
+    const reason = PARSER_REASON.exec(detail)?.[1] ?? detail;
+    return `upstream sent a malformed HTTP answer (${reason})`;
+  }
+  // undici's tunnel refusal carries only the generic "aborted" code.
+  if (detail.startsWith("Proxy response")) return `proxy refused the tunnel: ${detail}`;
+  if (code === undefined) return undefined;
+  if (code.startsWith("HPE_")) return `upstream sent a malformed HTTP answer (${code}: ${detail})`;
+  switch (code) {
+    case "UND_ERR_HEADERS_OVERFLOW":
+      return "upstream answer head too large (UND_ERR_HEADERS_OVERFLOW)";
+    case "UND_ERR_RES_CONTENT_LENGTH_MISMATCH":
+      return "upstream answer does not match its Content-Length (UND_ERR_RES_CONTENT_LENGTH_MISMATCH)";
+    case "UND_ERR_RES_EXCEEDED_MAX_SIZE":
+      return "upstream response too large";
+  }
+  if (TLS_CODES.has(code) || code.startsWith("ERR_TLS_") || code.startsWith("ERR_SSL_")) {
+    return `upstream TLS failed (${code}): ${detail}`;
+  }
+  return undefined;
+}
+
 /**
  * Maps a failure of the HTTP layer to what the caller must throw: the signal's reason untouched
  * when the caller aborted (the pipeline recognises its own timeouts by it), the error itself when
- * already classified, else an UpstreamError ("timeout" for the pool's guards, "network" otherwise).
+ * already classified, "protocol" for what a retry cannot mend (framing errors, TLS and proxy
+ * refusals: fail fast, no retry), "timeout" for the pool's guards, else "network".
  */
 export function networkError(e: unknown, provider: string, signal?: Signal): unknown {
   if (signal?.aborted) return signal.reason;
-  if (e instanceof UpstreamError) return e;
+  if (e instanceof UpstreamError || e instanceof GatewayError) return e; // GATEWAY_OVERLOADED: ours
   const code = errorCode(e);
   const detail = e instanceof Error ? e.message : String(e);
   if (code === "UND_ERR_HEADERS_TIMEOUT" || code === "UND_ERR_BODY_TIMEOUT") {
     return new UpstreamError("timeout", `upstream timed out (${code})`, provider, { cause: e });
   }
-  if (code === "UND_ERR_RES_EXCEEDED_MAX_SIZE") {
-    return new UpstreamError("protocol", "upstream response too large", provider, { cause: e });
-  }
+  const problem = protocolProblem(e, code, detail);
+  if (problem !== undefined) return new UpstreamError("protocol", problem, provider, { cause: e });
   const label = code !== undefined && NETWORK_CODES.has(code) ? code : "network error";
   return new UpstreamError("network", `${label}: ${detail}`, provider, { cause: e });
 }
@@ -156,14 +189,24 @@ function errorCode(e: unknown): string | undefined {
   return undefined;
 }
 
-/** Reads a whole body as UTF-8, refusing more than `limit` bytes (the exchange is aborted then). */
+/** The cap on a body read whole: the configured one for answers or embeddings, or a number of bytes. */
+export type ReadLimit = "answer" | "embed" | number;
+
+/**
+ * Reads a whole body as UTF-8, refusing more than its cap (server.max_answer_bytes unless told;
+ * the exchange is aborted then) and more than the process-wide budget (GATEWAY_OVERLOADED).
+ */
 export async function readText(
   body: HttpBody,
   provider: string,
   signal?: Signal,
-  limit = MAX_BODY_BYTES,
+  limit: ReadLimit = "answer",
 ): Promise<string> {
+  const l = bodyLimits();
   try {
+    if (limit === "answer") return await body.text(l.maxAnswerBytes, provider, "server.max_answer_bytes");
+    if (limit === "embed")
+      return await body.text(l.maxEmbedAnswerBytes, provider, "server.max_embed_answer_bytes");
     return await body.text(limit, provider);
   } catch (e: unknown) {
     throw networkError(e, provider, signal);
@@ -251,119 +294,5 @@ export function classifyStatus(status: number): UpstreamErrorKind {
     default:
       if (status >= 500) return "unavailable";
       return status >= 400 ? "bad_request" : "protocol";
-  }
-}
-
-/** One server-sent event. `event` is "message" unless the server named it. */
-export interface SSEEvent {
-  event: string;
-  data: string;
-  id?: string;
-}
-
-/**
- * Parses a text/event-stream body per the WHATWG rules: LF, CR or CRLF line ends (also split
- * across chunks), `:` comments, multi-line `data`, `event` names. An event left incomplete when
- * the body ends is dropped (the caller sees an interrupted stream, not a truncated event).
- */
-export async function* parseSSE(
-  body: AsyncIterable<Uint8Array | string>,
-  opts: { provider?: string; maxBufferBytes?: number } = {},
-): AsyncGenerator<SSEEvent> {
-  const max = opts.maxBufferBytes ?? MAX_BODY_BYTES;
-  const decoder = new TextDecoder();
-  let buf = "";
-  let skipLF = false; // the previous chunk ended with CR: a leading LF belongs to it
-  let data: string | undefined;
-  let event = "";
-  let id: string | undefined;
-  for await (const chunk of body) {
-    buf += typeof chunk === "string" ? chunk : decoder.decode(chunk, { stream: true });
-    let start = 0;
-    if (skipLF && buf.charCodeAt(0) === 10) start = 1;
-    skipLF = false;
-    let lf = buf.indexOf("\n", start);
-    let cr = buf.indexOf("\r", start);
-    while (lf >= 0 || cr >= 0) {
-      const end = lf < 0 ? cr : cr < 0 ? lf : Math.min(lf, cr);
-      const line = buf.slice(start, end);
-      start = end + 1;
-      if (end === cr) {
-        if (buf.charCodeAt(start) === 10) start++;
-        else if (start === buf.length) skipLF = true;
-      }
-      if (lf >= 0 && lf < start) lf = buf.indexOf("\n", start);
-      if (cr >= 0 && cr < start) cr = buf.indexOf("\r", start);
-      if (line === "") {
-        if (data !== undefined) {
-          yield id === undefined
-            ? { event: event || "message", data }
-            : { event: event || "message", data, id };
-        }
-        data = undefined;
-        event = "";
-        continue;
-      }
-      if (line.charCodeAt(0) === 58) continue; // ":" comment
-      const colon = line.indexOf(":");
-      const field = colon < 0 ? line : line.slice(0, colon);
-      let value = colon < 0 ? "" : line.slice(colon + 1);
-      if (value.charCodeAt(0) === 32) value = value.slice(1);
-      if (field === "data") data = data === undefined ? value : data + "\n" + value;
-      else if (field === "event") event = value;
-      else if (field === "id") id = value;
-    }
-    buf = start === 0 ? buf : buf.slice(start);
-    if (buf.length > max || (data?.length ?? 0) > max) {
-      throw new UpstreamError("protocol", "event stream line too long", opts.provider ?? "upstream");
-    }
-  }
-}
-
-/** Splits a body into non-empty lines (LF or CRLF), for NDJSON and other line protocols. */
-export async function* parseLines(
-  body: AsyncIterable<Uint8Array | string>,
-  opts: { provider?: string; maxBufferBytes?: number } = {},
-): AsyncGenerator<string> {
-  const max = opts.maxBufferBytes ?? MAX_BODY_BYTES;
-  const decoder = new TextDecoder();
-  let buf = "";
-  for await (const chunk of body) {
-    buf += typeof chunk === "string" ? chunk : decoder.decode(chunk, { stream: true });
-    let start = 0;
-    for (let nl = buf.indexOf("\n"); nl >= 0; nl = buf.indexOf("\n", start)) {
-      const end = nl > start && buf.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
-      if (end > start) yield buf.slice(start, end);
-      start = nl + 1;
-    }
-    buf = start === 0 ? buf : buf.slice(start);
-    if (buf.length > max) throw new UpstreamError("protocol", "line too long", opts.provider ?? "upstream");
-  }
-  buf += decoder.decode();
-  const last = buf.trim();
-  if (last !== "") yield last;
-}
-
-/** NDJSON: one JSON value per line; a line that is not JSON is an UpstreamError("protocol"). */
-export async function* parseNDJSON(
-  body: AsyncIterable<Uint8Array | string>,
-  opts: { provider?: string; maxBufferBytes?: number } = {},
-): AsyncGenerator<unknown> {
-  for await (const line of parseLines(body, opts)) {
-    if (line.trim() === "") continue;
-    let value: unknown;
-    try {
-      value = JSON.parse(line);
-    } catch (e: unknown) {
-      throw new UpstreamError(
-        "protocol",
-        "upstream sent a line that is not JSON",
-        opts.provider ?? "upstream",
-        {
-          cause: e,
-        },
-      );
-    }
-    yield value;
   }
 }

@@ -10,7 +10,9 @@ import { createOllamaProvider } from "./ollama/index.js";
 import { createOpenAIProvider } from "./openai/index.js";
 import { compatibleQuirks, isOpenAIPresetName, openaiPresets } from "./openai/presets.js";
 import type { Provider } from "./types.js";
+import { transportNotes } from "./upstream.js";
 
+export { bufferStats as upstreamBufferStats, setBodyLimits as setUpstreamLimits } from "./body-budget.js";
 export { closeAll as closeHttpPools } from "./http.js";
 export type { CallOptions, Provider, ProviderStream } from "./types.js";
 
@@ -21,6 +23,8 @@ export type ProviderType = "mock" | "openai" | "anthropic" | "gemini" | "ollama"
 export interface FactoryOptions {
   unsupportedParams: "reject" | "warn";
   warn: (msg: string) => void;
+  /** Start-up facts (which proxy each provider uses); `warn` when absent. */
+  info?: (msg: string) => void;
 }
 
 type Factory = (cfg: ProviderConfig, opts: FactoryOptions) => Provider;
@@ -34,6 +38,7 @@ function common(cfg: ProviderConfig, opts: FactoryOptions) {
     extraHeaders: cfg.headers,
     unsupportedParams: opts.unsupportedParams,
     warn: opts.warn,
+    ...(cfg.transport === undefined ? {} : { transport: cfg.transport }),
   };
 }
 
@@ -101,6 +106,12 @@ export function createProviders(
     const factory = factories[cfg.type as ProviderType] as Factory | undefined;
     if (!factory) throw new Error(`no provider factory for type ${cfg.type}`);
     out.set(cfg.name, factory(cfg, opts));
+    if (cfg.type === "mock") continue;
+    // Where each provider's calls go (proxy, never its credentials) and what weakens its TLS.
+    const urls = cfg.embedBaseUrl ? [cfg.baseUrl, cfg.embedBaseUrl] : [cfg.baseUrl];
+    const notes = transportNotes(cfg.name, cfg.transport ?? {}, urls);
+    for (const line of notes.info) (opts.info ?? opts.warn)(line);
+    for (const line of notes.warn) opts.warn(line);
   }
   return out;
 }

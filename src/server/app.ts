@@ -88,6 +88,7 @@ export async function startApp(config: GatewayConfig, log: Logger): Promise<App>
     const providers = createProviders(cfg.providers, {
       unsupportedParams: cfg.defaults.unsupportedParams,
       warn: (msg) => log.warn(msg),
+      info: (msg) => log.info(msg),
     });
     const catalog = loadCatalog(cfg.file.catalog);
     log.level = cfg.logging.level;

@@ -1,6 +1,7 @@
 // The gateway's Prometheus metrics (prom-client, own Registry): definitions, cells cached per label
 // tuple (cells.ts), gauges read at scrape time (in flight, breakers, Redis), the process metrics.
 import { collectDefaultMetrics, Gauge, Registry } from "prom-client";
+import { upstreamLoad } from "../providers/http.js";
 import type { RedisLink } from "../redis/client.js";
 import type { DeploymentSnapshot } from "../resilience/index.js";
 import { CellHistogram, type CounterCell, cellCounter, type HistogramCell } from "./cells.js";
@@ -233,6 +234,34 @@ export class GatewayMetrics {
         this.set(s.inflight().streams);
       },
     });
+    // Upstream connection pools (providers.<name>.max_connections): calls waiting for a connection, and on one.
+    const upstreamGauge = (
+      name: string,
+      help: string,
+      pick: (u: { queued: number; running: number }) => number,
+    ) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ["provider"],
+        registers: [r],
+        collect() {
+          this.reset();
+          const sum = new Map<string, number>();
+          for (const u of upstreamLoad()) sum.set(u.provider, (sum.get(u.provider) ?? 0) + pick(u));
+          for (const [provider, n] of sum) this.set({ provider }, n);
+        },
+      });
+    upstreamGauge(
+      "llmgw_upstream_queued_requests",
+      "Calls waiting for a connection to their provider (max_connections open to the origin); the wait counts against the attempt's timeouts.",
+      (u) => u.queued,
+    );
+    upstreamGauge(
+      "llmgw_upstream_active_requests",
+      "Calls on a connection to their provider (request sent, answer not finished).",
+      (u) => u.running,
+    );
     new Gauge({
       name: "llmgw_breaker_state",
       help: "Circuit breaker per deployment called: 0 closed, 1 half-open, 2 open (the worst of those sharing a label).",

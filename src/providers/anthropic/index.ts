@@ -10,8 +10,10 @@ import type {
 } from "../../../gen/llmgateway/v1/llm_pb.js";
 import { GatewayError } from "../../errors.js";
 import { endpoint } from "../endpoint.js";
-import { parseSSE, retainOrigin } from "../http.js";
+import { openUpstream } from "../http.js";
+import { parseSSE } from "../stream-parse.js";
 import type { CallOptions, Provider } from "../types.js";
+import type { TransportSettings } from "../upstream.js";
 import { promptChars } from "../usage.js";
 import { fromAnthropicHttpError } from "./errors.js";
 import { type AnthropicTranslateOptions, toAnthropicRequest } from "./request.js";
@@ -29,6 +31,8 @@ export interface AnthropicProviderOptions {
   apiKey: string;
   /** E.g. `anthropic-beta`; may override `anthropic-version`, never the key. */
   extraHeaders?: Record<string, string>;
+  /** Proxy, TLS, HTTP/2, pool size and keep-alive (providers.<name>.*); defaults when absent. */
+  transport?: TransportSettings;
   /** A parameter Anthropic cannot honour: "reject" (default, INVALID_ARGUMENT) or "warn" and drop. */
   unsupportedParams?: "reject" | "warn";
   warn?: (msg: string) => void;
@@ -63,8 +67,8 @@ export function createAnthropicProvider(opts: AnthropicProviderOptions): Provide
     accept: "application/json",
   };
   const streamHeaders: Record<string, string> = { ...jsonHeaders, accept: "text/event-stream" };
-  const release = retainOrigin(base);
-  const ep = endpoint(name, jsonHeaders, fromAnthropicHttpError);
+  const upstream = openUpstream(name, opts.transport);
+  const ep = endpoint(name, jsonHeaders, fromAnthropicHttpError, upstream);
 
   function context(req: ChatRequest, model: string) {
     return {
@@ -112,5 +116,5 @@ export function createAnthropicProvider(opts: AnthropicProviderOptions): Provide
     return out;
   }
 
-  return { name, type: "anthropic", chat, chatStream, embed, listModels, close: release };
+  return { name, type: "anthropic", chat, chatStream, embed, listModels, close: () => upstream.close() };
 }

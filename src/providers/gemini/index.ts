@@ -9,8 +9,10 @@ import type {
   ModelInfo,
 } from "../../../gen/llmgateway/v1/llm_pb.js";
 import { endpoint } from "../endpoint.js";
-import { parseSSE, retainOrigin } from "../http.js";
+import { openUpstream } from "../http.js";
+import { parseSSE } from "../stream-parse.js";
 import type { CallOptions, Provider } from "../types.js";
+import type { TransportSettings } from "../upstream.js";
 import { promptChars } from "../usage.js";
 import { fromGeminiHttpError } from "./errors.js";
 import {
@@ -30,6 +32,8 @@ export interface GeminiProviderOptions {
   baseUrl: string;
   apiKey: string;
   extraHeaders?: Record<string, string>;
+  /** Proxy, TLS, HTTP/2, pool size and keep-alive (providers.<name>.*); defaults when absent. */
+  transport?: TransportSettings;
   /** A parameter Gemini cannot honour: "reject" (default, INVALID_ARGUMENT) or "warn" and drop. */
   unsupportedParams?: "reject" | "warn";
   warn?: (msg: string) => void;
@@ -63,8 +67,8 @@ export function createGeminiProvider(opts: GeminiProviderOptions): Provider {
     accept: "application/json",
   };
   const streamHeaders: Record<string, string> = { ...baseHeaders, accept: "text/event-stream" };
-  const release = retainOrigin(root);
-  const ep = endpoint(name, baseHeaders, (e) => fromGeminiHttpError({ ...e, apiKey: opts.apiKey }));
+  const upstream = openUpstream(name, opts.transport);
+  const ep = endpoint(name, baseHeaders, (e) => fromGeminiHttpError({ ...e, apiKey: opts.apiKey }), upstream);
 
   const modelUrl = (model: string, method: string): string =>
     `${root}/${qualifiedModel(model).split("/").map(encodeURIComponent).join("/")}:${method}`;
@@ -101,7 +105,7 @@ export function createGeminiProvider(opts: GeminiProviderOptions): Provider {
   async function embed(req: EmbedRequest, o: CallOptions): Promise<EmbedResponse> {
     const { requests } = toGeminiEmbedRequests(req, o.model, translate);
     const single = requests.length === 1 ? requests[0] : undefined;
-    const call = { signal: o.signal, requestId: o.requestId, model: o.model };
+    const call = { signal: o.signal, requestId: o.requestId, model: o.model, limit: "embed" as const };
     const json =
       single !== undefined
         ? await ep.json(modelUrl(o.model, "embedContent"), { ...call, body: JSON.stringify(single) })
@@ -128,5 +132,5 @@ export function createGeminiProvider(opts: GeminiProviderOptions): Provider {
     return out;
   }
 
-  return { name, type: "gemini", chat, chatStream, embed, listModels, close: release };
+  return { name, type: "gemini", chat, chatStream, embed, listModels, close: () => upstream.close() };
 }

@@ -2,9 +2,10 @@
 // router (a createOpenAIProvider inside), embeddings through the feature-extraction pipeline.
 import type { EmbedRequest, EmbedResponse } from "../../../gen/llmgateway/v1/llm_pb.js";
 import { endpoint } from "../endpoint.js";
-import { retainOrigin } from "../http.js";
+import { openUpstream } from "../http.js";
 import { compatibleQuirks, createOpenAIProvider } from "../openai/index.js";
 import type { CallOptions, Provider } from "../types.js";
+import type { TransportSettings } from "../upstream.js";
 import { charsOf } from "../usage.js";
 import {
   featureExtractionUrl,
@@ -30,6 +31,8 @@ export interface HuggingFaceProviderOptions {
   /** HF_TOKEN. */
   apiKey: string;
   extraHeaders?: Record<string, string>;
+  /** Proxy, TLS, HTTP/2, pool size and keep-alive (providers.<name>.*); defaults when absent. */
+  transport?: TransportSettings;
   /** A parameter HF cannot honour: "reject" (default, INVALID_ARGUMENT) or "warn" and drop. */
   unsupportedParams?: "reject" | "warn";
   warn?: (msg: string) => void;
@@ -47,6 +50,7 @@ export function createHuggingFaceProvider(opts: HuggingFaceProviderOptions): Pro
     ...(opts.extraHeaders === undefined ? {} : { extraHeaders: opts.extraHeaders }),
     ...(opts.unsupportedParams === undefined ? {} : { unsupportedParams: opts.unsupportedParams }),
     ...(opts.warn === undefined ? {} : { warn: opts.warn }),
+    ...(opts.transport === undefined ? {} : { transport: opts.transport }),
   });
   const embedBase = (opts.embedBaseUrl || HF_DEFAULT_EMBED_BASE_URL).replace(/\/+$/, "");
   const embedOpts: HFEmbedOptions = { provider: name, unsupportedParams: opts.unsupportedParams ?? "reject" };
@@ -57,8 +61,8 @@ export function createHuggingFaceProvider(opts: HuggingFaceProviderOptions): Pro
     "content-type": "application/json",
     accept: "application/json",
   };
-  const releaseEmbed = retainOrigin(embedBase);
-  const ep = endpoint(name, baseHeaders, fromHFHttpError);
+  const embedSide = openUpstream(name, opts.transport);
+  const ep = endpoint(name, baseHeaders, fromHFHttpError, embedSide);
 
   async function embed(req: EmbedRequest, o: CallOptions): Promise<EmbedResponse> {
     const body = JSON.stringify(toHFFeatureExtractionRequest(req, embedOpts));
@@ -67,6 +71,7 @@ export function createHuggingFaceProvider(opts: HuggingFaceProviderOptions): Pro
       signal: o.signal,
       requestId: o.requestId,
       model: o.model,
+      limit: "embed",
     });
     return fromHFFeatureExtraction(json, {
       provider: name,
@@ -77,7 +82,7 @@ export function createHuggingFaceProvider(opts: HuggingFaceProviderOptions): Pro
   }
 
   async function close(): Promise<void> {
-    await Promise.all([chatSide.close(), releaseEmbed()]);
+    await Promise.all([chatSide.close(), embedSide.close()]);
   }
 
   return {

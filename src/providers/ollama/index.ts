@@ -10,8 +10,10 @@ import type {
   ModelInfo,
 } from "../../../gen/llmgateway/v1/llm_pb.js";
 import { endpoint } from "../endpoint.js";
-import { parseNDJSON, retainOrigin } from "../http.js";
+import { openUpstream } from "../http.js";
+import { parseNDJSON } from "../stream-parse.js";
 import type { CallOptions, Provider } from "../types.js";
+import type { TransportSettings } from "../upstream.js";
 import { charsOf, promptChars } from "../usage.js";
 import { fromOllamaHttpError } from "./errors.js";
 import { type OllamaTranslateOptions, toOllamaChatRequest, toOllamaEmbedRequest } from "./request.js";
@@ -47,6 +49,8 @@ export interface OllamaProviderOptions {
   baseUrl: string;
   /** E.g. an auth header for an Ollama behind a proxy. */
   extraHeaders?: Record<string, string>;
+  /** Proxy, TLS, HTTP/2, pool size and keep-alive (providers.<name>.*); defaults when absent. */
+  transport?: TransportSettings;
   /** A parameter Ollama cannot honour: "reject" (default, INVALID_ARGUMENT) or "warn" and drop. */
   unsupportedParams?: "reject" | "warn";
   warn?: (msg: string) => void;
@@ -68,8 +72,8 @@ export function createOllamaProvider(opts: OllamaProviderOptions): Provider {
     accept: "application/json",
   };
   const streamHeaders: Record<string, string> = { ...baseHeaders, accept: "application/x-ndjson" };
-  const release = retainOrigin(base);
-  const ep = endpoint(name, baseHeaders, fromOllamaHttpError);
+  const upstream = openUpstream(name, opts.transport);
+  const ep = endpoint(name, baseHeaders, fromOllamaHttpError, upstream);
 
   function context(req: ChatRequest, model: string) {
     return {
@@ -103,6 +107,7 @@ export function createOllamaProvider(opts: OllamaProviderOptions): Provider {
       signal: o.signal,
       requestId: o.requestId,
       model: o.model,
+      limit: "embed",
     });
     return fromOllamaEmbeddings(json, {
       provider: name,
@@ -116,5 +121,5 @@ export function createOllamaProvider(opts: OllamaProviderOptions): Provider {
     return fromOllamaTags(await ep.json(urls.tags, { signal }), name);
   }
 
-  return { name, type: "ollama", chat, chatStream, embed, listModels, close: release };
+  return { name, type: "ollama", chat, chatStream, embed, listModels, close: () => upstream.close() };
 }

@@ -10,8 +10,10 @@ import type {
 } from "../../../gen/llmgateway/v1/llm_pb.js";
 import { GatewayError } from "../../errors.js";
 import { endpoint } from "../endpoint.js";
-import { parseSSE, retainOrigin } from "../http.js";
+import { openUpstream } from "../http.js";
+import { parseSSE } from "../stream-parse.js";
 import type { CallOptions, Provider } from "../types.js";
+import type { TransportSettings } from "../upstream.js";
 import { promptChars } from "../usage.js";
 import { fromOpenAIHttpError } from "./errors.js";
 import { compatibleQuirks, type OpenAIPreset, type OpenAIQuirks } from "./presets.js";
@@ -33,6 +35,8 @@ export interface OpenAIProviderOptions {
   quirks?: Partial<OpenAIQuirks>;
   /** E.g. OpenRouter's HTTP-Referer / X-Title, OpenAI-Organization. */
   extraHeaders?: Record<string, string>;
+  /** Proxy, TLS, HTTP/2, pool size and keep-alive (providers.<name>.*); defaults when absent. */
+  transport?: TransportSettings;
   /** A parameter the host cannot honour: "reject" (default, INVALID_ARGUMENT) or "warn" and drop. */
   unsupportedParams?: "reject" | "warn";
   warn?: (msg: string) => void;
@@ -61,9 +65,9 @@ export function createOpenAIProvider(opts: OpenAIProviderOptions): Provider {
     accept: "application/json",
   };
   const streamHeaders: Record<string, string> = { ...baseHeaders, accept: "text/event-stream" };
-  const release = retainOrigin(base);
+  const upstream = openUpstream(name, opts.transport);
 
-  const ep = endpoint(name, baseHeaders, fromOpenAIHttpError);
+  const ep = endpoint(name, baseHeaders, fromOpenAIHttpError, upstream);
 
   async function chat(req: ChatRequest, o: CallOptions): Promise<ChatResponse> {
     const body = JSON.stringify(toOpenAIChatRequest(req, o.model, false, translate));
@@ -101,6 +105,7 @@ export function createOpenAIProvider(opts: OpenAIProviderOptions): Provider {
       signal: o.signal,
       requestId: o.requestId,
       model: o.model,
+      limit: "embed",
     });
     return fromOpenAIEmbeddings(json, { provider: name, model: o.model, count: req.inputs.length });
   }
@@ -109,5 +114,5 @@ export function createOpenAIProvider(opts: OpenAIProviderOptions): Provider {
     return fromOpenAIModels(await ep.json(urls.models, { signal }), name);
   }
 
-  return { name, type: "openai", chat, chatStream, embed, listModels, close: release };
+  return { name, type: "openai", chat, chatStream, embed, listModels, close: () => upstream.close() };
 }
