@@ -15,6 +15,7 @@ import { translateAnthropicStream } from "../../src/providers/anthropic/stream.j
 import { parseSSE } from "../../src/providers/stream-parse.js";
 import type { Provider } from "../../src/providers/types.js";
 import { type AnthropicFake, startAnthropicFake } from "../fakes/anthropic.js";
+import { waitFor } from "../helpers/wait.js";
 import { chunked, collect, fixtures, rejection, thrown } from "./helpers.js";
 
 const { read, json } = fixtures("anthropic");
@@ -474,10 +475,11 @@ describe("createAnthropicProvider against the fake", () => {
     const ac = new AbortController();
     const reason = new Error("client left");
     const pending = rejection(provider.chat(chatReq(), call("claude-x+delay=5000", ac.signal)));
-    await new Promise((r) => setTimeout(r, 50));
+    // Abort once the request has reached the fake (so it has something to see aborted).
+    await waitFor(() => fake.requests.length === 1, { what: "the request to reach the fake" });
     ac.abort(reason);
     expect(await pending).toBe(reason);
-    expect(await fake.waitForAbort(0, 2000)).toBe(true);
+    expect(await fake.waitForAbort(0, 5000)).toBe(true);
 
     const ac2 = new AbortController();
     const it = provider.chatStream(chatReq(), call("claude-x+stall", ac2.signal))[Symbol.asyncIterator]();
@@ -489,7 +491,7 @@ describe("createAnthropicProvider against the fake", () => {
     const next = rejection(it.next()); // the fake stalls after the first delta
     ac2.abort(reason);
     expect(await next).toBe(reason);
-    expect(await fake.waitForAbort(1, 2000)).toBe(true);
+    expect(await fake.waitForAbort(1, 5000)).toBe(true);
   });
 
   it("listModels walks the pages; embed is UNIMPLEMENTED", async () => {

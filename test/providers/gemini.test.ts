@@ -20,6 +20,7 @@ import { translateGeminiStream } from "../../src/providers/gemini/stream.js";
 import { parseSSE } from "../../src/providers/stream-parse.js";
 import type { Provider } from "../../src/providers/types.js";
 import { type GeminiFake, type RecordedRequest, startGeminiFake } from "../fakes/gemini.js";
+import { waitFor } from "../helpers/wait.js";
 import { chunked, collect, fixtures, rejection, thrown } from "./helpers.js";
 
 const { read, json } = fixtures("gemini");
@@ -601,9 +602,11 @@ describe("createGeminiProvider against the fake", () => {
     const p = rejection(
       provider.chat(chatReq(), { ...call("gemini-2.5-flash+delay=5000"), signal: ac.signal }),
     );
-    setTimeout(() => ac.abort(reason), 50);
+    // Abort once the request has reached the fake (so it has something to see aborted).
+    await waitFor(() => fake.requests.length === 1, { what: "the request to reach the fake" });
+    ac.abort(reason);
     expect(await p).toBe(reason);
-    expect(await fake.waitForAbort(0, 2000)).toBe(true);
+    expect(await fake.waitForAbort(0, 5000)).toBe(true);
 
     const ac2 = new AbortController();
     const events = provider.chatStream(chatReq(), {
@@ -615,7 +618,7 @@ describe("createGeminiProvider against the fake", () => {
     expect((await it.next()).value?.event.case).toBe("delta"); // same chunk as start
     ac2.abort(reason);
     expect(await rejection(it.next())).toBe(reason);
-    expect(await fake.waitForAbort(1, 2000)).toBe(true);
+    expect(await fake.waitForAbort(1, 5000)).toBe(true);
   });
 
   it("never puts the API key in a URL (every request above)", () => {

@@ -218,10 +218,10 @@ describe("provider against the OpenAI and HF fakes", () => {
   it("embed abort: the caller's reason surfaces and the fake sees the close", async () => {
     const ac = new AbortController();
     const pending = p.embed(embedReq(["a"]), call("m+delay=5000", ac.signal));
-    await vi.waitFor(() => expect(hfFake.requests.length).toBe(1));
+    await vi.waitFor(() => expect(hfFake.requests.length).toBe(1), { timeout: 10_000 });
     const reason = new Error("deadline");
     ac.abort(reason);
     expect(await rejection(pending)).toBe(reason);
-    await vi.waitFor(() => expect(hfFake.requests[0]?.aborted).toBe(true));
+    await vi.waitFor(() => expect(hfFake.requests[0]?.aborted).toBe(true), { timeout: 10_000 });
   });
 });
