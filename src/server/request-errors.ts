@@ -92,7 +92,7 @@ export const strictJsonText = {
   },
 };
 
-const ENVELOPED = /^application\/(grpc(-web)?(\+proto)?|connect\+proto)$/;
+const ENVELOPED = /^application\/(grpc(-web)?(\+proto)?|connect\+proto)$/i;
 
 /** Inflates with a cap; undefined when it fails or passes `max` (Connect then answers it). */
 function inflate(encoding: string, bytes: Uint8Array, max: number): Uint8Array | undefined {
@@ -116,10 +116,7 @@ export function binaryUtf8Error(
   body: Uint8Array,
   max: number,
 ): ConnectError | undefined {
-  const ct =
-    String(headers["content-type"] ?? "")
-      .split(";")[0]
-      ?.trim() ?? "";
+  const ct = (String(headers["content-type"] ?? "").split(";")[0] ?? "").trim().toLowerCase();
   let msg: Uint8Array | undefined = body;
   let encoding = "identity";
   if (ct === "application/proto") {

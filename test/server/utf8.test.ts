@@ -188,6 +188,15 @@ describe("through the gateway", () => {
     );
   });
 
+  it("gRPC-Web with the JSON codec: INVALID_ARGUMENT naming the field", async () => {
+    const r = await post(gw.url, CHAT, envelope(0, badJson()), {
+      "content-type": "application/grpc-web+json",
+    });
+    const status = /grpc-status:\s*(\d+)/.exec(r.body)?.[1] ?? r.headers["grpc-status"];
+    expect(status).toBe("3");
+    expect(decodeURIComponent(/grpc-message:\s*(\S+)/.exec(r.body)?.[1] ?? "")).toContain(FIELD);
+  });
+
   it("REST: 400 invalid_request_error with param naming the field", async () => {
     const b = Buffer.from(
       JSON.stringify({
