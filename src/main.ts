@@ -39,7 +39,8 @@ async function main(): Promise<void> {
   try {
     app = await startApp(config, log);
   } catch (e: unknown) {
-    if (e instanceof CatalogError) {
+    // A catalog or server.tls file the gateway cannot use (read at start, not by loadConfig).
+    if (e instanceof CatalogError || e instanceof ConfigError) {
       console.error(`llm-gateway: invalid configuration: ${e.message}`);
       process.exit(2);
     }

@@ -22,6 +22,8 @@ import type { KeyStore } from "./store.js";
 export interface GuardedCall {
   /** The gateway key presented (Authorization: Bearer / x-api-key). */
   apiKey?: string | undefined;
+  /** The names of the caller's verified TLS client certificate ("CN=...", "URI:..."), if any. */
+  clientCert?: readonly string[] | undefined;
   /** The socket's peer address. */
   peerIp?: string | undefined;
   /** X-Forwarded-For as received (believed only from server.trusted_proxies). */
@@ -58,6 +60,8 @@ interface KeyView {
   callers: Map<string, Caller>;
   /** Any key configured or ever created at run time: keyless callers need auth.allow_anonymous. */
   keyed: boolean;
+  /** keys[].client_cert names of config keys that are revoked (a tombstone): refused, not anonymous. */
+  revokedCerts: ReadonlySet<string>;
 }
 
 function callerOf(k: GatewayKey): Caller {
@@ -129,7 +133,24 @@ export class CallGuard {
     const ring = new KeyRing(live);
     const callers = new Map<string, Caller>();
     for (const k of ring.values()) callers.set(k.digestHex, callerOf(k));
-    return { generation: store?.generation ?? 0, ring, callers, keyed: merged.keyed };
+    const revokedCerts = new Set<string>();
+    for (const k of this.config.file.keys ?? [])
+      if (k.client_cert !== undefined && ring.findByCert([k.client_cert]) === undefined)
+        revokedCerts.add(k.client_cert);
+    return { generation: store?.generation ?? 0, ring, callers, keyed: merged.keyed, revokedCerts };
+  }
+
+  /**
+   * The caller a verified TLS client certificate stands for (keys[].client_cert), or undefined when
+   * it names no key (then the call is keyless). A certificate of a revoked key is refused.
+   */
+  private byCertificate(v: KeyView, names: readonly string[]): Caller | undefined {
+    const k = v.ring.findByCert(names);
+    if (k === "ambiguous") throw certInvalid("names more than one gateway key");
+    if (k) return v.callers.get(k.digestHex) as Caller;
+    if (names.some((n) => v.revokedCerts.has(n)))
+      throw certInvalid("stands for a gateway key that is not valid");
+    return undefined;
   }
 
   /** The caller behind a call, or API_KEY_INVALID. Keys never reach an error or a log line. */
@@ -142,6 +163,11 @@ export class CallGuard {
       // The key may be one created at run time that this replica could not read yet.
       if (unknownRuntime) throw storeUnavailable();
       throw new GatewayError("UNAUTHENTICATED", "API_KEY_INVALID", "the gateway API key is not valid");
+    }
+    // No bearer key: a verified client certificate may stand for one (mutual TLS).
+    if (v.keyed && ctx.clientCert !== undefined) {
+      const c = this.byCertificate(v, ctx.clientCert);
+      if (c) return c;
     }
     if (unknownRuntime && (this.failClosed || ctx.apiKey !== undefined)) throw storeUnavailable();
     if (v.keyed && !this.allowAnonymous) {
@@ -266,6 +292,10 @@ function notAllowed(name: string, field: string): GatewayError {
       metadata: { model: name },
     },
   );
+}
+
+function certInvalid(why: string): GatewayError {
+  return new GatewayError("UNAUTHENTICATED", "API_KEY_INVALID", `the TLS client certificate ${why}`);
 }
 
 function storeUnavailable(): GatewayError {

@@ -5,6 +5,9 @@ export { createKeyStore, keysFilePath } from "./create-store.js";
 export { type Caller, CallGuard } from "./guard.js";
 export { TrustedProxies } from "./ip.js";
 export {
+  type CertMatch,
+  type ConfigKey,
+  configKeyEntry,
   type GatewayKey,
   type KeyEntry,
   type KeyLimits,

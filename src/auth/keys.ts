@@ -1,5 +1,6 @@
 // Gateway API keys: each key is known by its SHA-256 digest (never the key). A presented key is
-// hashed, looked up by digest, and compared in constant time over the fixed-length digests.
+// hashed, looked up by digest, and compared in constant time over the fixed-length digests. A key
+// may instead (or also) stand for a verified TLS client certificate name (keys[].client_cert).
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { BudgetSpec } from "../billing/types.js";
 import type { LimitSpec } from "../limits/types.js";
@@ -25,6 +26,32 @@ export interface KeyEntry {
   budget?: BudgetSpec | undefined;
   /** Default "config". */
   source?: KeySource | undefined;
+  /** The client certificate name ("CN=...", "URI:...") that stands for this key (config keys only). */
+  clientCert?: string | undefined;
+  /** False for a certificate-only key: its digest is derived, never a bearer key's (default true). */
+  bearer?: boolean | undefined;
+}
+
+/** A key as the config file writes it: a bearer key's digest, a client certificate name, or both. */
+export interface ConfigKey extends Omit<KeyEntry, "sha256" | "clientCert" | "bearer" | "source"> {
+  sha256?: string | undefined;
+  client_cert?: string | undefined;
+}
+
+/**
+ * A config key as the guard and AdminService see it. A certificate-only key gets a stable digest
+ * derived from its certificate name (its limiter subject, budget id and revocation handle); it is
+ * never matched against a bearer key, so knowing the derivation grants nothing.
+ */
+export function configKeyEntry(k: ConfigKey): KeyEntry {
+  const { sha256: digest, client_cert, ...rest } = k;
+  return {
+    ...rest,
+    sha256: digest ?? sha256(`llmgw-client-cert\n${client_cert ?? ""}`).toString("hex"),
+    clientCert: client_cert,
+    bearer: digest !== undefined,
+    source: "config",
+  };
 }
 
 /** One usable gateway key (digest only). */
@@ -41,6 +68,9 @@ export interface GatewayKey {
   source: KeySource;
 }
 
+/** What a certificate lookup found: one key, none, or more than one (refused: the names are ambiguous). */
+export type CertMatch = GatewayKey | undefined | "ambiguous";
+
 /** SHA-256 of a key, as bytes. */
 export function sha256(key: string): Buffer {
   return createHash("sha256").update(key, "utf8").digest();
@@ -55,10 +85,12 @@ export function newKey(): { key: string; sha256: string } {
 /** A set of keys, by digest. */
 export class KeyRing {
   private readonly byDigest = new Map<string, GatewayKey>();
+  private readonly all: GatewayKey[] = [];
+  private readonly byCert = new Map<string, GatewayKey>();
 
   constructor(keys: readonly KeyEntry[] | undefined) {
     for (const k of keys ?? []) {
-      this.byDigest.set(k.sha256, {
+      const key: GatewayKey = {
         name: k.name,
         digest: Buffer.from(k.sha256, "hex"),
         digestHex: k.sha256,
@@ -66,13 +98,28 @@ export class KeyRing {
         limits: { rpm: k.limits?.rpm, tpm: k.limits?.tpm, concurrent: k.limits?.concurrent },
         budget: k.budget,
         source: k.source ?? "config",
-      });
+      };
+      this.all.push(key);
+      if (k.bearer !== false) this.byDigest.set(k.sha256, key);
+      if (k.clientCert !== undefined) this.byCert.set(k.clientCert, key);
     }
   }
 
   /** Every key. */
   values(): IterableIterator<GatewayKey> {
-    return this.byDigest.values();
+    return this.all.values();
+  }
+
+  /** The key one of a verified certificate's names ("CN=...", "DNS:...", ...) stands for. */
+  findByCert(names: readonly string[]): CertMatch {
+    let found: GatewayKey | undefined;
+    for (const n of names) {
+      const k = this.byCert.get(n);
+      if (k === undefined || k === found) continue;
+      if (found !== undefined) return "ambiguous";
+      found = k;
+    }
+    return found;
   }
 
   /** The key whose digest matches the presented key's, or undefined. */

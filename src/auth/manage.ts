@@ -3,7 +3,14 @@
 // the Connect service (src/server/admin.ts) only converts messages.
 import type { BudgetPeriod, BudgetSpec } from "../billing/types.js";
 import { GatewayError, invalid } from "../errors.js";
-import { type KeyEntry, type KeyLimits, type KeySource, newKey } from "./keys.js";
+import {
+  type ConfigKey,
+  configKeyEntry,
+  type KeyEntry,
+  type KeyLimits,
+  type KeySource,
+  newKey,
+} from "./keys.js";
 import type { KeyStore, RuntimeKey } from "./store.js";
 
 /** A key as AdminService shows it (never the plaintext; the digest stays server-side). */
@@ -103,8 +110,13 @@ function checkBudget(b: { usd?: number | undefined; period?: string | undefined 
 export class KeyAdmin {
   constructor(
     readonly store: KeyStore,
-    private readonly configKeys: () => readonly KeyEntry[] | undefined,
+    private readonly fileKeys: () => readonly ConfigKey[] | undefined,
   ) {}
+
+  /** The current config's keys (certificate-only ones with their derived digest). */
+  private configKeys(): KeyEntry[] {
+    return (this.fileKeys() ?? []).map(configKeyEntry);
+  }
 
   /** Config and runtime keys, sorted by name (live only unless `includeRevoked`). */
   async list(includeRevoked: boolean): Promise<KeyView[]> {
@@ -112,7 +124,7 @@ export class KeyAdmin {
     const records = this.store.records;
     const out: KeyView[] = [];
     const configDigests = new Set<string>();
-    for (const k of this.configKeys() ?? []) {
+    for (const k of this.configKeys()) {
       configDigests.add(k.sha256);
       const t = records.get(k.sha256);
       const revoked = t?.kind === "tombstone" && t.revoked;
@@ -239,7 +251,7 @@ export class KeyAdmin {
   }
 
   private liveConfigKey(name: string, records: ReadonlyMap<string, RuntimeKey>): KeyEntry | undefined {
-    return (this.configKeys() ?? []).find((k) => {
+    return this.configKeys().find((k) => {
       const t = records.get(k.sha256);
       return k.name === name && !(t?.kind === "tombstone" && t.revoked);
     });

@@ -1,6 +1,6 @@
 // The keys in force: those of the config file, minus the ones a stored tombstone revokes, plus the
 // live keys created at run time. One function, used by the call guard and by AdminService alike.
-import type { KeyEntry } from "./keys.js";
+import { type ConfigKey, configKeyEntry, type KeyEntry } from "./keys.js";
 import type { RuntimeKey } from "./store.js";
 
 /** Live keys, and whether the gateway is keyed (any key configured or ever created at run time). */
@@ -15,14 +15,15 @@ export interface MergedKeys {
 
 /** Merges the config's keys with the runtime store's records. */
 export function mergeKeys(
-  configKeys: readonly KeyEntry[] | undefined,
+  configKeys: readonly ConfigKey[] | undefined,
   records: ReadonlyMap<string, RuntimeKey>,
 ): MergedKeys {
   const live: KeyEntry[] = [];
-  for (const k of configKeys ?? []) {
+  for (const c of configKeys ?? []) {
+    const k = configKeyEntry(c);
     const r = records.get(k.sha256);
     if (r?.kind === "tombstone" && r.revoked) continue;
-    live.push({ ...k, source: "config" });
+    live.push(k);
   }
   for (const r of records.values()) {
     if (r.kind !== "key" || r.revoked) continue;

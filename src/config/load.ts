@@ -2,6 +2,7 @@
 // in the environment. Precedence: flags, then env, then file. Errors name the offending field.
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import type { z } from "zod";
 import { type FileConfig, fileSchema } from "./schema.js";
@@ -266,6 +267,7 @@ export function loadConfig(input: LoadInput): GatewayConfig {
         10_000,
       trustedProxies: s.trusted_proxies ?? [],
       corsOrigins: s.cors_origins ?? [],
+      tls: tlsSettings(s.tls, path, file.keys, warnings),
     },
     providers,
     models,
@@ -335,4 +337,29 @@ function providerTransport(
     };
   }
   return t;
+}
+
+/** server.tls with paths resolved from the config file's folder; warns of keys[].client_cert nobody can use. */
+function tlsSettings(
+  t: NonNullable<FileConfig["server"]>["tls"],
+  configPath: string | undefined,
+  keys: FileConfig["keys"],
+  warnings: string[],
+): GatewayConfig["server"]["tls"] {
+  const clientAuth = t?.client_auth ?? "none";
+  if (clientAuth === "none") {
+    for (const [i, k] of (keys ?? []).entries())
+      if (k.client_cert !== undefined)
+        warnings.push(
+          `keys.${i}.client_cert (key "${k.name}") is unused: server.tls.client_auth is not optional or require`,
+        );
+  }
+  if (!t) return undefined;
+  const base = configPath ? dirname(resolve(configPath)) : process.cwd();
+  return {
+    certFile: resolve(base, t.cert_file),
+    keyFile: resolve(base, t.key_file),
+    clientCaFile: t.client_ca_file === undefined ? undefined : resolve(base, t.client_ca_file),
+    clientAuth,
+  };
 }

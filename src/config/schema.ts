@@ -53,6 +53,44 @@ const limitSpec = z.strictObject({
   concurrent: positiveInt.optional(),
 });
 
+/** server.tls: certificate and key (PEM files); with client_ca_file, mutual TLS per client_auth. */
+const tlsSchema = z
+  .strictObject({
+    cert_file: z.string().min(1),
+    key_file: z.string().min(1),
+    /** CA bundle that verifies client certificates (mutual TLS). */
+    client_ca_file: z.string().min(1).optional(),
+    /** none (default): no client certificate asked; optional: asked, verified when sent; require: no handshake without one. */
+    client_auth: z.enum(["none", "optional", "require"]).optional(),
+  })
+  .superRefine((t, ctx) => {
+    const auth = t.client_auth ?? "none";
+    if (auth !== "none" && t.client_ca_file === undefined)
+      ctx.addIssue({
+        code: "custom",
+        path: ["client_ca_file"],
+        message: `required with client_auth: ${auth}`,
+      });
+    if (auth === "none" && t.client_ca_file !== undefined)
+      ctx.addIssue({
+        code: "custom",
+        path: ["client_auth"],
+        message:
+          "client_ca_file is set but client_auth is none: set optional or require (or drop client_ca_file)",
+      });
+  });
+
+/**
+ * keys[].client_cert: one name of a verified client certificate, typed by prefix — "CN=<common name>"
+ * (the subject's CN) or a subjectAltName entry "DNS:<name>", "URI:<uri>", "email:<address>", "IP:<address>".
+ */
+const clientCertSchema = z
+  .string()
+  .regex(
+    /^(CN=|DNS:|URI:|email:|IP:)\S/,
+    'a certificate name: "CN=<common name>", or a SAN "DNS:...", "URI:...", "email:..." or "IP:..."',
+  );
+
 /** The file's schema. Every section is optional; defaults are applied in load.ts. */
 export const fileSchema = z.strictObject({
   server: z
@@ -65,6 +103,8 @@ export const fileSchema = z.strictObject({
       shutdown_grace_ms: nonNegInt.optional(),
       trusted_proxies: z.array(z.string()).optional(),
       cors_origins: z.array(z.string()).optional(),
+      /** TLS on the one port (src/server/tls.ts); absent = cleartext. Files re-read on SIGHUP. */
+      tls: tlsSchema.optional(),
     })
     .optional(),
   redis: z
@@ -163,16 +203,39 @@ export const fileSchema = z.strictObject({
     .optional(),
   keys: z
     .array(
-      z.strictObject({
-        name: z.string().min(1),
-        sha256: z.string().regex(/^[0-9a-f]{64}$/, "a lower-case hex SHA-256 digest"),
-        models: z.array(z.string()).optional(),
-        limits: limitSpec.optional(),
-        budget: z
-          .strictObject({ usd: z.number().positive(), period: z.enum(["day", "week", "month"]) })
-          .optional(),
-      }),
+      z
+        .strictObject({
+          name: z.string().min(1),
+          sha256: z
+            .string()
+            .regex(/^[0-9a-f]{64}$/, "a lower-case hex SHA-256 digest")
+            .optional(),
+          /** A verified TLS client certificate that stands for this key (mutual TLS): see clientCertSchema. */
+          client_cert: clientCertSchema.optional(),
+          models: z.array(z.string()).optional(),
+          limits: limitSpec.optional(),
+          budget: z
+            .strictObject({ usd: z.number().positive(), period: z.enum(["day", "week", "month"]) })
+            .optional(),
+        })
+        .refine((k) => k.sha256 !== undefined || k.client_cert !== undefined, {
+          message: "a key needs sha256 (a bearer key's digest), client_cert, or both",
+        }),
     )
+    .superRefine((keys, ctx) => {
+      const seen = new Map<string, number>();
+      keys.forEach((k, i) => {
+        if (k.client_cert === undefined) return;
+        const first = seen.get(k.client_cert);
+        if (first !== undefined)
+          ctx.addIssue({
+            code: "custom",
+            path: [i, "client_cert"],
+            message: `same as keys.${first}.client_cert`,
+          });
+        else seen.set(k.client_cert, i);
+      });
+    })
     .optional(),
   limits: z
     .strictObject({ anonymous: limitSpec.optional(), default_output_reserve: positiveInt.optional() })

@@ -58,6 +58,15 @@ export interface ModelConfig {
   policy: ModelPolicy;
 }
 
+/** server.tls, resolved: file paths (relative ones from the config file's folder) and client auth. */
+export interface TlsSettings {
+  certFile: string;
+  keyFile: string;
+  /** CA bundle verifying client certificates; set exactly when clientAuth is not "none". */
+  clientCaFile: string | undefined;
+  clientAuth: "none" | "optional" | "require";
+}
+
 /** The whole configuration. */
 export interface GatewayConfig {
   configPath: string;
@@ -70,6 +79,8 @@ export interface GatewayConfig {
     shutdownGraceMs: number;
     trustedProxies: string[];
     corsOrigins: string[];
+    /** TLS on the one port; undefined = cleartext (src/server/tls.ts). */
+    tls: TlsSettings | undefined;
   };
   providers: ProviderConfig[];
   models: Map<string, ModelConfig>;

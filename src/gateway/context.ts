@@ -14,6 +14,8 @@ export interface CallContext {
   method: string;
   /** The gateway key the caller presented (Authorization: Bearer / x-api-key). Never logged. */
   apiKey?: string | undefined;
+  /** The names of the caller's verified TLS client certificate ("CN=...", "URI:..."), if any. */
+  clientCert?: readonly string[] | undefined;
   /** The socket's peer address. */
   peerIp?: string | undefined;
   /** The X-Forwarded-For header as received (believed only from server.trusted_proxies). */

@@ -153,6 +153,8 @@ export async function startApp(config: GatewayConfig, log: Logger): Promise<App>
     },
     config.server.host,
     config.server.port,
+    config.server.tls,
+    log,
   );
   const port = server.port();
   log.info(
@@ -164,6 +166,24 @@ export async function startApp(config: GatewayConfig, log: Logger): Promise<App>
     },
     "listening",
   );
+
+  /** A reload re-reads server.tls files too; unusable ones reject it whole (the running config stays). */
+  const reloadWithTls = (next: GatewayConfig): ReloadResult => {
+    let commit: (() => void) | undefined;
+    try {
+      if (server.tls && next.server.tls) commit = server.tls.prepare(next.server.tls);
+    } catch (e: unknown) {
+      const error = e instanceof Error ? e.message : String(e);
+      log.error({ err: error }, "config reload rejected; the running config stays");
+      return { ok: false, error };
+    }
+    const r = live.reload(next);
+    if (r.ok && commit && server.tls) {
+      commit();
+      log.info({ fingerprint: server.tls.fingerprint }, "TLS certificate files reloaded");
+    }
+    return r;
+  };
 
   let stopping: Promise<void> | undefined;
   const shutdown = (graceMs = config.server.shutdownGraceMs): Promise<void> => {
@@ -208,9 +228,9 @@ export async function startApp(config: GatewayConfig, log: Logger): Promise<App>
     get config() {
       return live.config;
     },
-    reload: (next) => (stopping ? { ok: false, error: "shutting down" } : live.reload(next)),
+    reload: (next) => (stopping ? { ok: false, error: "shutting down" } : reloadWithTls(next)),
     port,
-    url: `http://${config.server.host}:${port}`,
+    url: `${server.tls ? "https" : "http"}://${config.server.host}:${port}`,
     ...(metricsListener ? { metricsPort: metricsListener.port } : {}),
     shutdown,
   };

@@ -5,9 +5,11 @@
 // abort a signal (each abort builds a DOMException). Measured in bench/: see the README.
 import type http from "node:http";
 import type http2 from "node:http2";
+import { createContextValues } from "@connectrpc/connect";
 import type { UniversalServerRequest, UniversalServerResponse } from "@connectrpc/connect/protocol";
 import { CLIENT_CANCELLED } from "../gateway/scope.js";
 import { Cancel } from "../lib/cancel.js";
+import { CLIENT_CERT, clientCertNames } from "./tls.js";
 
 /** What both Node servers hand a request listener. */
 export type NodeRequest = http.IncomingMessage | http2.Http2ServerRequest;
@@ -110,7 +112,7 @@ export function universalRequest(
   else if ("stream" in req) req.once("close", onClose);
   else res.once("close", onClose);
   const authority = "authority" in req ? req.authority : (req.headers.host ?? "localhost");
-  return {
+  const u: UniversalServerRequest = {
     httpVersion: req.httpVersion,
     method: req.method ?? "",
     url: `http://${authority}${req.url ?? ""}`,
@@ -118,6 +120,10 @@ export function universalRequest(
     body,
     signal: ac.signal,
   };
+  // Mutual TLS: the verified client certificate's names, for the handler's CallContext (routes.ts).
+  const cert = clientCertNames(req);
+  if (cert) u.contextValues = createContextValues().set(CLIENT_CERT, cert);
+  return u;
 }
 
 /** A one-chunk async iterable (what Connect's stream handlers read a single message from). */

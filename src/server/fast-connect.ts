@@ -29,6 +29,7 @@ import { toConnectError } from "./errors.js";
 import { binaryDecodeError, decodeError, jsonUtf8ConnectError, tooLarge } from "./request-errors.js";
 import { requestIdFrom } from "./request-id.js";
 import type { StreamMethod, UnaryMethod } from "./routes.js";
+import { clientCertNames } from "./tls.js";
 
 const UNARY_JSON = /^application\/json(?:; ?charset=utf-?8)?$/i;
 const UNARY_PROTO = "application/proto";
@@ -218,6 +219,7 @@ export function nodeCallContext(
     requestId,
     method,
     apiKey: presentedKey(one(h.authorization), one(h["x-api-key"])),
+    clientCert: clientCertNames(req),
     peerIp: req.socket?.remoteAddress,
     forwardedFor: one(h["x-forwarded-for"]),
     traceparent: one(h["traceparent"]),

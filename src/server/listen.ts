@@ -3,6 +3,8 @@
 import http from "node:http";
 import http2 from "node:http2";
 import net from "node:net";
+import type { Logger } from "../lib/logger.js";
+import { createTls, type TlsSettings, type TlsTerminator } from "./tls.js";
 
 type Handler = (
   req: http.IncomingMessage | http2.Http2ServerRequest,
@@ -16,6 +18,8 @@ export interface OnePort {
   http2: http2.Http2Server;
   /** The bound port (useful with port 0). */
   port(): number;
+  /** TLS termination (server.tls), for certificate reloads; undefined on cleartext. */
+  tls: TlsTerminator | undefined;
   /**
    * Closes connections as they go quiet: GOAWAY on every HTTP/2 session (open streams finish),
    * idle HTTP/1.1 keep-alive sockets closed (re-checked until none is left). Resolves when every
@@ -28,8 +32,17 @@ export interface OnePort {
 
 const PREFACE = Buffer.from("PRI * HTTP/2.0");
 
-/** Serves `handler` on host:port for both protocols. */
-export function listenOnePort(handler: Handler, host: string, port: number): Promise<OnePort> {
+/**
+ * Serves `handler` on host:port for both protocols; with `tlsSettings` (server.tls) every connection
+ * is TLS and ALPN picks the protocol (tls.ts). Throws ConfigError when the certificate files cannot be used.
+ */
+export function listenOnePort(
+  handler: Handler,
+  host: string,
+  port: number,
+  tlsSettings?: TlsSettings,
+  log?: Logger,
+): Promise<OnePort> {
   const http1 = http.createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, handler);
   const h2 = http2.createServer({ settings: { maxConcurrentStreams: 1000 } }, handler);
   const sockets = new Set<net.Socket>();
@@ -39,10 +52,22 @@ export function listenOnePort(handler: Handler, host: string, port: number): Pro
     s.once("close", () => sessions.delete(s));
   });
 
+  const tls =
+    tlsSettings &&
+    createTls(tlsSettings, {
+      handshakeTimeoutMs: 10_000,
+      log,
+      secure: (s) => (s.alpnProtocol === "h2" ? h2 : http1).emit("connection", s),
+    });
+
   const server = net.createServer({ noDelay: true }, (socket) => {
     sockets.add(socket);
     socket.once("close", () => sockets.delete(socket));
     socket.once("error", () => socket.destroy());
+    if (tls) {
+      tls.accept(socket, () => {});
+      return;
+    }
     // Read the first bytes (a short preface may arrive in pieces), then hand the socket over.
     let head: Buffer = Buffer.alloc(0);
     const onReadable = () => {
@@ -72,6 +97,7 @@ export function listenOnePort(handler: Handler, host: string, port: number): Pro
         http1,
         http2: h2,
         port: () => (server.address() as net.AddressInfo).port,
+        tls,
         closeGracefully: () =>
           new Promise<void>((done) => {
             for (const s of sessions) s.close();

@@ -28,6 +28,9 @@ export function restartNeeded(old: GatewayConfig, next: GatewayConfig): string[]
   if (o.port !== n.port) out.push("server.port");
   if (o.maxRequestBytes !== n.maxRequestBytes) out.push("server.max_request_bytes");
   if (!same(o.corsOrigins, n.corsOrigins)) out.push("server.cors_origins");
+  // TLS on or off, and client_auth, are fixed at start; the certificate files are re-read (app.ts).
+  if ((o.tls === undefined) !== (n.tls === undefined) || o.tls?.clientAuth !== n.tls?.clientAuth)
+    out.push("server.tls");
   if (old.redisUrl !== next.redisUrl || !same(old.file.redis, next.file.redis)) out.push("redis");
   if (!same(old.file.cache, next.file.cache)) out.push("cache");
   if (!same(old.file.telemetry, next.file.telemetry)) out.push("telemetry");

@@ -34,6 +34,7 @@ import { toConnectError } from "./errors.js";
 import { type HealthState, registerGrpcHealth } from "./grpc-health.js";
 import { registerReflection } from "./reflection.js";
 import { requestIdFrom } from "./request-id.js";
+import { CLIENT_CERT } from "./tls.js";
 
 /** The socket peer, stamped on every request by the server (app.ts); a client's value is overwritten. */
 export const PEER_HEADER = "x-llmgw-peer";
@@ -48,6 +49,7 @@ function callContext(ctx: HandlerContext, method: string): CallContext {
     requestId: rid,
     method,
     apiKey: presentedKey(h.get("authorization") ?? undefined, h.get("x-api-key") ?? undefined),
+    clientCert: ctx.values.get(CLIENT_CERT),
     peerIp: h.get(PEER_HEADER) ?? undefined,
     forwardedFor: h.get("x-forwarded-for") ?? undefined,
     // W3C trace context: gRPC metadata arrives as HTTP/2 headers, so this covers every protocol.
