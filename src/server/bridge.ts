@@ -82,8 +82,6 @@ function nodeHeaders(h: Headers | undefined): Record<string, string> {
 }
 
 /**
- * The universal request for a Node request. The signal aborts when the client goes away before
-/**
  * True once the answer can no longer reach the client: the HTTP/2 stream is closed or reset, or the
  * HTTP/1.1 response or its socket is destroyed. (An Http2ServerResponse has no `destroyed` at all:
  * reading it there is always undefined.) A stream reset together with its request (HEADERS + DATA +
@@ -95,6 +93,8 @@ export function isGone(res: NodeResponse): boolean {
   return res.destroyed || (res.socket?.destroyed ?? false);
 }
 
+/**
+ * The universal request for a Node request. The signal aborts when the client goes away before
  * the response is complete (not after a normal finish: nothing listens then, and aborting costs),
  * or at once when it has already gone.
  */
