@@ -280,10 +280,10 @@ export function createFastConnect(
         if (!r.aborted) fail(tooLarge(r.size, maxRequestBytes));
         return;
       }
-      const payload = unary ? r.bytes : unenvelope(r.bytes);
-      if (typeof payload === "string") return fail(decodeError(payload, []));
       // Reset with its body (HEADERS + DATA + RST_STREAM at once): nobody to answer, nothing to run.
       if (isGone(res)) return;
+      const payload = unary ? r.bytes : unenvelope(r.bytes);
+      if (typeof payload === "string") return fail(decodeError(payload, []));
       const m = (unary ?? stream) as UnaryMethod | StreamMethod;
       const input = decode(m.input, payload, json);
       if (input instanceof ConnectError) return fail(input);
