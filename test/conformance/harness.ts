@@ -21,6 +21,7 @@ import { type HuggingFaceFake, startHuggingFaceFake } from "../fakes/huggingface
 import { type OllamaFake, startOllamaFake } from "../fakes/ollama.js";
 import { type OpenAIFake, startOpenAIFake } from "../fakes/openai.js";
 import { startGateway, type TestGateway } from "../helpers/gateway.js";
+import { WAIT_MS, waitFor } from "../helpers/wait.js";
 import { restClient, type ScenarioClient } from "./rest-client.js";
 
 /** The REST door, driven by the official openai SDK (rest-client.ts). */
@@ -268,10 +269,9 @@ export async function collect(stream: AsyncIterable<ChatStreamResponse>): Promis
 export async function logLine(
   gw: TestGateway,
   rid: string,
-  timeoutMs = 3000,
+  timeoutMs = WAIT_MS,
 ): Promise<Record<string, unknown>> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
+  const find = (): Record<string, unknown> | undefined => {
     for (const l of gw.logs) {
       if (!l.includes(rid)) continue;
       const v: unknown = JSON.parse(l);
@@ -279,7 +279,8 @@ export async function logLine(
         return v as Record<string, unknown>;
       }
     }
-    if (Date.now() > until) throw new Error(`no call log line for ${rid}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+    return undefined;
+  };
+  await waitFor(() => find() !== undefined, { timeoutMs, what: `the call log line for ${rid}`, everyMs: 20 });
+  return find() as Record<string, unknown>;
 }

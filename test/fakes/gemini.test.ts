@@ -3,6 +3,7 @@
 // (ApiError with the HTTP status) and aborts.
 import { ApiError, FinishReason, type GenerateContentResponse, GoogleGenAI } from "@google/genai";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { waitFor } from "../helpers/wait.js";
 import { FAKE_GEMINI_MODELS, type GeminiFake, startGeminiFake } from "./gemini.js";
 
 const API_KEY = "AIzaFakeKey0123456789abcdefghijklmnopq";
@@ -203,9 +204,9 @@ describe("gemini fake: errors", () => {
         config: { abortSignal: ac.signal },
       }),
     );
-    await new Promise((r) => setTimeout(r, 100));
+    await waitFor(() => fake.requests.length === 1, { what: "the request to reach the fake" });
     ac.abort();
     expect(await p).toBeInstanceOf(Error);
-    expect(await fake.waitForAbort(0, 2000)).toBe(true);
+    expect(await fake.waitForAbort(0, 5000)).toBe(true);
   });
 });

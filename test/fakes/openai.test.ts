@@ -14,6 +14,7 @@ import OpenAI, {
 } from "openai";
 import type { ChatCompletionChunk } from "openai/resources/chat/completions";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { waitFor } from "../helpers/wait.js";
 import { type OpenAIFake, startOpenAIFake } from "./openai.js";
 
 const API_KEY = "sk-test-0123456789abcdefXYZ";
@@ -391,7 +392,7 @@ describe("openai fake: retries and aborts", () => {
     }
     expect(got).toHaveLength(2);
     expect(textOf(got)).toBe("echo: ");
-    expect(await fake.waitForAbort(0, 2000)).toBe(true);
+    expect(await fake.waitForAbort(0, 5000)).toBe(true);
     expect(fake.requests[0]?.aborted).toBe(true);
     expect(fake.requests[0]?.finished).toBe(false);
   });
@@ -404,12 +405,15 @@ describe("openai fake: retries and aborts", () => {
         { signal: ac.signal },
       ),
     );
-    setTimeout(() => ac.abort(), 50);
+    await waitFor(() => fake.requests.length === 1, { what: "the request to reach the fake" });
+    ac.abort();
     expect(await p).toBeInstanceOf(APIUserAbortError);
-    expect(await fake.waitForAbort(0, 2000)).toBe(true);
+    expect(await fake.waitForAbort(0, 5000)).toBe(true);
 
     await client.chat.completions.create({ model: "gpt-4o-mini+delay=20", messages: hello });
-    expect(await fake.waitForAbort(1, 100)).toBe(false);
+    // A later call answered after it: an abort of the finished call would have been recorded by now.
+    await client.chat.completions.create({ model: "gpt-4o-mini", messages: hello });
+    expect(fake.requests[1]?.aborted).toBe(false);
     expect(fake.requests[1]?.finished).toBe(true);
   });
 
@@ -430,7 +434,7 @@ describe("openai fake: retries and aborts", () => {
         }
       })(),
     );
-    while (other.requests.length < 3) await new Promise((r) => setTimeout(r, 5));
+    await waitFor(() => other.requests.length >= 3, { what: "all three calls to reach the fake" });
     await other.close();
     expect(await stalled).toBeInstanceOf(APIConnectionError);
     expect(other.requests[1]?.finished).toBe(false);

@@ -13,6 +13,7 @@ import {
   Role,
 } from "../../gen/llmgateway/v1/llm_pb.js";
 import { startGateway, type TestGateway } from "../helpers/gateway.js";
+import { waitFor } from "../helpers/wait.js";
 
 let gw: TestGateway;
 beforeAll(async () => {
@@ -32,7 +33,8 @@ function post(
   path: string,
   headers: Record<string, string>,
   body: Buffer | string,
-  destroyAfterMs?: number,
+  /** The client disconnects once this resolves. */
+  destroyWhen?: Promise<unknown>,
 ): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const req = http.request(
@@ -47,7 +49,7 @@ function post(
     );
     req.on("error", reject);
     req.end(body);
-    if (destroyAfterMs !== undefined) setTimeout(() => req.destroy(), destroyAfterMs);
+    void destroyWhen?.then(() => req.destroy());
   });
 }
 
@@ -119,12 +121,13 @@ describe("Connect unary fast path", () => {
   });
 
   it("a client that disconnects cancels the call (nothing stays in flight)", async () => {
-    await post(PATH, { "content-type": "application/json" }, chat("mock/slow-5000"), 150).catch(
+    // Disconnect once the call is in flight in the gateway.
+    const inFlight = waitFor(() => gw.app.gateway.inFlight > 0, { what: "the call to be in flight" });
+    await post(PATH, { "content-type": "application/json" }, chat("mock/slow-20000"), inFlight).catch(
       () => undefined,
     );
-    const t0 = performance.now();
-    while (gw.app.gateway.inFlight > 0 && performance.now() - t0 < 2000)
-      await new Promise((r) => setTimeout(r, 20));
+    await inFlight;
+    await waitFor(() => gw.app.gateway.inFlight === 0, { what: "the cancelled call to leave the gateway" });
     expect(gw.app.gateway.inFlight).toBe(0);
     expect(gw.logs.some((l) => l.includes('"reason":"CANCELLED"'))).toBe(true);
   });
