@@ -112,6 +112,8 @@ export function createTls(settings: TlsSettings, o: TlsOptions): TlsTerminator {
     const id = idOf(s);
     handshaking.get(id)?.();
     handshaking.delete(id);
+    // The names below are read once: no TLS 1.2 renegotiation may swap the certificate afterwards.
+    s.disableRenegotiation();
     if (auth !== "none") {
       if (s.authorized) (s as tls.TLSSocket & Named)[NAMES] = certNames(s.getPeerCertificate());
       else if (s.getPeerX509Certificate() !== undefined) {

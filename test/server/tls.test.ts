@@ -5,6 +5,7 @@
 import { X509Certificate } from "node:crypto";
 import { copyFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import tls from "node:tls";
 import { createClient } from "@connectrpc/connect";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
@@ -71,6 +72,28 @@ describe("server.tls, client_auth: require", () => {
     });
     expect((await handshake(gw.port, ["http/1.1"], billing)).alpn).toBe("http/1.1");
     await expect(curl([`http://127.0.0.1:${gw.port}/v1/models`], billing)).rejects.toThrow();
+  });
+
+  it("TLS 1.2 clients are served; renegotiation (a way to swap certificates mid-connection) is refused", async () => {
+    const s = tls.connect({
+      host: "127.0.0.1",
+      port: gw.port,
+      maxVersion: "TLSv1.2",
+      ca: ca.cert,
+      cert: billing.cert,
+      key: billing.key,
+    });
+    await new Promise<void>((resolve, reject) => {
+      s.once("secureConnect", resolve);
+      s.once("error", reject);
+    });
+    expect(s.getProtocol()).toBe("TLSv1.2");
+    const closed = new Promise<void>((resolve) => s.once("close", () => resolve()));
+    s.on("error", () => {});
+    s.resume(); // read, so the server's close is seen
+    s.renegotiate({ rejectUnauthorized: true }, () => {});
+    await closed;
+    expect(s.destroyed).toBe(true);
   });
 
   it("a certificate mapped to a key needs no bearer key: Connect (h2, h1.1) and gRPC-Web", async () => {
