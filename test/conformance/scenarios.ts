@@ -376,7 +376,7 @@ export const SCENARIOS: Scenario[] = [
     check: async (ctx, deltas) => {
       expect(deltas).toBe(1);
       const up = ctx.p.chat;
-      if (up?.waitForAbort !== undefined) expect(await up.waitForAbort(ctx.chatMark, 3000)).toBe(true);
+      if (up?.waitForAbort !== undefined) expect(await up.waitForAbort(ctx.chatMark, 10_000)).toBe(true);
       expect((await logLine(ctx.gw, ctx.rid))["code"]).toBe("CANCELLED");
     },
   }),

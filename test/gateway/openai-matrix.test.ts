@@ -674,7 +674,7 @@ describe("ChatStream", () => {
       );
       expect(error).toBeUndefined();
       // The answer ends 30 ms after the client has its `end`; until then its connection is busy.
-      await expect.poll(() => upstreamFor("s-keep")[i]?.finished, { timeout: 2000 }).toBe(true);
+      await expect.poll(() => upstreamFor("s-keep")[i]?.finished, { timeout: 10_000 }).toBe(true);
     }
     const seen = upstreamFor("s-keep");
     expect(seen).toHaveLength(3);

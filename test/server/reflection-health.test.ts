@@ -194,7 +194,7 @@ describe("grpc-js client (health.proto loaded at run time)", () => {
     state.set(LLM, "SERVING");
     expect(await w.next()).toBe("SERVING");
     w.call.cancel();
-    await expect.poll(() => listeners, { timeout: 5_000 }).toBe(0);
+    await expect.poll(() => listeners, { timeout: 10_000 }).toBe(0);
     expect(await check(LLM)).toEqual({ status: "SERVING" });
   });
 
@@ -204,7 +204,7 @@ describe("grpc-js client (health.proto loaded at run time)", () => {
     state.set("later.v1.Later", "NOT_SERVING");
     expect(await w.next()).toBe("NOT_SERVING");
     w.call.cancel();
-    await expect.poll(() => listeners, { timeout: 5_000 }).toBe(0);
+    await expect.poll(() => listeners, { timeout: 10_000 }).toBe(0);
   });
 });
 

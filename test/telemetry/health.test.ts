@@ -99,7 +99,7 @@ models:
     const seen: string[] = [];
     watch.on("data", (m: WireStatus) => seen.push(m.status));
     watch.on("error", () => {}); // CANCELLED when we leave
-    await expect.poll(() => seen, { timeout: 5000 }).toEqual(["SERVING"]);
+    await expect.poll(() => seen, { timeout: 10_000 }).toEqual(["SERVING"]);
 
     // Failures open the only deployment's breaker.
     for (let i = 0; i < 4; i++) expect(await chat(gw.url, "only")).toBe(503);
@@ -120,7 +120,7 @@ models:
     expect(h["providers"]).toEqual([
       expect.objectContaining({ name: "mock", status: "SERVING_STATUS_NOT_SERVING" }),
     ]);
-    await expect.poll(() => seen, { timeout: 5000 }).toEqual(["SERVING", "NOT_SERVING"]);
+    await expect.poll(() => seen, { timeout: 10_000 }).toEqual(["SERVING", "NOT_SERVING"]);
     watch.cancel();
     expect(
       sampleValue(await scrape(gw.url), "llmgw_breaker_state", {
@@ -154,7 +154,7 @@ models:
     const c = healthClient(g.url);
     expect(await check(c, "readiness")).toBe("SERVING");
     const slow = chat(g.url, "mock/slow-800");
-    await expect.poll(() => g.app.gateway.inFlight, { timeout: 2000 }).toBe(1);
+    await expect.poll(() => g.app.gateway.inFlight, { timeout: 10_000 }).toBe(1);
     const stopped = g.app.shutdown(1500);
     expect(await check(c, "readiness")).toBe("NOT_SERVING");
     expect(await check(c, "liveness")).toBe("SERVING");
@@ -183,11 +183,11 @@ describe("readiness follows Redis when redis.on_outage is fail_closed", () => {
   it("Redis up: ready; stopped: fail_closed not ready (live), fail_open still ready; back: ready", async () => {
     const c = healthClient(closed.url);
     const o = healthClient(open.url);
-    await expect.poll(() => check(c, "readiness"), { timeout: 5000 }).toBe("SERVING");
+    await expect.poll(() => check(c, "readiness"), { timeout: 10_000 }).toBe("SERVING");
     expect(sampleValue(await scrape(closed.url), "llmgw_redis_up")).toBe(1);
 
     await redis.kill();
-    await expect.poll(() => check(c, "readiness"), { timeout: 5000 }).toBe("NOT_SERVING");
+    await expect.poll(() => check(c, "readiness"), { timeout: 10_000 }).toBe("NOT_SERVING");
     expect(await check(c, "liveness")).toBe("SERVING");
     expect(await check(o, "readiness")).toBe("SERVING");
     expect(String((await healthRpc(closed.url))["readinessDetail"])).toMatch(
