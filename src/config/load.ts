@@ -2,7 +2,6 @@
 // in the environment. Precedence: flags, then env, then file. Errors name the offending field.
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { dirname, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import type { z } from "zod";
 import { type FileConfig, fileSchema } from "./schema.js";
