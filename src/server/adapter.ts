@@ -5,7 +5,9 @@
 import { ConnectError, type ConnectRouter, createConnectRouter } from "@connectrpc/connect";
 import type { UniversalServerRequest, UniversalServerResponse } from "@connectrpc/connect/protocol";
 import { errorFromJsonBytes, errorToJsonBytes } from "@connectrpc/connect/protocol-connect";
+import { parseTimeout as parseGrpcTimeout } from "@connectrpc/connect/protocol-grpc";
 import { compressionBrotli, compressionGzip } from "@connectrpc/connect-node";
+import { MAX_TIMER_MS } from "../gateway/scope.js";
 import type { Logger } from "../lib/logger.js";
 import {
   chunks,
@@ -88,6 +90,22 @@ async function enrichDecodeError(
   };
 }
 
+/**
+ * Cuts a client deadline header past what a Node timer can wait down to that, before Connect reads
+ * it: Connect arms a timer with the value as given, and Node fires a longer one after 1 ms (the call
+ * failed DEADLINE_EXCEEDED at once). The pipeline then cuts every deadline at the server's own limit
+ * for the call (request_ms / max_stream_ms).
+ */
+function capDeadlineHeaders(h: Headers): void {
+  const c = h.get("connect-timeout-ms");
+  if (c !== null && /^\d{1,10}$/.test(c) && Number(c) > MAX_TIMER_MS) {
+    h.set("connect-timeout-ms", String(MAX_TIMER_MS));
+  }
+  const g = h.get("grpc-timeout");
+  const ms = g === null ? undefined : parseGrpcTimeout(g, Number.MAX_SAFE_INTEGER).timeoutMs;
+  if (ms !== undefined && ms > MAX_TIMER_MS) h.set("grpc-timeout", `${Math.floor(MAX_TIMER_MS / 1000)}S`);
+}
+
 /** Builds the Node request handler serving every route on gRPC, gRPC-Web and Connect. */
 export function createConnectHandler(o: AdapterOptions): NodeHandlerFn {
   // A strict text decoder (Connect reads it from jsonOptions): invalid UTF-8 in a JSON body is
@@ -100,6 +118,8 @@ export function createConnectHandler(o: AdapterOptions): NodeHandlerFn {
     jsonOptions,
     shutdownSignal: o.shutdownSignal,
     acceptCompression: [compressionGzip, compressionBrotli],
+    // A backstop: capDeadlineHeaders already cut any longer client deadline to this.
+    maxTimeoutMs: MAX_TIMER_MS,
   });
   o.routes(router);
   const paths = new Map(router.handlers.map((h) => [h.requestPath, h]));
@@ -116,8 +136,10 @@ export function createConnectHandler(o: AdapterOptions): NodeHandlerFn {
     const ct = req.headers["content-type"] ?? "";
     const connectJson = req.method === "POST" && ct.startsWith("application/json");
     const connectUnary = connectJson || (req.method === "POST" && ct.startsWith("application/proto"));
-    const serve = (body: UniversalServerRequest["body"], raw: Buffer | undefined) =>
-      handler(universalRequest(req, res, body))
+    const serve = (body: UniversalServerRequest["body"], raw: Buffer | undefined) => {
+      const u = universalRequest(req, res, body);
+      capDeadlineHeaders(u.header);
+      return handler(u)
         .then((uRes) => (raw && connectJson && uRes.status === 400 ? enrichDecodeError(uRes, [raw]) : uRes))
         .then((uRes) => writeResponse(uRes, res, connectUnary))
         .catch((reason: unknown) => {
@@ -131,6 +153,7 @@ export function createConnectHandler(o: AdapterOptions): NodeHandlerFn {
             "handler failed",
           );
         });
+    };
     const kind = handler.method.methodKind;
     if (kind === "unary" || kind === "server_streaming") {
       // One request message: read it whole (bounded), no stream machinery.

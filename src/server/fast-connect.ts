@@ -21,6 +21,7 @@ import {
 import { presentedKey } from "../auth/keys.js";
 import { GatewayError } from "../errors.js";
 import type { CallContext } from "../gateway/context.js";
+import { MAX_TIMER_MS } from "../gateway/scope.js";
 import { decodeJson } from "../lib/json-decoder.js";
 import { jsonEncoder } from "../lib/json-encoder.js";
 import type { Logger } from "../lib/logger.js";
@@ -233,6 +234,14 @@ function one(v: string | string[] | undefined): string | undefined {
 }
 
 /**
+ * A client's deadline, at most what a Node timer can wait (a longer one would fire after 1 ms); the
+ * pipeline then cuts it at the server's own limit for the call (request_ms / max_stream_ms).
+ */
+export function capDeadline(ms: number | undefined): number | undefined {
+  return ms === undefined ? undefined : Math.min(ms, MAX_TIMER_MS);
+}
+
+/**
  * Returns a function that serves the request and returns true when it is a Connect unary or
  * server-streaming call it handles, or returns false (having touched nothing) to let Connect do it.
  */
@@ -258,6 +267,7 @@ export function createFastConnect(
     const t = req.headers["connect-timeout-ms"];
     const timeout = parseTimeout(typeof t === "string" ? t : null, Number.MAX_SAFE_INTEGER);
     if (timeout.error) return false;
+    const deadlineMs = capDeadline(timeout.timeoutMs);
 
     const rid = requestIdFrom(req.headers["x-request-id"] as string | undefined);
     // A stream's headers go out once the pipeline has decided on limits (x-ratelimit-*), or with
@@ -287,7 +297,7 @@ export function createFastConnect(
       const m = (unary ?? stream) as UnaryMethod | StreamMethod;
       const input = decode(m.input, payload, json);
       if (input instanceof ConnectError) return fail(input);
-      const cc = nodeCallContext(req, res, m.name, rid, timeout.timeoutMs);
+      const cc = nodeCallContext(req, res, m.name, rid, deadlineMs);
       if (stream) cc.onResponseHeaders = (h) => streamHead(h);
       return unary
         ? serveUnary(unary, input, res, json, cc, log)

@@ -9,7 +9,7 @@ import { parseTimeout, setTrailerStatus } from "@connectrpc/connect/protocol-grp
 import type { CallContext } from "../gateway/context.js";
 import type { Logger } from "../lib/logger.js";
 import { isGone, type NodeRequest, type NodeResponse, readBody } from "./bridge.js";
-import { envelope, nodeCallContext, pump } from "./fast-connect.js";
+import { capDeadline, envelope, nodeCallContext, pump } from "./fast-connect.js";
 import { binaryDecodeError, decodeError, tooLarge } from "./request-errors.js";
 import { requestIdFrom } from "./request-id.js";
 import type { StreamMethod, UnaryMethod } from "./routes.js";
@@ -115,7 +115,7 @@ export function createFastGrpc(
       const m = (unary ?? stream) as UnaryMethod | StreamMethod;
       const input = decode(m.input, payload);
       if (input instanceof ConnectError) return reply.end(input);
-      const cc = nodeCallContext(req, res, m.name, rid, timeout.timeoutMs);
+      const cc = nodeCallContext(req, res, m.name, rid, capDeadline(timeout.timeoutMs));
       if (stream) cc.onResponseHeaders = (h) => reply.head(h);
       const messages = unary ? one(unary, input, cc) : (m as StreamMethod).serve(input, cc);
       return pump(
