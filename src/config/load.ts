@@ -260,6 +260,7 @@ export function loadConfig(input: LoadInput): GatewayConfig {
       maxRequestBytes: s.max_request_bytes ?? 32 * 1024 * 1024,
       maxInflight: s.max_inflight ?? 2000,
       maxStreams: s.max_streams ?? 10_000,
+      upstreamLimits: upstreamLimits(s),
       shutdownGraceMs:
         intFromAny(flags.get("shutdown-grace-ms") ?? env["LLMGW_SHUTDOWN_GRACE_MS"]) ??
         s.shutdown_grace_ms ??
@@ -361,4 +362,26 @@ function tlsSettings(
     clientCaFile: t.client_ca_file === undefined ? undefined : resolve(base, t.client_ca_file),
     clientAuth,
   };
+}
+
+const MIB = 1024 * 1024;
+
+/**
+ * server.max_answer_bytes, max_embed_answer_bytes, max_event_bytes, upstream_buffer_bytes with their
+ * defaults (the same as providers/body-budget.ts; README "Security and hardening" says why). The budget
+ * must hold at least one answer of each kind, or every such answer would fail as GATEWAY_OVERLOADED.
+ */
+function upstreamLimits(s: NonNullable<FileConfig["server"]>): GatewayConfig["server"]["upstreamLimits"] {
+  const l = {
+    maxAnswerBytes: s.max_answer_bytes ?? 8 * MIB,
+    maxEmbedAnswerBytes: s.max_embed_answer_bytes ?? 64 * MIB,
+    maxEventBytes: s.max_event_bytes ?? 4 * MIB,
+    bufferBytes: s.upstream_buffer_bytes ?? 256 * MIB,
+  };
+  const biggest = Math.max(l.maxAnswerBytes, l.maxEmbedAnswerBytes, l.maxEventBytes);
+  if (l.bufferBytes < biggest)
+    throw new ConfigError(
+      `server.upstream_buffer_bytes (${l.bufferBytes}) must be at least the largest of server.max_answer_bytes, max_embed_answer_bytes and max_event_bytes (${biggest})`,
+    );
+  return l;
 }

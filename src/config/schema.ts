@@ -100,6 +100,11 @@ export const fileSchema = z.strictObject({
       max_request_bytes: positiveInt.optional(),
       max_inflight: positiveInt.optional(),
       max_streams: positiveInt.optional(),
+      // What an upstream answer may make the gateway hold (src/providers/body-budget.ts).
+      max_answer_bytes: positiveInt.optional(),
+      max_embed_answer_bytes: positiveInt.optional(),
+      max_event_bytes: positiveInt.optional(),
+      upstream_buffer_bytes: positiveInt.optional(),
       shutdown_grace_ms: nonNegInt.optional(),
       trusted_proxies: z.array(z.string()).optional(),
       cors_origins: z.array(z.string()).optional(),

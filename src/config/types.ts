@@ -76,6 +76,13 @@ export interface GatewayConfig {
     maxRequestBytes: number;
     maxInflight: number;
     maxStreams: number;
+    /** What an upstream answer may make the gateway hold (server.max_answer_bytes, ...; providers/body-budget.ts). */
+    upstreamLimits: {
+      maxAnswerBytes: number;
+      maxEmbedAnswerBytes: number;
+      maxEventBytes: number;
+      bufferBytes: number;
+    };
     shutdownGraceMs: number;
     trustedProxies: string[];
     corsOrigins: string[];

@@ -61,6 +61,8 @@ export class UpstreamBody implements AsyncIterable<Buffer> {
   #queued = 0;
   /** Bytes taken from the process-wide budget (body-budget.ts) for what is queued; given back as it goes. */
   #held = 0;
+  /** Provider name for errors: from the owner, else from `text`. */
+  #provider = "upstream";
   #total = 0;
   /** 0 open, 1 ended (last byte arrived), 2 failed or discarded. */
   #state = 0;
@@ -103,7 +105,7 @@ export class UpstreamBody implements AsyncIterable<Buffer> {
       return;
     }
     if (!reserveBuffer(chunk.length)) {
-      this.#fail(overloaded(this.#owner.provider ?? "upstream"));
+      this.#fail(overloaded(this.#owner.provider ?? this.#provider));
       this.#controller.abort(RELEASED);
       return;
     }
@@ -161,6 +163,7 @@ export class UpstreamBody implements AsyncIterable<Buffer> {
    */
   text(limit: number, provider: string, setting?: string): Promise<string> {
     this.#limit = limit;
+    this.#provider = provider;
     const why = `upstream answer exceeds ${limit} bytes${setting === undefined ? "" : ` (${setting})`}`;
     this.#limitError = () => new UpstreamError("protocol", why, provider);
     this.#whole = true;

@@ -10,7 +10,7 @@ import { Gateway } from "../gateway/gateway.js";
 import { ModelDirectory } from "../gateway/models.js";
 import type { Logger } from "../lib/logger.js";
 import { Limiter } from "../limits/index.js";
-import { closeHttpPools, createProviders } from "../providers/index.js";
+import { closeHttpPools, createProviders, setUpstreamLimits } from "../providers/index.js";
 import { createRedisLink } from "../redis/client.js";
 import { setupTelemetry } from "../telemetry/index.js";
 import { createConnectHandler } from "./adapter.js";
@@ -94,6 +94,8 @@ export async function startApp(config: GatewayConfig, log: Logger): Promise<App>
     log.level = cfg.logging.level;
     const gw = new Gateway(cfg, providers, log, catalog, limiter, cached);
     for (const hook of onGateway) hook(gw);
+    // Process-wide (the HTTP layer is shared by every generation): the newest built config's bounds apply.
+    setUpstreamLimits(cfg.server.upstreamLimits);
     return {
       config: cfg,
       gateway: gw,
