@@ -14,8 +14,8 @@ import {
   type DeploymentState,
   decide,
   MIN_ATTEMPT_MS,
+  OPEN,
   retryWaitMs,
-  signalsIllHealth,
 } from "../resilience/index.js";
 import type { Deployment, Plan } from "../routing/index.js";
 import { HEDGE_LOST_OUTCOME, OUTBOUND_LIMITED } from "../telemetry/observer.js";
@@ -82,6 +82,17 @@ export function outcomeName(e: unknown): string {
   return "INTERNAL";
 }
 
+const noop = () => {};
+
+/** A deployment skipped because its breaker is open (or its probe is out): nothing was sent. */
+function skipOpen(call: Call, st: DeploymentState, last: UpstreamError | undefined): typeof SKIPPED {
+  if (last) throw last; // a retry: the plan goes on with the last failure
+  call.skipped++;
+  const ms = st.breaker.msUntilHalfOpen();
+  if (ms < call.soonestHalfOpenMs) call.soonestHalfOpenMs = ms;
+  return SKIPPED;
+}
+
 /** Errors that end the call: anything not from upstream (cancel, deadline), and the table's "return". */
 function isFinal(e: unknown): boolean {
   return !(e instanceof UpstreamError) || decide(e) === "return";
@@ -120,8 +131,11 @@ class Lane {
 
 /** Runs plans against deployments, sharing the live deployment state with routing. */
 export class AttemptRunner {
-  /** Outbound grants of kept (streamed) attempts, settled with the stream's usage when it ends. */
-  private readonly keptGrants = new WeakMap<Call, OutboundGrant>();
+  /** Kept (streamed) attempts: the outbound grant and the breaker's verdict, given when the stream ends. */
+  private readonly kept = new WeakMap<
+    Call,
+    { grant: OutboundGrant | undefined; verdict: (why: unknown) => void }
+  >();
 
   /**
    * `outbound`: the per-deployment buckets; in memory unless given one on the shared stores (the
@@ -258,7 +272,7 @@ export class AttemptRunner {
     d: Deployment,
     lane: Lane | undefined,
   ): Promise<T | typeof SKIPPED> {
-    const { call, scope, policy, attemptMs, fn, keep, discard, rs } = r;
+    const { call, scope, policy, rs } = r;
     const st = this.registry.get(d.target, d.provider.name, policy);
     const retries = policy.retries;
     let last: UpstreamError | undefined;
@@ -268,27 +282,14 @@ export class AttemptRunner {
         if (wait < 0 || !st.budget.tryRetry()) throw last;
         if (wait > 0) await this.pause(scope, d, wait, lane);
       }
-      const admission = st.admit();
-      if (admission === "open") {
-        if (last) throw last;
-        call.skipped++;
-        const ms = st.breaker?.msUntilHalfOpen() ?? 0;
-        if (ms < call.soonestHalfOpenMs) call.soonestHalfOpenMs = ms;
-        return SKIPPED;
-      }
-      const probe = admission === "probe";
+      if (!st.breaker.admits()) return skipOpen(call, st, last);
       // The outbound bucket, after the breaker (an open breaker takes nothing from it), before sending.
       let grant: OutboundGrant | undefined;
       if (OutboundLimiter.limits(d.limits)) {
-        let got: Awaited<ReturnType<OutboundLimiter["take"]>>;
-        try {
-          got = await this.outbound.take(d.target, d.limits, rs.reserve.total);
-        } catch (e: unknown) {
-          st.neutral(probe);
-          throw e; // LIMITER_UNAVAILABLE (redis.on_outage: fail_closed): final
-        }
+        // Throws LIMITER_UNAVAILABLE (redis.on_outage: fail_closed): final.
+        const got = await this.outbound.take(d.target, d.limits, rs.reserve.total);
         if (!got.ok) {
-          st.neutral(probe); // counted neither way: nothing was sent
+          // Counted neither way: nothing was sent, the breaker was not asked.
           if (last) throw last; // a retry that would exceed the limit: the plan goes on
           const now = performance.now();
           call.attempt(d.target, OUTBOUND_LIMITED, now, 0);
@@ -298,74 +299,116 @@ export class AttemptRunner {
         }
         grant = got.grant;
       }
-      if (n === 1) st.budget.first(st.lastUsed);
-      const a = new AttemptScope(scope, d.provider.name);
-      a.arm(attemptMs, "no answer within the attempt timeout");
-      const ta = performance.now();
+      let out: T | typeof OPEN;
+      try {
+        out = await this.attempt(r, d, lane, st, n === 1, grant);
+      } catch (e: unknown) {
+        if (!(e instanceof UpstreamError) || decide(e) !== "retry") throw e;
+        last = e;
+        continue;
+      }
+      if (out !== OPEN) return out;
+      grant?.settle(0); // its probe went out while we took from the bucket: nothing was sent
+      return skipOpen(call, st, last);
+    }
+    throw last;
+  }
+
+  /**
+   * One attempt, run through the deployment's breaker (`breaker.run`): `fn` up to the upstream's answer,
+   * then the verdict the breaker judges — given at once for a unary call, when the stream ends for a kept
+   * one (`settle`), HEDGE_LOST for an answer that lost its race. Throws the attempt's failure (already
+   * explained: attempt timeout, deadline, cancel); OPEN when the breaker let nothing through.
+   */
+  private async attempt<T>(
+    r: Run<T>,
+    d: Deployment,
+    lane: Lane | undefined,
+    st: DeploymentState,
+    first: boolean,
+    grant: OutboundGrant | undefined,
+  ): Promise<T | typeof OPEN> {
+    const { call, scope, attemptMs, fn, keep, discard, rs } = r;
+    let a: AttemptScope | undefined;
+    let ta = 0;
+    let verdict: (why: unknown) => void = noop;
+    let answer: (out: T) => void = noop;
+    const answered = new Promise<T>((resolve) => {
+      answer = resolve;
+    });
+    const ran = st.breaker.run(async (trial) => {
+      if (first) st.budget.first(st.lastUsed);
+      const at = new AttemptScope(scope, d.provider.name);
+      a = at;
+      at.arm(attemptMs, "no answer within the attempt timeout");
+      ta = performance.now();
       if (lane) {
-        lane.current = a;
+        lane.current = at;
         lane.startedAt = ta;
       }
       st.inflight++;
-      let kept = false;
+      let out: T;
       try {
-        const out = await fn(d, a);
-        const ms = performance.now() - ta;
-        st.observe(ms);
-        if (lane) {
-          if (lane.lost || lane.race.won) {
-            discard?.(out);
-            throw HEDGE_LOST;
-          }
-          lane.race.won = true;
-          for (const other of lane.race.lanes) if (other !== lane) other.lose(call);
-        }
-        call.upstreamMs += ms;
-        call.attempt(d.target, "ok", ta, ms);
-        call.provider = d.provider.name;
-        call.model = d.target;
-        call.deployment = d;
-        if (keep) {
-          call.state = st; // the stream reports its outcome (and leaves in-flight) when it ends
-          call.probe = probe;
-          if (grant) this.keptGrants.set(call, grant);
-          keep(a);
-          kept = true;
-        } else {
-          st.inflight--;
-          st.report(true, probe);
-          grant?.settle(usageOf(out) ?? grant.reserved);
-        }
-        return out;
+        out = await fn(d, at);
       } catch (e: unknown) {
-        if (kept) throw e;
-        // Sent but not answered (failed, timed out, lost a hedge): the prompt at least was spent.
-        grant?.settle(Math.min(rs.reserve.prompt, grant.reserved));
-        const err = e === HEDGE_LOST ? e : a.explain(e);
-        a.cancel.abort(ATTEMPT_OVER); // whatever failed, nothing of this attempt may linger upstream
-        st.inflight--;
-        const ms = performance.now() - ta;
-        if (lane?.lost || err === HEDGE_LOST) {
-          st.neutral(probe);
+        throw lane?.lost || e === HEDGE_LOST ? HEDGE_LOST : at.explain(e);
+      }
+      trial.answered = true;
+      const why = await new Promise<unknown>((resolve) => {
+        verdict = resolve;
+        answer(out);
+      });
+      if (why !== undefined) throw why;
+      return out;
+    });
+    ran.catch(noop); // after the answer its outcome is the breaker's alone
+    let kept = false;
+    try {
+      const out = await Promise.race([answered, ran]);
+      if (out === OPEN) return OPEN; // nothing ran
+      const ms = performance.now() - ta;
+      st.observe(ms);
+      if (lane) {
+        if (lane.lost || lane.race.won) {
+          discard?.(out);
           throw HEDGE_LOST;
         }
-        call.upstreamMs += ms;
-        call.attempt(d.target, outcomeName(err), ta, ms);
-        if (!(err instanceof UpstreamError)) {
-          st.neutral(probe);
-          throw err;
-        }
-        if (signalsIllHealth(err.kind)) st.report(false, probe);
-        else st.neutral(probe);
-        if (err.kind === "timeout") st.observe(ms);
-        if (decide(err) !== "retry") throw err;
-        last = err;
-      } finally {
-        if (lane) lane.startedAt = 0;
-        if (!kept) a.dispose();
+        lane.race.won = true;
+        for (const other of lane.race.lanes) if (other !== lane) other.lose(call);
       }
+      call.upstreamMs += ms;
+      call.attempt(d.target, "ok", ta, ms);
+      call.provider = d.provider.name;
+      call.model = d.target;
+      call.deployment = d;
+      if (keep && a) {
+        call.state = st; // the stream gives its verdict (and leaves in-flight) when it ends: `settle`
+        this.kept.set(call, { grant, verdict });
+        keep(a);
+        kept = true;
+      } else {
+        st.inflight--;
+        verdict(undefined);
+        grant?.settle(usageOf(out) ?? grant.reserved);
+      }
+      return out;
+    } catch (e: unknown) {
+      if (kept || !a) throw e;
+      verdict(e); // an answer that lost its hedge: neutral for the breaker (a probe's answer closes it)
+      // Sent but not answered (failed, timed out, lost a hedge): the prompt at least was spent.
+      grant?.settle(Math.min(rs.reserve.prompt, grant.reserved));
+      a.cancel.abort(ATTEMPT_OVER); // whatever failed, nothing of this attempt may linger upstream
+      st.inflight--;
+      const ms = performance.now() - ta;
+      if (lane?.lost || e === HEDGE_LOST) throw HEDGE_LOST;
+      call.upstreamMs += ms;
+      call.attempt(d.target, outcomeName(e), ta, ms);
+      if (e instanceof UpstreamError && e.kind === "timeout") st.observe(ms);
+      throw e;
+    } finally {
+      if (lane) lane.startedAt = 0;
+      if (!kept) a?.dispose();
     }
-    throw last;
   }
 
   /** A backoff wait, ended early by the call's cancel or deadline, or by losing a hedge. */
@@ -441,21 +484,21 @@ export class AttemptRunner {
     });
   }
 
-  /** A kept (streamed) attempt ended: its outcome goes to the breaker, and it leaves the in-flight count. */
+  /** A kept (streamed) attempt ended: its verdict goes to the breaker, and it leaves the in-flight count. */
   settle(call: Call, error: unknown): void {
     const st: DeploymentState | undefined = call.state;
     if (!st) return;
     call.state = undefined;
     st.inflight--;
-    const grant = this.keptGrants.get(call);
-    if (grant) {
-      this.keptGrants.delete(call);
+    const k = this.kept.get(call);
+    if (!k) return;
+    this.kept.delete(call);
+    if (k.grant) {
       // Ended well: the usage it reported; broken or cancelled: the whole reservation stays spent.
       const used = call.inputTokens + call.outputTokens;
-      grant.settle(error === undefined && used > 0 ? used : grant.reserved);
+      k.grant.settle(error === undefined && used > 0 ? used : k.grant.reserved);
     }
-    if (error === undefined) st.report(true, call.probe);
-    else if (error instanceof UpstreamError && signalsIllHealth(error.kind)) st.report(false, call.probe);
-    else st.neutral(call.probe);
+    // Undefined (ended well) is a success; ill health counts against it; anything else is neutral.
+    k.verdict(error);
   }
 }

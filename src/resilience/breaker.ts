@@ -1,8 +1,15 @@
-// One deployment's circuit breaker: opossum 9 as the state machine (closed -> open -> half-open),
-// fed only outcomes the pipeline has already classified. See ../shared/NOTES.md for why: opossum
-// must not own timeouts or an AbortController, and a filtered error would count as a success.
-import type { EventEmitter } from "node:events";
-import CircuitBreaker from "opossum";
+// One deployment's circuit breaker: cockatiel 3.2.1's CircuitBreakerPolicy (closed -> open -> half-open)
+// over a SamplingBreaker, run around each attempt with `execute` — the library counts and switches state.
+import {
+  type CircuitBreakerPolicy,
+  CircuitState,
+  circuitBreaker,
+  handleWhen,
+  isBrokenCircuitError,
+  SamplingBreaker,
+} from "cockatiel";
+import { UpstreamError } from "../errors.js";
+import { signalsIllHealth } from "./outcome.js";
 
 /** The breaker's settings (config `breaker:`). */
 export interface BreakerPolicy {
@@ -12,94 +19,125 @@ export interface BreakerPolicy {
   resetMs: number;
 }
 
-/** What a breaker says to a new attempt. */
-export type Admission = "pass" | "probe" | "open";
-
 export type BreakerState = "closed" | "open" | "half_open";
 
-const RESOLVED: Promise<void> = Promise.resolve();
-const ILL = new Error("upstream ill health");
-/** The action opossum runs when it is told an outcome: it only replays what already happened. */
-const replay = (ok: boolean): Promise<void> => (ok ? RESOLVED : Promise.reject(ILL));
-const ignore = () => {};
+/** What `run` returns when the breaker did not let the attempt through: nothing was sent. */
+export const OPEN: unique symbol = Symbol("breaker open");
+
+/** One attempt as its breaker sees it. */
+export interface Trial {
+  /** The attempt is the half-open probe: its outcome closes or re-opens the breaker. */
+  readonly probe: boolean;
+  /** The upstream gave an answer (a unary response, a stream's first content): set by the attempt. */
+  answered: boolean;
+}
+
+/** A failure the breaker counts. The handle-filter accepts only these; `run` rethrows what it wraps. */
+class Counted {
+  constructor(readonly error: unknown) {}
+}
+
+const counted = handleWhen((e) => e instanceof Counted);
 
 /**
- * Outcomes are reported after the attempt, through `fire(ok)` whose action settles at once: opossum
- * never sees a neutral outcome (client error, cancel, hedge loser, deadline), so it counts neither
- * way, and a half-open breaker lets exactly one probe through (`probing`), which a neutral outcome
- * hands back without closing the breaker.
+ * Why cockatiel rather than opossum 9 (the previous breaker): opossum counts every `fire()` in its error
+ * rate and records an error its `errorFilter` accepts as a *success* (a 400 or a cancel would dilute the
+ * rate and close a half-open breaker), its `timeout` (10 s by default) rejects while the work goes on, an
+ * optional `abortController` is shared by all calls, and it runs timers per breaker (reset, snapshots,
+ * bucket rotation). Used as designed it could not leave neutral outcomes uncounted, so it was fed
+ * replayed outcomes. cockatiel's policy has no timers (half-open is decided lazily on the next call),
+ * no timeout of its own, and an error its handle-filter rejects is rethrown and counted neither way.
+ *
+ * Two choices on top of the library, both through its API:
+ * - it lets concurrent callers of a half-open breaker *wait* for the running probe; we read `state` first
+ *   and skip the deployment instead (the plan goes on to the next one), so exactly one probe is sent;
+ * - a half-open probe that fails with an unhandled error *closes* the breaker ("task failed
+ *   successfully"). For an upstream answer that is right (a 400 or a 429 proves the upstream is alive),
+ *   so answered neutral outcomes are left unhandled; a probe that got no answer at all (cancelled,
+ *   past the deadline, lost a hedge before answering, refused by the gateway itself) proves nothing, so
+ *   it is counted as a failed probe: the breaker re-opens for another `reset_ms`.
+ * A failure of an attempt admitted while the breaker was closed that ends after it opened is not counted
+ * (it would re-open a half-open breaker, or count against the next closed period twice).
+ *
+ * Mapping of the config: `error_threshold_pct` -> `threshold` (the library wants (0, 1): 100 % means
+ * "every counted call failed"), `min_calls` -> `minimumRps` = min_calls per `window_ms` (the library opens
+ * only when at least that many calls were counted in its sampling duration), `reset_ms` -> `halfOpenAfter`.
  */
 export class Breaker {
-  private readonly cb: CircuitBreaker<[boolean], void>;
-  private probing = false;
+  private readonly cb: CircuitBreakerPolicy;
+  /** Date.now() when it last opened (noted in onBreak, at or after the library's own mark). */
   private openedAt = 0;
-  /** performance.now() of the last ill-health failure, for idle eviction. */
-  lastFailureAt = 0;
 
-  constructor(
-    name: string,
-    private readonly policy: BreakerPolicy,
-    rotate: EventEmitter,
-  ) {
-    this.cb = new CircuitBreaker(replay, {
-      name,
-      timeout: false, // the deadline logic owns timeouts
-      resetTimeout: policy.resetMs,
-      errorThresholdPercentage: policy.errorThresholdPct,
-      volumeThreshold: policy.minCalls,
-      rollingCountTimeout: policy.windowMs,
-      rollingCountBuckets: 10,
-      rollingPercentilesEnabled: false,
-      enableSnapshots: false,
-      rotateBucketController: rotate, // one shared timer per window length, not one per breaker
+  constructor(private readonly policy: BreakerPolicy) {
+    const threshold = Math.min(policy.errorThresholdPct / 100, 1 - 1e-9);
+    this.cb = circuitBreaker(counted, {
+      halfOpenAfter: policy.resetMs,
+      breaker: new SamplingBreaker({
+        threshold,
+        duration: policy.windowMs,
+        minimumRps: (policy.minCalls * 1000) / policy.windowMs,
+      }),
     });
-    this.cb.on("open", () => {
-      this.openedAt = performance.now();
-      this.probing = false;
-    });
-    this.cb.on("halfOpen", () => {
-      this.probing = false;
-    });
-    this.cb.on("close", () => {
-      this.probing = false;
+    this.cb.onBreak(() => {
+      this.openedAt = Date.now();
     });
   }
 
+  /** As Health shows it: an open breaker whose reset time has passed lets the next call probe. */
   get state(): BreakerState {
-    if (this.cb.closed) return "closed";
-    return this.cb.halfOpen ? "half_open" : "open";
+    switch (this.cb.state) {
+      case CircuitState.Closed:
+        return "closed";
+      case CircuitState.HalfOpen:
+        return "half_open";
+      default:
+        return this.msUntilHalfOpen() > 0 ? "open" : "half_open";
+    }
   }
 
-  /** pass: closed; probe: the one half-open trial; open: skip this deployment. */
-  admit(): Admission {
-    if (this.cb.closed) return "pass";
-    if (this.cb.halfOpen && !this.probing) {
-      this.probing = true;
-      return "probe";
-    }
-    return "open";
+  /** Would a call now be let through (closed, or open past its reset time: the probe)? */
+  admits(): boolean {
+    const s = this.cb.state;
+    return s === CircuitState.Closed || (s === CircuitState.Open && this.msUntilHalfOpen() === 0);
   }
 
   /** Milliseconds until an open breaker lets a probe through (0 when it already would). */
   msUntilHalfOpen(): number {
-    if (!this.cb.opened) return 0;
-    return Math.max(0, Math.ceil(this.openedAt + this.policy.resetMs - performance.now()));
+    const s = this.cb.state;
+    if (s !== CircuitState.Open && s !== CircuitState.Isolated) return 0;
+    return Math.max(0, this.openedAt + this.policy.resetMs - Date.now());
   }
 
-  /** Reports a counted outcome. Late outcomes of attempts admitted before the breaker opened are dropped. */
-  report(ok: boolean, probe: boolean): void {
-    // A probe keeps its slot until opossum has closed or re-opened the breaker (a microtask later).
-    if (!probe && !this.cb.closed) return;
-    if (!ok) this.lastFailureAt = performance.now();
-    this.cb.fire(ok).catch(ignore);
+  /**
+   * Runs one attempt through the breaker, or returns OPEN (nothing ran) when it is open or its probe is
+   * already out. The attempt's own error is rethrown as it was; what it does to the breaker is `counts`.
+   */
+  async run<T>(attempt: (t: Trial) => Promise<T>): Promise<T | typeof OPEN> {
+    if (!this.admits()) return OPEN;
+    // execute() moves an open breaker to half-open synchronously: a second run() in this tick skips.
+    const trial: Trial = { probe: this.cb.state === CircuitState.Open, answered: false };
+    try {
+      return await this.cb.execute(() => this.guard(attempt, trial));
+    } catch (e: unknown) {
+      if (e instanceof Counted) throw e.error;
+      if (isBrokenCircuitError(e)) return OPEN;
+      throw e;
+    }
   }
 
-  /** A neutral outcome: counts neither way; a probe's slot is handed back. */
-  release(probe: boolean): void {
-    if (probe) this.probing = false;
+  private async guard<T>(attempt: (t: Trial) => Promise<T>, trial: Trial): Promise<T> {
+    try {
+      return await attempt(trial);
+    } catch (e: unknown) {
+      throw this.counts(e, trial) ? new Counted(e) : e;
+    }
   }
 
-  shutdown(): void {
-    this.cb.shutdown();
+  /** Whether a failed attempt counts against the deployment (see the class comment). */
+  private counts(e: unknown, trial: Trial): boolean {
+    const upstream = e instanceof UpstreamError;
+    const ill = upstream && signalsIllHealth(e.kind);
+    if (trial.probe) return ill || !(upstream || trial.answered);
+    return ill && this.cb.state === CircuitState.Closed;
   }
 }

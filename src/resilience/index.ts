@@ -2,7 +2,7 @@
 // the live per-deployment state routing and the pipeline share.
 
 export { backoffMs, MIN_ATTEMPT_MS, retryWaitMs } from "./backoff.js";
-export { type Admission, Breaker, type BreakerPolicy, type BreakerState } from "./breaker.js";
+export { Breaker, type BreakerPolicy, type BreakerState, OPEN, type Trial } from "./breaker.js";
 export { RetryBudget } from "./budget.js";
 export {
   DeploymentRegistry,

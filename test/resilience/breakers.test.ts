@@ -1,6 +1,7 @@
 // Circuit breakers, the retry budget and load shedding through the whole gateway: a breaker opens
 // after failures and answers CIRCUIT_OPEN with RetryInfo, half-open sends exactly one probe and
-// recovers; shed calls never reach a breaker; the budget holds under total failure; Health shows it.
+// recovers, a cancelled probe re-opens it; shed calls never reach a breaker; the budget holds under
+// total failure; Health shows it.
 import { Code } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RetryInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
@@ -67,6 +68,38 @@ describe("circuit breaker per deployment", () => {
     expect(breakerOf(target)?.breaker).toBe("closed");
     await client.chat(chatReq(target));
     expect(rig.requests("brk")).toHaveLength(7);
+  });
+
+  it("a half-open probe the client cancels before any answer re-opens the breaker; the next probe closes it", async () => {
+    const { gw: g, client: c } = await rig.gateway(
+      [
+        "defaults:",
+        "  retries: { max_attempts: 1 }",
+        "  breaker: { error_threshold_pct: 50, min_calls: 4, window_ms: 10000, reset_ms: 1500 }",
+        "",
+      ].join("\n"),
+    );
+    const state = () => g.app.gateway.deploymentHealth().find((d) => d.target === target);
+    // Every answer takes 800 ms; the first 4 are 503s, then it is healthy.
+    const target = o("status=503+fail_times=4+delay=800+t=probecancel");
+    await Promise.all([1, 2, 3, 4].map(() => failure(c.chat(chatReq(target)))));
+    expect(state()?.breaker).toBe("open");
+    await waitFor(() => state()?.breaker === "half_open", { what: "the breaker to half-open" });
+    const ac = new AbortController();
+    const probe = failure(c.chat(chatReq(target), { signal: ac.signal }));
+    await waitFor(() => rig.requests("probecancel").length === 5, {
+      what: "the probe to reach the upstream",
+    });
+    ac.abort();
+    expect((await probe).code).toBe(Code.Canceled);
+    // No answer proved nothing: open again for another reset_ms (not closed, not left half-open).
+    await waitFor(() => state()?.breaker === "open", { what: "the breaker to re-open" });
+    expect(state()?.msUntilHalfOpen).toBeGreaterThan(0);
+    expect(reasonOf(await failure(c.chat(chatReq(target))))).toBe("CIRCUIT_OPEN");
+    await waitFor(() => state()?.breaker === "half_open", { what: "the breaker to half-open again" });
+    expect((await c.chat(chatReq(target))).provider).toBe("openai");
+    expect(state()?.breaker).toBe("closed");
+    expect(rig.requests("probecancel")).toHaveLength(6);
   });
 
   it("an open breaker with a fallback skips to the fallback without calling the upstream", async () => {

@@ -1,14 +1,11 @@
 // The resilience pieces on their own: the outcome table with x-should-retry, full-jitter backoff and
-// Retry-After, the retry budget under total failure, the breaker's counting and half-open probe, and
-// the load-balancing strategies.
+// Retry-After, the retry budget under total failure, and the load-balancing strategies (the breaker:
+// breaker.test.ts).
 
-import { EventEmitter } from "node:events";
 import { describe, expect, it } from "vitest";
 import { UpstreamError } from "../../src/errors.js";
 import {
-  Breaker,
   backoffMs,
-  DeploymentRegistry,
   decide,
   outcomeFor,
   RetryBudget,
@@ -16,7 +13,6 @@ import {
   signalsIllHealth,
 } from "../../src/resilience/index.js";
 import { balance } from "../../src/routing/index.js";
-import { waitFor } from "../helpers/wait.js";
 
 const up = (kind: ConstructorParameters<typeof UpstreamError>[0], shouldRetry?: boolean) =>
   new UpstreamError(kind, "x", "p", shouldRetry === undefined ? {} : { shouldRetry });
@@ -89,68 +85,6 @@ describe("retry budget", () => {
     expect(b.tryRetry(0)).toBe(false);
     expect(b.tryRetry(5000)).toBe(true); // a new window
     expect(b.counts(5000)).toEqual({ firsts: 0, retries: 1 });
-  });
-});
-
-describe("breaker (opossum 9 underneath)", () => {
-  // resetMs 1 s: long enough that a busy machine still sees "open" before it half-opens.
-  const policy = { errorThresholdPct: 50, minCalls: 4, windowMs: 10_000, resetMs: 1000 };
-  const tick = () => new Promise((r) => setTimeout(r, 0));
-
-  it("opens after failures, lets exactly one half-open probe through, a neutral probe keeps it half-open, recovers", async () => {
-    const b = new Breaker("t", policy, new EventEmitter());
-    try {
-      for (let i = 0; i < 4; i++) {
-        expect(b.admit()).toBe("pass");
-        b.report(false, false);
-        await tick();
-      }
-      expect(b.state).toBe("open");
-      expect(b.admit()).toBe("open");
-      expect(b.msUntilHalfOpen()).toBeGreaterThan(0);
-      await waitFor(() => b.state === "half_open", { what: "the breaker to half-open" });
-      expect(b.state).toBe("half_open");
-      expect(b.admit()).toBe("probe");
-      expect(b.admit()).toBe("open"); // concurrent calls skip
-      b.release(true); // the probe was cancelled: counts neither way
-      await tick();
-      expect(b.state).toBe("half_open");
-      expect(b.admit()).toBe("probe");
-      b.report(true, true);
-      await tick();
-      expect(b.state).toBe("closed");
-      expect(b.admit()).toBe("pass");
-    } finally {
-      b.shutdown();
-    }
-  });
-
-  it("a failed probe re-opens it", async () => {
-    const b = new Breaker("t2", { ...policy, minCalls: 1 }, new EventEmitter());
-    try {
-      b.report(false, false);
-      await tick();
-      expect(b.state).toBe("open");
-      await waitFor(() => b.state === "half_open", { what: "the breaker to half-open" });
-      expect(b.admit()).toBe("probe");
-      b.report(false, true);
-      await tick();
-      expect(b.state).toBe("open");
-    } finally {
-      b.shutdown();
-    }
-  });
-
-  it("neutral outcomes never open it, whatever their number", async () => {
-    const reg = new DeploymentRegistry();
-    const st = reg.get("p/m", "p", { retries: { budgetPct: 20 }, breaker: { ...policy, minCalls: 1 } });
-    for (let i = 0; i < 50; i++) st.neutral(false);
-    expect(st.breaker).toBeUndefined();
-    expect(st.admit()).toBe("pass");
-    st.report(false, false);
-    await tick();
-    expect(st.snapshot().breaker).toBe("open");
-    reg.close();
   });
 });
 
