@@ -62,6 +62,9 @@ const counted = handleWhen((e) => e instanceof Counted);
  * Mapping of the config: `error_threshold_pct` -> `threshold` (the library wants (0, 1): 100 % means
  * "every counted call failed"), `min_calls` -> `minimumRps` = min_calls per `window_ms` (the library opens
  * only when at least that many calls were counted in its sampling duration), `reset_ms` -> `halfOpenAfter`.
+ * The library's window is `window_ms` cut into max(5, window_ms / 1 s) slots, and it recycles at most one
+ * slot per outcome (checked in 3.2.1's SamplingBreaker.push): on a quiet deployment old outcomes are not
+ * aged out by time, so its last ~slot-count outcomes stay counted however long ago they were.
  */
 export class Breaker {
   private readonly cb: CircuitBreakerPolicy;

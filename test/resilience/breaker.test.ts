@@ -157,3 +157,17 @@ describe("deployment registry", () => {
     expect(reg.size).toBe(0);
   });
 });
+
+describe("the library's sampling window (cockatiel 3.2.1, as the README says)", () => {
+  it("a quiet deployment's outcomes are not aged out by time, only recycled by later outcomes", async () => {
+    // window_ms 1000: 5 slots of 200 ms. 3 failures (< min_calls 4), a quiet 1.2 s, then 1 failure: an
+    // exact time window would hold 1 failure; this one still counts the 3 old ones and opens.
+    const b = new Breaker({ ...policy, windowMs: 1000 });
+    for (let i = 0; i < 3; i++) await fail(b, ill()).catch(() => {});
+    expect(b.state).toBe("closed");
+    const t0 = Date.now();
+    await waitFor(() => Date.now() - t0 > 1200, { what: "the window to pass" });
+    await fail(b, ill()).catch(() => {});
+    expect(b.state).toBe("open"); // if an upgrade ages slots by time, this turns "closed": fix the README
+  });
+});
