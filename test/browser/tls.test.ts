@@ -51,8 +51,9 @@ it("Chromium loads the gateway over HTTPS with HTTP/2 and calls Connect JSON and
   const nav = await page.goto(`${gw.url}/v1/models`);
   expect(nav?.status()).toBe(200);
   const result = await page.evaluate(async () => {
-    const protocol = (performance.getEntriesByType("navigation")[0] as PerformanceNavigationTiming)
-      .nextHopProtocol;
+    // The page's navigation entry (DOM type, not in Node's lib): how it was fetched.
+    const nav = performance.getEntries()[0] as unknown as { nextHopProtocol: string };
+    const protocol = nav.nextHopProtocol;
     const body = JSON.stringify({
       model: "mock/echo",
       messages: [{ role: "ROLE_USER", content: [{ text: "tls" }] }],
