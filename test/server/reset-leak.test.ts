@@ -146,6 +146,33 @@ describe("HTTP/2: a stream reset at any step releases its slots", () => {
     }
   }
 
+  // The REST door over HTTP/2 (an OpenAI SDK with an HTTP/2 client): same guarantees.
+  for (const stream of [false, true]) {
+    const steps: Step[] = stream
+      ? ["before-body", "with-body", "with-body-split", "after-headers", "mid-stream", "mid-burst"]
+      : ["before-body", "with-body", "with-body-split", "during-call"];
+    for (const step of steps) {
+      it(`REST ${stream ? "stream" : "unary"}, reset ${step}`, async () => {
+        const rid = `h2-rest-${stream ? "stream" : "unary"}-${step}-${++n}`;
+        const model = !stream
+          ? SLOW
+          : step === "after-headers"
+            ? SLOW_DRIP
+            : step === "mid-burst"
+              ? BURST
+              : DRIP;
+        const text = step === "mid-burst" ? `${rid}${" word".repeat(3000)}` : rid;
+        const call = {
+          path: "/v1/chat/completions",
+          headers: { "content-type": "application/json", ...AUTH, "x-request-id": rid },
+          body: Buffer.from(JSON.stringify({ model, stream, messages: [{ role: "user", content: text }] })),
+        };
+        await resetAt(h2, gw.port, call, step, () => reached(rid));
+        await settled(rid, rid, step);
+      });
+    }
+  }
+
   it("forty calls reset right after their bodies leave nothing held", async () => {
     const rids = Array.from({ length: 40 }, (_, i) => `h2-burst-${i}-${++n}`);
     const calls = rids.map((rid, i) =>
