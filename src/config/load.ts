@@ -267,6 +267,7 @@ export function loadConfig(input: LoadInput): GatewayConfig {
         10_000,
       trustedProxies: s.trusted_proxies ?? [],
       corsOrigins: s.cors_origins ?? [],
+      conn: connLimits(s),
       tls: tlsSettings(s.tls, path, file.keys, warnings),
     },
     providers,
@@ -384,4 +385,38 @@ function upstreamLimits(s: NonNullable<FileConfig["server"]>): GatewayConfig["se
       `server.upstream_buffer_bytes (${l.bufferBytes}) must be at least the largest of server.max_answer_bytes, max_embed_answer_bytes and max_event_bytes (${biggest})`,
     );
   return l;
+}
+
+/** Largest timer Node honours (a longer one fires after 1 ms). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** server.* connection limits with their defaults (sane behind a load balancer; README explains each). */
+function connLimits(s: NonNullable<FileConfig["server"]>): GatewayConfig["server"]["conn"] {
+  const c = {
+    firstBytesTimeoutMs: s.first_bytes_timeout_ms ?? 10_000,
+    headersTimeoutMs: s.headers_timeout_ms ?? 30_000,
+    requestTimeoutMs: s.request_timeout_ms ?? 300_000,
+    keepAliveTimeoutMs: s.keep_alive_timeout_ms ?? 65_000,
+    http2IdleTimeoutMs: s.http2_idle_timeout_ms ?? 300_000,
+    maxConnections: s.max_connections ?? 10_000,
+    http2MaxConcurrentStreams: s.http2_max_concurrent_streams ?? 1000,
+    http2MaxControlFramesPerS: s.http2_max_control_frames_per_s ?? 100,
+  };
+  const timers = {
+    first_bytes_timeout_ms: c.firstBytesTimeoutMs,
+    headers_timeout_ms: c.headersTimeoutMs,
+    request_timeout_ms: c.requestTimeoutMs,
+    keep_alive_timeout_ms: c.keepAliveTimeoutMs,
+    http2_idle_timeout_ms: c.http2IdleTimeoutMs,
+  };
+  for (const [k, v] of Object.entries(timers))
+    if (v > MAX_TIMER_MS)
+      throw new ConfigError(`server.${k}: ${v} is above ${MAX_TIMER_MS} ms (about 24 days)`);
+  if (c.headersTimeoutMs > c.requestTimeoutMs)
+    throw new ConfigError(
+      `server.headers_timeout_ms (${c.headersTimeoutMs}) must not exceed server.request_timeout_ms (${c.requestTimeoutMs})`,
+    );
+  if (c.http2MaxConcurrentStreams > MAX_TIMER_MS)
+    throw new ConfigError("server.http2_max_concurrent_streams: at most 2^31-1 (HTTP/2 SETTINGS value)");
+  return c;
 }

@@ -108,6 +108,15 @@ export const fileSchema = z.strictObject({
       shutdown_grace_ms: nonNegInt.optional(),
       trusted_proxies: z.array(z.string()).optional(),
       cors_origins: z.array(z.string()).optional(),
+      // Connection hardening (src/server/listen.ts): timeouts, caps and the HTTP/2 flood guard.
+      first_bytes_timeout_ms: positiveInt.optional(),
+      headers_timeout_ms: positiveInt.optional(),
+      request_timeout_ms: positiveInt.optional(),
+      keep_alive_timeout_ms: positiveInt.optional(),
+      http2_idle_timeout_ms: positiveInt.optional(),
+      max_connections: positiveInt.optional(),
+      http2_max_concurrent_streams: positiveInt.optional(),
+      http2_max_control_frames_per_s: positiveInt.optional(),
       /** TLS on the one port (src/server/tls.ts); absent = cleartext. Files re-read on SIGHUP. */
       tls: tlsSchema.optional(),
     })

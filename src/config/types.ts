@@ -58,6 +58,26 @@ export interface ModelConfig {
   policy: ModelPolicy;
 }
 
+/** What one client connection may hold (server.* keys; README "Security and hardening"). */
+export interface ConnLimits {
+  /** A new connection's first bytes (the protocol sniffer; the full HTTP/2 preface). */
+  firstBytesTimeoutMs: number;
+  /** HTTP/1.1: a request head; HTTP/2: the client's first SETTINGS frame. */
+  headersTimeoutMs: number;
+  /** HTTP/1.1: a whole request (head and body) received. */
+  requestTimeoutMs: number;
+  /** HTTP/1.1: idle keep-alive between requests. */
+  keepAliveTimeoutMs: number;
+  /** HTTP/2: a session with no open stream. */
+  http2IdleTimeoutMs: number;
+  /** Open client connections; more are refused (closed at once). */
+  maxConnections: number;
+  /** HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS advertised to clients. */
+  http2MaxConcurrentStreams: number;
+  /** PING + SETTINGS frames a client may send per second on one session. */
+  http2MaxControlFramesPerS: number;
+}
+
 /** server.tls, resolved: file paths (relative ones from the config file's folder) and client auth. */
 export interface TlsSettings {
   certFile: string;
@@ -86,6 +106,8 @@ export interface GatewayConfig {
     shutdownGraceMs: number;
     trustedProxies: string[];
     corsOrigins: string[];
+    /** Connection hardening: timeouts, caps and the HTTP/2 flood guard (src/server/listen.ts). */
+    conn: ConnLimits;
     /** TLS on the one port; undefined = cleartext (src/server/tls.ts). */
     tls: TlsSettings | undefined;
   };

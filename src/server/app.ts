@@ -153,11 +153,19 @@ export async function startApp(config: GatewayConfig, log: Logger): Promise<App>
       if (metrics?.(req, res)) return;
       served(req, res);
     },
-    config.server.host,
-    config.server.port,
-    config.server.tls,
-    log,
+    {
+      host: config.server.host,
+      port: config.server.port,
+      limits: config.server.conn,
+      tls: config.server.tls,
+      log,
+      events: {
+        refused: () => telemetry.metrics?.connectionsRefused.inc(),
+        closed: (reason) => telemetry.metrics?.connectionsClosed.of(reason).inc(),
+      },
+    },
   );
+  telemetry.metrics?.watchConnections(() => server.openConnections());
   const port = server.port();
   log.info(
     {

@@ -103,6 +103,10 @@ export class GatewayMetrics {
   readonly fallbacks: Family<CounterCell>;
   readonly hedges: Family<CounterCell>;
   readonly rejections: Family<CounterCell>;
+  /** Client connections refused at the door (server.max_connections reached). */
+  readonly connectionsRefused: CounterCell;
+  /** Client connections the door closed, by reason (a timeout, the HTTP/2 flood guard). */
+  readonly connectionsClosed: Family<CounterCell>;
   /** Key names as labels (telemetry.metrics_key_labels), at most 1000 distinct; undefined when off. */
   readonly keys: CappedLabels | undefined;
 
@@ -212,7 +216,31 @@ export class GatewayMetrics {
       "Calls refused by limits before going upstream, by reason.",
       ["reason"],
     );
+    this.connectionsRefused = counter(
+      r,
+      "llmgw_connections_refused_total",
+      "Client connections refused because server.max_connections were open.",
+      [],
+    ).of("");
+    this.connectionsClosed = counter(
+      r,
+      "llmgw_connections_closed_total",
+      "Client connections closed by the door: first_bytes_timeout, headers_timeout, request_timeout, keep_alive_timeout, http2_idle_timeout, http2_flood.",
+      ["reason"],
+    );
     this.scrapeGauges(sources);
+  }
+
+  /** Exports the number of open client connections (read at scrape time from the door). */
+  watchConnections(open: () => number): void {
+    new Gauge({
+      name: "llmgw_open_connections",
+      help: "Client connections open on the gateway's port (HTTP/1.1 and HTTP/2, any state).",
+      registers: [this.registry],
+      collect() {
+        this.set(open());
+      },
+    });
   }
 
   /** Gauges computed when Prometheus scrapes: nothing on the call path. */
