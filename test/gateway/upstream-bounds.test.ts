@@ -2,15 +2,19 @@
 // server.max_event_bytes and a unary answer over server.max_answer_bytes end as protocol errors
 // without reading the rest; past server.upstream_buffer_bytes new reads fail fast with
 // RESOURCE_EXHAUSTED / GATEWAY_OVERLOADED (REST: 503) — sent once, no retry, no fallback, the
-// breaker untouched — and the budget comes back whole, so later calls work.
+// breaker untouched — and the budget comes back whole, so later calls work. A reload applies new bounds.
 import { once } from "node:events";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Code, createClient } from "@connectrpc/connect";
 import { createConnectTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ChatResponse, LLMService } from "../../gen/llmgateway/v1/llm_pb.js";
-import { upstreamBufferStats } from "../../src/providers/index.js";
+import { loadConfig } from "../../src/config/index.js";
+import { implementedTypes, presetInfo, upstreamBufferStats } from "../../src/providers/index.js";
 import { startGateway, type TestGateway } from "../helpers/gateway.js";
 import { waitFor } from "../helpers/wait.js";
 import { chatReq, collect, failure, type LLMClient, reasonOf } from "../resilience/harness.js";
@@ -95,6 +99,13 @@ function textOf(res: ChatResponse): string {
   return (res.message?.content ?? []).map((p) => (p.part.case === "text" ? p.part.value : "")).join("");
 }
 
+/** The environment the gateway runs with: both providers pointed at the hostile upstream. */
+const env = () => ({
+  OPENAI_API_KEY: "sk-hostile-0123456789",
+  OPENAI_BASE_URL: `${base}/v1`,
+  OLLAMA_HOST: base,
+});
+
 const count = (directive: string) => seen.filter((s) => s.directive === directive).length;
 
 beforeAll(async () => {
@@ -103,7 +114,7 @@ beforeAll(async () => {
   await once(server, "listening");
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   gw = await startGateway({
-    env: { OPENAI_API_KEY: "sk-hostile-0123456789", OPENAI_BASE_URL: `${base}/v1`, OLLAMA_HOST: base },
+    env: env(),
     yaml: [
       "server:",
       `  max_answer_bytes: ${3 * MIB}`,
@@ -220,5 +231,22 @@ describe("the process-wide budget (server.upstream_buffer_bytes)", () => {
     const again = await client.chat(chatReq(target, `answer:${2 * MIB}`));
     expect(textOf(again)).toHaveLength(2 * MIB);
     expect(upstreamBufferStats().used).toBe(0);
+  });
+});
+
+describe("on reload", () => {
+  it("the new bounds apply to the whole process (no restart)", async () => {
+    const file = join(mkdtempSync(join(tmpdir(), "llmgw-")), "config.yaml");
+    writeFileSync(file, `server: { upstream_buffer_bytes: ${64 * MIB}, max_answer_bytes: ${MIB} }\n`);
+    const next = loadConfig({
+      argv: ["--port", "0", "--config", file],
+      env: env(),
+      presets: presetInfo,
+      implementedTypes,
+    });
+    expect(gw.app.reload(next)).toMatchObject({ ok: true, restartNeeded: [] });
+    expect(upstreamBufferStats().budget).toBe(64 * MIB);
+    const err = await failure(client.chat(chatReq("openai/gpt-4o", `answer:${2 * MIB}`)));
+    expect(err.message).toContain(`exceeds ${MIB} bytes (server.max_answer_bytes)`);
   });
 });
