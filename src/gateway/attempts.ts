@@ -308,7 +308,7 @@ export class AttemptRunner {
         continue;
       }
       if (out !== OPEN) return out;
-      grant?.settle(0); // its probe went out while we took from the bucket: nothing was sent
+      grant?.settle(0); // it opened, or its probe went out, while we took from the bucket: nothing sent
       return skipOpen(call, st, last);
     }
     throw last;
