@@ -1,6 +1,7 @@
 // server.tls and keys[].client_cert as configuration: what is refused (with the field named), how
 // a certificate's names are read and matched to keys, and certificate files the gateway cannot use.
 import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -159,5 +160,28 @@ describe("certificate files the gateway cannot use", () => {
     const app = await startApp(ok, createLogger("silent"));
     apps.push(app);
     expect(app.url).toMatch(/^https:/);
+  });
+});
+
+describe("a handshake that never finishes", () => {
+  it("is dropped after server.first_bytes_timeout_ms, even while bytes dribble in", async () => {
+    const c = load(
+      `server:\n  first_bytes_timeout_ms: 400\n  tls: { cert_file: ${server.certFile}, key_file: ${server.keyFile} }\n`,
+    );
+    const app = await startApp(c, createLogger("silent"));
+    try {
+      const t0 = performance.now();
+      const sock = net.connect(app.port, "127.0.0.1");
+      // A TLS record header, then one byte every 100 ms: never a whole ClientHello.
+      sock.write(Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00]));
+      const drip = setInterval(() => sock.write(Buffer.from([0x01])), 100);
+      await new Promise((resolve) => sock.once("close", resolve));
+      clearInterval(drip);
+      const ms = performance.now() - t0;
+      expect(ms).toBeGreaterThanOrEqual(350);
+      expect(ms).toBeLessThan(5000);
+    } finally {
+      await app.shutdown(100);
+    }
   });
 });
