@@ -8,7 +8,6 @@ import tls from "node:tls";
 import { createContextKey } from "@connectrpc/connect";
 import { ConfigError, type GatewayConfig } from "../config/index.js";
 import type { Logger } from "../lib/logger.js";
-import type { NodeRequest } from "./bridge.js";
 
 /** server.tls as loaded (config/types.ts TlsSettings). */
 export type TlsSettings = NonNullable<GatewayConfig["server"]["tls"]>;
@@ -25,8 +24,8 @@ type Named = { [NAMES]?: readonly string[] };
  * "email:...", "IP:..."), or undefined (cleartext, no certificate, or client_auth: none). On HTTP/2
  * `req.socket` is a proxy that reads through to the session's TLS socket.
  */
-export function clientCertNames(req: NodeRequest): readonly string[] | undefined {
-  return (req.socket as (net.Socket & Named) | null | undefined)?.[NAMES];
+export function clientCertNames(req: { readonly socket: net.Socket | null }): readonly string[] | undefined {
+  return (req.socket as (net.Socket & Named) | null)?.[NAMES];
 }
 
 /** Terminates TLS for the one port. */
