@@ -225,7 +225,7 @@ export class GatewayMetrics {
     this.connectionsClosed = counter(
       r,
       "llmgw_connections_closed_total",
-      "Client connections closed by the door: first_bytes_timeout, headers_timeout, request_timeout, keep_alive_timeout, http2_idle_timeout, http2_flood.",
+      "Client connections the door closed itself: first_bytes_timeout, http2_handshake_timeout, http2_idle_timeout, http2_flood (HTTP/1.1 timeouts are Node's, not counted).",
       ["reason"],
     );
     this.scrapeGauges(sources);

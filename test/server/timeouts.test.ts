@@ -293,6 +293,37 @@ function goawayCode(bytes: Buffer): number | undefined {
   return undefined;
 }
 
+describe("HTTP/1.1 request timeout", () => {
+  let gw: TestGateway;
+  beforeAll(async () => {
+    gw = await startGateway({
+      yaml: "server:\n  first_bytes_timeout_ms: 5000\n  headers_timeout_ms: 300\n  request_timeout_ms: 600\n",
+    });
+  });
+  afterAll(async () => {
+    await gw?.close();
+  });
+
+  it("answers 408 and closes when a request body is dribbled past request_timeout_ms", async () => {
+    const s = await rawSocket(gw.port);
+    let answer = "";
+    s.on("data", (c: Buffer) => {
+      answer += c.toString("latin1");
+    });
+    s.write(
+      "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{",
+    );
+    const dribble = setInterval(() => s.writable && s.write(" "), 50);
+    try {
+      const ms = await within(s, "close", "dribbled body");
+      expect(ms).toBeGreaterThanOrEqual(500);
+      expect(answer).toMatch(/^HTTP\/1\.1 408/);
+    } finally {
+      clearInterval(dribble);
+    }
+  });
+});
+
 describe("connection cap", () => {
   let gw: TestGateway;
   beforeAll(async () => {
