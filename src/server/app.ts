@@ -1,6 +1,7 @@
 // Assembles a running gateway from a config: providers, pipeline, Connect routes on one port,
 // health, and graceful shutdown (NOT_SERVING, refuse new calls, drain, then close).
 import { setMaxListeners } from "node:events";
+import type { Interceptor } from "@connectrpc/connect";
 import { createKeyStore } from "../auth/index.js";
 import { createBudgetLedger, createUsageLedger } from "../billing/index.js";
 import { CachedCalls, cacheRedisOver, ResponseCache } from "../cache/index.js";
@@ -13,8 +14,7 @@ import { Limiter } from "../limits/index.js";
 import { closeHttpPools, createProviders, setUpstreamLimits } from "../providers/index.js";
 import { createRedisLink } from "../redis/client.js";
 import { setupTelemetry } from "../telemetry/index.js";
-import { createConnectHandler } from "./adapter.js";
-import type { NodeRequest, NodeResponse } from "./bridge.js";
+import { createConnectHandler, type FastPath, type Served } from "./adapter.js";
 import { withCors } from "./cors.js";
 import { createFastConnect } from "./fast-connect.js";
 import { createFastGrpc } from "./fast-grpc.js";
@@ -23,7 +23,7 @@ import { listenMetrics, type MetricsListener, metricsRoute } from "./metrics-rou
 import { ProbeHealth } from "./probes.js";
 import { type Generation, LiveGateway, type ReloadResult } from "./reload.js";
 import { createRestHandler } from "./rest/index.js";
-import { PEER_HEADER, routes, streamMethods, unaryMethods } from "./routes.js";
+import { routes, streamMethods, unaryMethods } from "./routes.js";
 import { UsageRecorder } from "./usage-recorder.js";
 
 /** A running gateway. */
@@ -45,8 +45,25 @@ export interface App {
   shutdown(graceMs?: number): Promise<void>;
 }
 
+/**
+ * Knobs for tests only, never set from config: the differential test (test/server/
+ * fast-differential.test.ts) serves the same calls with and without the fast paths.
+ */
+export interface AppInternals {
+  /** false: every RPC goes to Connect's own handler. */
+  fastPaths?: boolean;
+  /** Connect interceptors (then every RPC goes to Connect's handler, which runs them). */
+  interceptors?: Interceptor[];
+  /** Told which handler took each RPC request. */
+  onServed?: (by: Served) => void;
+}
+
 /** Starts the gateway described by `config`. */
-export async function startApp(config: GatewayConfig, log: Logger): Promise<App> {
+export async function startApp(
+  config: GatewayConfig,
+  log: Logger,
+  internals: AppInternals = {},
+): Promise<App> {
   for (const w of config.warnings) log.warn(w);
   const redis = createRedisLink(config.file, config.redisUrl, log);
   const limiter = new Limiter(redis, config.file.redis?.on_outage ?? "fail_open", log);
@@ -123,10 +140,16 @@ export async function startApp(config: GatewayConfig, log: Logger): Promise<App>
   const streams = streamMethods(deps);
   const handler = createConnectHandler({
     routes: (router) => routes(router, deps, methods),
-    fast: fastPaths(
-      createFastConnect(methods, streams, config.server.maxRequestBytes, log),
-      createFastGrpc(methods, streams, config.server.maxRequestBytes, log),
-    ),
+    ...(internals.fastPaths === false
+      ? {}
+      : {
+          fast: fastPaths(
+            createFastConnect(methods, streams, config.server.maxRequestBytes, log),
+            createFastGrpc(methods, streams, config.server.maxRequestBytes, log),
+          ),
+        }),
+    ...(internals.interceptors ? { interceptors: internals.interceptors } : {}),
+    ...(internals.onServed ? { onServed: internals.onServed } : {}),
     maxRequestBytes: config.server.maxRequestBytes,
     shutdownSignal: shutdownController.signal,
     log,
@@ -148,8 +171,6 @@ export async function startApp(config: GatewayConfig, log: Logger): Promise<App>
   const metrics = metricsListener ? undefined : metricsAll;
   const server: OnePort = await listenOnePort(
     (req, res) => {
-      // The socket peer, for the Connect router's CallContext (routes.ts); never a client's value.
-      req.headers[PEER_HEADER] = req.socket?.remoteAddress ?? "";
       if (metrics?.(req, res)) return;
       served(req, res);
     },
@@ -246,12 +267,10 @@ export async function startApp(config: GatewayConfig, log: Logger): Promise<App>
   };
 }
 
-type FastPath = (req: NodeRequest, res: NodeResponse) => boolean;
-
 /** Tries each fast path in turn (Connect, then gRPC); false = Connect's generic handler serves it. */
 function fastPaths(...paths: FastPath[]): FastPath {
-  return (req, res) => {
-    for (const p of paths) if (p(req, res)) return true;
+  return (req, res, handBack) => {
+    for (const p of paths) if (p(req, res, handBack)) return true;
     return false;
   };
 }

@@ -5,7 +5,7 @@
 // abort a signal (each abort builds a DOMException). Measured in bench/: see the README.
 import type http from "node:http";
 import type http2 from "node:http2";
-import { createContextValues } from "@connectrpc/connect";
+import { createContextKey, createContextValues } from "@connectrpc/connect";
 import type { UniversalServerRequest, UniversalServerResponse } from "@connectrpc/connect/protocol";
 import { CLIENT_CANCELLED } from "../gateway/scope.js";
 import { Cancel } from "../lib/cancel.js";
@@ -14,6 +14,9 @@ import { CLIENT_CERT, clientCertNames } from "./tls.js";
 /** What both Node servers hand a request listener. */
 export type NodeRequest = http.IncomingMessage | http2.Http2ServerRequest;
 export type NodeResponse = http.ServerResponse | http2.Http2ServerResponse;
+
+/** The socket peer's address, handed to Connect's handlers as a context value (routes.ts). */
+export const PEER_IP = createContextKey<string | undefined>(undefined, { description: "socket peer" });
 
 /** A body read whole, or why it could not be. */
 export type ReadResult = { ok: true; bytes: Buffer } | { ok: false; size: number; aborted: boolean };
@@ -120,9 +123,12 @@ export function universalRequest(
     body,
     signal: ac.signal,
   };
-  // Mutual TLS: the verified client certificate's names, for the handler's CallContext (routes.ts).
+  // Who is calling, for the handler's CallContext (routes.ts): the socket peer and, with mutual
+  // TLS, the verified client certificate's names. Never a header a client could set.
+  const values = createContextValues().set(PEER_IP, req.socket?.remoteAddress);
   const cert = clientCertNames(req);
-  if (cert) u.contextValues = createContextValues().set(CLIENT_CERT, cert);
+  if (cert) values.set(CLIENT_CERT, cert);
+  u.contextValues = values;
   return u;
 }
 

@@ -25,6 +25,7 @@ import { MAX_TIMER_MS } from "../gateway/scope.js";
 import { decodeJson } from "../lib/json-decoder.js";
 import { jsonEncoder } from "../lib/json-encoder.js";
 import type { Logger } from "../lib/logger.js";
+import type { FastPath } from "./adapter.js";
 import { clientGone, flush, isGone, type NodeRequest, type NodeResponse, readBody, write } from "./bridge.js";
 import { toConnectError } from "./errors.js";
 import { binaryDecodeError, decodeError, jsonUtf8ConnectError, tooLarge } from "./request-errors.js";
@@ -48,13 +49,27 @@ export function envelope(flags: number, payload: Uint8Array | string): Buffer {
   return out;
 }
 
-/** The single message of a server-streaming request, or why it is not one. */
-function unenvelope(bytes: Buffer): Buffer | string {
-  if (bytes.length < 5) return "protocol error: incomplete envelope";
-  if (bytes[0] !== 0) return "protocol error: unexpected envelope flags (compression is not negotiated)";
-  const len = bytes.readUInt32BE(1);
-  if (bytes.length !== 5 + len) return "protocol error: the request must be exactly one message";
-  return bytes.subarray(5);
+/**
+ * The single message of a server-streaming (or gRPC) request: one uncompressed envelope, exactly.
+ * Anything else is handed back to Connect's handler, which answers it in its own words.
+ */
+export function unenvelope(bytes: Buffer): Buffer | undefined {
+  if (bytes.length < 5 || bytes[0] !== 0) return undefined;
+  return bytes.length === 5 + bytes.readUInt32BE(1) ? bytes.subarray(5) : undefined;
+}
+
+/**
+ * True when the client accepts a compression Connect would answer with (adapter.ts offers gzip and
+ * br), read as Connect reads it: comma-separated names, exactly. Connect then compresses answers of
+ * 1 KiB or more, which the fast paths do not: such a call is Connect's.
+ */
+export function acceptsCompression(h: string | string[] | undefined): boolean {
+  if (h === undefined) return false;
+  for (const n of (Array.isArray(h) ? h.join(",") : h).split(",")) {
+    const name = n.trim();
+    if (name === "gzip" || name === "br") return true;
+  }
+  return false;
 }
 
 /** A message from its bytes, or the INVALID_REQUEST error naming what is wrong. */
@@ -250,8 +265,8 @@ export function createFastConnect(
   streams: ReadonlyMap<string, StreamMethod>,
   maxRequestBytes: number,
   log: Logger,
-): (req: NodeRequest, res: NodeResponse) => boolean {
-  return (req, res) => {
+): FastPath {
+  return (req, res, handBack) => {
     if (req.method !== "POST") return false;
     const path = req.url ?? "";
     const unary = methods.get(path);
@@ -262,6 +277,7 @@ export function createFastConnect(
     if (!json && ct !== (unary ? UNARY_PROTO : STREAM_PROTO)) return false;
     const enc = req.headers[unary ? "content-encoding" : "connect-content-encoding"];
     if (enc !== undefined && enc !== "identity") return false;
+    if (acceptsCompression(req.headers[unary ? "accept-encoding" : "connect-accept-encoding"])) return false;
     const version = req.headers["connect-protocol-version"];
     if (version !== undefined && version !== "1") return false;
     const t = req.headers["connect-timeout-ms"];
@@ -293,7 +309,7 @@ export function createFastConnect(
       // Reset with its body (HEADERS + DATA + RST_STREAM at once): nobody to answer, nothing to run.
       if (isGone(res)) return;
       const payload = unary ? r.bytes : unenvelope(r.bytes);
-      if (typeof payload === "string") return fail(decodeError(payload, []));
+      if (!payload) return handBack(r.bytes);
       const m = (unary ?? stream) as UnaryMethod | StreamMethod;
       const input = decode(m.input, payload, json);
       if (input instanceof ConnectError) return fail(input);

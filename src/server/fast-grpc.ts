@@ -8,26 +8,19 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { parseTimeout, setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
 import type { CallContext } from "../gateway/context.js";
 import type { Logger } from "../lib/logger.js";
+import type { FastPath } from "./adapter.js";
 import { isGone, type NodeRequest, type NodeResponse, readBody } from "./bridge.js";
-import { capDeadline, envelope, nodeCallContext, pump } from "./fast-connect.js";
+import {
+  acceptsCompression,
+  capDeadline,
+  envelope,
+  nodeCallContext,
+  pump,
+  unenvelope,
+} from "./fast-connect.js";
 import { binaryDecodeError, decodeError, tooLarge } from "./request-errors.js";
 import { requestIdFrom } from "./request-id.js";
 import type { StreamMethod, UnaryMethod } from "./routes.js";
-
-/** The request's single message, or the error to end the call with. */
-function unenvelope(bytes: Buffer): Buffer | ConnectError {
-  if (bytes.length < 5) return decodeError("protocol error: incomplete envelope", []);
-  if (bytes[0] !== 0) {
-    return new ConnectError(
-      "protocol error: received a compressed message without grpc-encoding",
-      Code.Internal,
-    );
-  }
-  const len = bytes.readUInt32BE(1);
-  if (bytes.length !== 5 + len)
-    return decodeError("protocol error: the request must be exactly one message", []);
-  return bytes.subarray(5);
-}
 
 function decode<I extends DescMessage>(schema: I, bytes: Buffer): MessageShape<I> | ConnectError {
   try {
@@ -53,13 +46,13 @@ const OK_TRAILERS = trailers(undefined);
 class GrpcReply {
   constructor(
     private readonly res: NodeResponse,
-    private readonly contentType: string,
     private readonly rid: string,
   ) {}
 
   head(extra?: Record<string, string>): void {
     if (this.res.headersSent) return;
-    this.res.writeHead(200, { ...extra, "content-type": this.contentType, "x-request-id": this.rid });
+    // Connect answers application/grpc+proto to either request type.
+    this.res.writeHead(200, { ...extra, "content-type": "application/grpc+proto", "x-request-id": this.rid });
   }
 
   /** Ends the call with its status; the error's metadata (x-ratelimit-*, ...) joins the trailers. */
@@ -86,8 +79,8 @@ export function createFastGrpc(
   streams: ReadonlyMap<string, StreamMethod>,
   maxRequestBytes: number,
   log: Logger,
-): (req: NodeRequest, res: NodeResponse) => boolean {
-  return (req, res) => {
+): FastPath {
+  return (req, res, handBack) => {
     if (req.method !== "POST" || req.httpVersionMajor !== 2) return false;
     const ct = req.headers["content-type"];
     if (ct !== "application/grpc" && ct !== "application/grpc+proto") return false;
@@ -97,12 +90,13 @@ export function createFastGrpc(
     if (!unary && !stream) return false;
     const enc = req.headers["grpc-encoding"];
     if (enc !== undefined && enc !== "identity") return false;
+    if (acceptsCompression(req.headers["grpc-accept-encoding"])) return false;
     const t = req.headers["grpc-timeout"];
     const timeout = parseTimeout(typeof t === "string" ? t : null, Number.MAX_SAFE_INTEGER);
     if (timeout.error) return false;
 
     const rid = requestIdFrom(req.headers["x-request-id"] as string | undefined);
-    const reply = new GrpcReply(res, ct, rid);
+    const reply = new GrpcReply(res, rid);
     void readBody(req, maxRequestBytes).then((body) => {
       if (!body.ok) {
         if (!body.aborted) reply.end(tooLarge(body.size, maxRequestBytes));
@@ -111,7 +105,7 @@ export function createFastGrpc(
       // Reset with its body (HEADERS + DATA + RST_STREAM at once): nobody to answer, nothing to run.
       if (isGone(res)) return;
       const payload = unenvelope(body.bytes);
-      if (payload instanceof ConnectError) return reply.end(payload);
+      if (!payload) return handBack(body.bytes);
       const m = (unary ?? stream) as UnaryMethod | StreamMethod;
       const input = decode(m.input, payload);
       if (input instanceof ConnectError) return reply.end(input);

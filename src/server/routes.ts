@@ -1,6 +1,6 @@
 // The Connect routes: LLMService handlers (thin: build a CallContext, call the gateway, map errors),
 // plus standard gRPC health and reflection. The unary handlers are a table shared with the Connect
-// unary fast path (fast-unary.ts), so both serve the same logic.
+// Connect and gRPC fast paths (fast-connect.ts, fast-grpc.ts), so both serve the same logic.
 import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
 import type { ConnectRouter, HandlerContext } from "@connectrpc/connect";
 import { file_google_rpc_error_details } from "../../gen/google/rpc/error_details_pb.js";
@@ -30,14 +30,12 @@ import type { ModelDirectory } from "../gateway/models.js";
 import { create } from "../lib/create.js";
 import type { RedisLink } from "../redis/client.js";
 import { type AdminDeps, registerAdmin } from "./admin.js";
+import { PEER_IP } from "./bridge.js";
 import { toConnectError } from "./errors.js";
 import { type HealthState, registerGrpcHealth } from "./grpc-health.js";
 import { registerReflection } from "./reflection.js";
 import { requestIdFrom } from "./request-id.js";
 import { CLIENT_CERT } from "./tls.js";
-
-/** The socket peer, stamped on every request by the server (app.ts); a client's value is overwritten. */
-export const PEER_HEADER = "x-llmgw-peer";
 
 function callContext(ctx: HandlerContext, method: string): CallContext {
   const h = ctx.requestHeader;
@@ -50,7 +48,7 @@ function callContext(ctx: HandlerContext, method: string): CallContext {
     method,
     apiKey: presentedKey(h.get("authorization") ?? undefined, h.get("x-api-key") ?? undefined),
     clientCert: ctx.values.get(CLIENT_CERT),
-    peerIp: h.get(PEER_HEADER) ?? undefined,
+    peerIp: ctx.values.get(PEER_IP),
     forwardedFor: h.get("x-forwarded-for") ?? undefined,
     // W3C trace context: gRPC metadata arrives as HTTP/2 headers, so this covers every protocol.
     traceparent: h.get("traceparent") ?? undefined,

@@ -3,8 +3,7 @@
 // stream ends with `event: error` and never `[DONE]` (a cut answer is never reported as complete).
 import type { CallContext } from "../../gateway/context.js";
 import type { Gateway } from "../../gateway/gateway.js";
-import type { NodeResponse } from "../bridge.js";
-import { write } from "../bridge.js";
+import { isGone, type NodeResponse, write } from "../bridge.js";
 import type { ParsedChat } from "./chat-request.js";
 import { ChunkFrames, cacheHeader, chatCompletionJson, gatewayHeaders } from "./chat-response.js";
 import { asGatewayError, renderError } from "./errors.js";
@@ -24,7 +23,7 @@ export async function serveChat(
     const body = chatCompletionJson(out, Math.floor(Date.now() / 1000), cc.requestId);
     sendJson(res, 200, body, gatewayHeaders(cc.requestId, out.provider, out.gateway));
   } catch (e: unknown) {
-    if (res.destroyed) return;
+    if (isGone(res)) return;
     const err = asGatewayError(e);
     sendError(res, err, cc.requestId, attemptsOf(err));
   }
@@ -41,7 +40,7 @@ export async function serveChatStream(
   let pending = "";
   try {
     for await (const msg of gw.chatStream(p.req, cc)) {
-      if (res.destroyed) return; // the client left: leaving the loop ends the gateway's stream
+      if (isGone(res)) return; // the client left: leaving the loop ends the gateway's stream
       const ev = msg.event;
       if (ev.case === "start") {
         frames = new ChunkFrames(ev.value.id, ev.value.model, Math.floor(Date.now() / 1000));
@@ -66,7 +65,7 @@ export async function serveChatStream(
     }
     throw new Error("the gateway's stream ended without an end event");
   } catch (e: unknown) {
-    if (res.destroyed) return;
+    if (isGone(res)) return;
     const err = asGatewayError(e);
     if (!frames) {
       sendError(res, err, cc.requestId, attemptsOf(err));

@@ -8,7 +8,7 @@ import type { Gateway } from "../../gateway/gateway.js";
 import type { ModelDirectory } from "../../gateway/models.js";
 import { create } from "../../lib/create.js";
 import type { Logger } from "../../lib/logger.js";
-import { type NodeRequest, type NodeResponse, readBody } from "../bridge.js";
+import { isGone, type NodeRequest, type NodeResponse, readBody } from "../bridge.js";
 import { nodeCallContext } from "../fast-connect.js";
 import { requestIdFrom } from "../request-id.js";
 import { jsonUtf8Error } from "../utf8.js";
@@ -99,7 +99,7 @@ export function createRestHandler(deps: RestDeps): (req: NodeRequest, res: NodeR
       const out = await deps.gateway().embed(p.req, context(req, res, rid, "Embed"));
       sendJson(res, 200, embeddingsJson(out, p.base64), gatewayHeaders(rid, out.provider, out.gateway));
     } catch (e: unknown) {
-      if (res.destroyed) return;
+      if (isGone(res)) return;
       const err = asGatewayError(e);
       sendError(res, err, rid, attemptsOf(err));
     }
