@@ -4,12 +4,12 @@
 // (ErrorInfo / RetryInfo in grpc-status-details-bin, as Connect writes them). Anything else —
 // compression, JSON codec, a bad grpc-timeout, gRPC-Web, HTTP/1.1 — goes to Connect as before.
 import { type DescMessage, fromBinary, type MessageShape, toBinary } from "@bufbuild/protobuf";
-import { Code, ConnectError } from "@connectrpc/connect";
+import { ConnectError } from "@connectrpc/connect";
 import { parseTimeout, setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
 import type { CallContext } from "../gateway/context.js";
 import type { Logger } from "../lib/logger.js";
 import type { FastPath } from "./adapter.js";
-import { isGone, type NodeRequest, type NodeResponse, readBody } from "./bridge.js";
+import { isGone, type NodeResponse, readBody } from "./bridge.js";
 import {
   acceptsCompression,
   capDeadline,
@@ -18,7 +18,7 @@ import {
   pump,
   unenvelope,
 } from "./fast-connect.js";
-import { binaryDecodeError, decodeError, tooLarge } from "./request-errors.js";
+import { binaryDecodeError, tooLarge } from "./request-errors.js";
 import { requestIdFrom } from "./request-id.js";
 import type { StreamMethod, UnaryMethod } from "./routes.js";
 
