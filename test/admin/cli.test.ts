@@ -9,7 +9,9 @@ import { cli } from "./helpers.js";
 const sha = (k: string) => createHash("sha256").update(k).digest("hex");
 const bearer = (k: string) => ({ authorization: `Bearer ${k}` });
 
-describe("llm-gateway keys / usage CLI", () => {
+// Each CLI run starts Node + tsx: about 1 s on a quiet machine, up to 20 s on a busy one; a test makes
+// up to five runs.
+describe("llm-gateway keys / usage CLI", { timeout: 180_000 }, () => {
   let gw: GatewayProcess;
   let adminKey = "";
   let env: Record<string, string> = {};
@@ -26,7 +28,7 @@ describe("llm-gateway keys / usage CLI", () => {
       `auth: { admin_sha256: ${digest} }\nkeys: [{ name: cfg, sha256: ${sha("llmgw-cli-test-config-key")} }]\n`,
     );
     env = { LLMGW_URL: gw.url, LLMGW_ADMIN_KEY: adminKey };
-  }, 60_000);
+  }, 180_000);
   afterAll(async () => {
     await gw?.stop();
   });

@@ -73,7 +73,8 @@ export function cli(args: readonly string[], env: Record<string, string> = {}): 
     execFile(
       process.execPath,
       ["--import", "tsx", "src/main.ts", ...args],
-      { cwd: ROOT, env: { PATH: process.env["PATH"] ?? "", ...env }, timeout: 20_000 },
+      // Starting Node + tsx takes ~1 s on a quiet machine and was seen over 20 s on a busy one.
+      { cwd: ROOT, env: { PATH: process.env["PATH"] ?? "", ...env }, timeout: 90_000 },
       (err, stdout, stderr) => {
         const code = err ? (typeof err.code === "number" ? err.code : 1) : 0;
         resolve({ code, stdout, stderr });

@@ -202,5 +202,5 @@ describe("GetUsage and spend, from the billing ledgers", () => {
     const bad = await cli(["usage", "--from", "2026-13"], env);
     expect(bad.code).toBe(2);
     expect(bad.stderr.trim().split("\n")).toHaveLength(1);
-  });
+  }, 180_000); // three CLI runs, each up to 20 s on a busy machine
 });
