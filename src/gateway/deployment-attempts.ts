@@ -161,13 +161,9 @@ export class DeploymentAttempts {
       if (out === OPEN) return OPEN; // nothing ran
       const ms = performance.now() - ta;
       st.observe(ms);
-      if (lane) {
-        if (lane.lost || lane.race.won) {
-          discard?.(out);
-          throw HEDGE_LOST;
-        }
-        lane.race.won = true;
-        lane.race.loseAll(lane);
+      if (lane && !lane.claim()) {
+        discard?.(out);
+        throw HEDGE_LOST;
       }
       call.upstreamMs += ms;
       call.attempt(d.target, "ok", ta, ms);

@@ -100,6 +100,14 @@ export class Lane {
     readonly race: Race,
   ) {}
 
+  /** This lane answered: true when that wins the race (every other lane loses), false when too late. */
+  claim(): boolean {
+    if (this.lost || this.race.won) return false;
+    this.race.won = true;
+    this.race.loseAll(this);
+    return true;
+  }
+
   /** Another lane won: abort what is in progress; the attempt goes in the trail as HEDGE_LOST. */
   lose(call: Call): void {
     if (this.lost) return;
