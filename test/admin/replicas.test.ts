@@ -24,7 +24,8 @@ describe("three replicas, one Redis", () => {
   beforeAll(async () => {
     redis = await RedisServer.start();
     const yaml = `
-redis: { url: "${redis.url}" }
+# 2 s: the default 100 ms times out on a busy machine (an extra "unreachable" warning, a late key).
+redis: { url: "${redis.url}", command_timeout_ms: 2000 }
 auth: { admin_sha256: ${ADMIN.sha256}, keys_redis_key: "${HASH}" }
 keys: [{ name: cfg, sha256: ${sha("llmgw-replicas-config-key-aaaaaaaaaaaa")} }]
 `;

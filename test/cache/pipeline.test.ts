@@ -31,7 +31,8 @@ const sha = (k: string) => createHash("sha256").update(k).digest("hex");
 const prefix = uniquePrefix();
 
 const yaml = `
-redis: { url: "redis://127.0.0.1:6379" }
+# 2 s: the default 100 ms times out on a busy machine (an L2 write or a refund then goes missing).
+redis: { url: "redis://127.0.0.1:6379", command_timeout_ms: 2000 }
 cache: { redis_prefix: "${prefix}" }
 models:
   cached: { deployments: [{ target: openai/gpt-4o-mini }], cache: { enabled: true, ttl_s: 60 } }

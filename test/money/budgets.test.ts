@@ -67,7 +67,8 @@ describe("budgets across replicas (3 processes, one Redis)", () => {
     const yaml = `
 providers:
   openai: { base_url: "${fake.url}", api_key: sk-budget-test }
-redis: { url: "${redis.url}" }
+# 2 s: the default 100 ms times out on a busy machine, and fail_open then decides per process (overspending).
+redis: { url: "${redis.url}", command_timeout_ms: 2000 }
 auth: { admin_sha256: ${admin.sha256} }
 keys:
   - name: metered
