@@ -6,7 +6,6 @@ import { ConnectError, type ConnectRouter, createConnectRouter, type Interceptor
 import type { UniversalServerRequest, UniversalServerResponse } from "@connectrpc/connect/protocol";
 import { errorFromJsonBytes, errorToJsonBytes } from "@connectrpc/connect/protocol-connect";
 import { parseTimeout as parseGrpcTimeout } from "@connectrpc/connect/protocol-grpc";
-import { compressionBrotli, compressionGzip } from "@connectrpc/connect-node";
 import { MAX_TIMER_MS } from "../gateway/scope.js";
 import type { Logger } from "../lib/logger.js";
 import {
@@ -20,6 +19,7 @@ import {
   universalRequest,
   writeResponse,
 } from "./bridge.js";
+import { OFFERED_COMPRESSION } from "./fast-compression.js";
 import { binaryUtf8Error, decodeError, strictJsonText, tooLarge } from "./request-errors.js";
 import { requestIdFrom } from "./request-id.js";
 
@@ -143,7 +143,7 @@ export function createConnectHandler(o: AdapterOptions): NodeHandlerFn {
     readMaxBytes: o.maxRequestBytes + 64 * 1024,
     jsonOptions,
     shutdownSignal: o.shutdownSignal,
-    acceptCompression: [compressionGzip, compressionBrotli],
+    acceptCompression: OFFERED_COMPRESSION,
     // A backstop: capDeadlineHeaders already cut any longer client deadline to this.
     maxTimeoutMs: MAX_TIMER_MS,
     interceptors: o.interceptors ?? [],

@@ -12,6 +12,7 @@ import {
   toBinary,
 } from "@bufbuild/protobuf";
 import { ConnectError } from "@connectrpc/connect";
+import type { Compression } from "@connectrpc/connect/protocol";
 import {
   codeToHttpStatus,
   endStreamToJson,
@@ -28,6 +29,7 @@ import type { Logger } from "../lib/logger.js";
 import type { FastPath } from "./adapter.js";
 import { clientGone, flush, isGone, type NodeRequest, type NodeResponse, readBody, write } from "./bridge.js";
 import { toConnectError } from "./errors.js";
+import { negotiate, squeeze } from "./fast-compression.js";
 import { binaryDecodeError, decodeError, jsonUtf8ConnectError, tooLarge } from "./request-errors.js";
 import { requestIdFrom } from "./request-id.js";
 import type { StreamMethod, UnaryMethod } from "./routes.js";
@@ -58,20 +60,6 @@ export function unenvelope(bytes: Buffer): Buffer | undefined {
   return bytes.length === 5 + bytes.readUInt32BE(1) ? bytes.subarray(5) : undefined;
 }
 
-/**
- * True when the client accepts a compression Connect would answer with (adapter.ts offers gzip and
- * br), read as Connect reads it: comma-separated names, exactly. Connect then compresses answers of
- * 1 KiB or more, which the fast paths do not: such a call is Connect's.
- */
-export function acceptsCompression(h: string | string[] | undefined): boolean {
-  if (h === undefined) return false;
-  for (const n of (Array.isArray(h) ? h.join(",") : h).split(",")) {
-    const name = n.trim();
-    if (name === "gzip" || name === "br") return true;
-  }
-  return false;
-}
-
 /** A message from its bytes, or the INVALID_REQUEST error naming what is wrong. */
 function decode<I extends DescMessage>(
   schema: I,
@@ -97,27 +85,65 @@ export function logUnexpected(log: Logger, rpc: string, e: unknown): void {
   log.error({ rpc, err: e instanceof Error ? e.message : String(e) }, "handler failed");
 }
 
-function sendUnaryError(res: NodeResponse, e: unknown, rid: string, extra?: Record<string, string>): void {
+/**
+ * Sends a unary answer, compressed as Connect would (fast-compression.ts); `headers` are built in
+ * Connect's precedence (later keys win), the length comes last.
+ */
+async function sendUnary(
+  res: NodeResponse,
+  status: number,
+  headers: Record<string, string>,
+  body: Uint8Array | string,
+  comp: Compression | undefined,
+): Promise<void> {
+  const out = await squeeze(comp, body);
+  if (out.compressed && comp) headers["content-encoding"] = comp.name;
+  headers["content-length"] = String(out.bytes.byteLength);
+  if (isGone(res)) return;
+  res.writeHead(status, headers);
+  res.end(out.bytes);
+}
+
+function sendUnaryError(
+  res: NodeResponse,
+  e: unknown,
+  rid: string,
+  comp: Compression | undefined,
+  extra?: Record<string, string>,
+): Promise<void> {
   const err = toConnectError(e);
-  const body = errorToJsonBytes(err, undefined);
+  // As Connect: the call's headers, then content-type, then the error's metadata over them.
   const headers: Record<string, string> = {
+    "x-request-id": rid,
     ...extra,
     "content-type": "application/json",
-    "content-length": String(body.byteLength),
-    "x-request-id": rid,
   };
   err.metadata.forEach((v, k) => {
     headers[k] = v;
   });
-  res.writeHead(codeToHttpStatus(err.code), headers);
-  res.end(body);
+  return sendUnary(res, codeToHttpStatus(err.code), headers, errorToJsonBytes(err, undefined), comp);
 }
 
 /** The end-stream message of a stream that ended well: always the same bytes. */
 const END_OK = envelope(2, JSON.stringify(endStreamToJson(new Headers(), undefined, undefined)));
 
-function endStream(res: NodeResponse, error: ConnectError | undefined): void {
-  res.end(error ? envelope(2, JSON.stringify(endStreamToJson(new Headers(), error, undefined))) : END_OK);
+async function endStream(
+  res: NodeResponse,
+  error: ConnectError | undefined,
+  comp: Compression | undefined,
+): Promise<void> {
+  if (!error) return void res.end(END_OK);
+  const out = await squeeze(comp, JSON.stringify(endStreamToJson(new Headers(), error, undefined)));
+  if (!isGone(res)) res.end(envelope(out.compressed ? 3 : 2, out.bytes));
+}
+
+/** A message's envelope, compressed when Connect would compress it. */
+export function framed(
+  comp: Compression | undefined,
+  payload: Uint8Array | string,
+): Buffer | Promise<Buffer> {
+  if (!comp) return envelope(0, payload);
+  return squeeze(comp, payload).then((o) => envelope(o.compressed ? 1 : 0, o.bytes));
 }
 
 async function serveUnary(
@@ -127,30 +153,34 @@ async function serveUnary(
   json: boolean,
   cc: CallContext,
   log: Logger,
+  comp: Compression | undefined,
 ) {
+  let body: Uint8Array | string;
   try {
     const out = await m.serve(input, cc);
-    const body = json ? jsonEncoder(m.output)(out) : toBinary(m.output, out);
-    res.writeHead(200, {
-      ...cc.responseHeaders,
-      "content-type": json ? "application/json" : UNARY_PROTO,
-      "content-length": String(Buffer.byteLength(body)),
-      "x-request-id": cc.requestId,
-    });
-    res.end(body);
+    body = json ? jsonEncoder(m.output)(out) : toBinary(m.output, out);
   } catch (e: unknown) {
     if (isGone(res)) return;
     logUnexpected(log, m.name, e);
-    sendUnaryError(res, e, cc.requestId, cc.responseHeaders);
+    return sendUnaryError(res, e, cc.requestId, comp, cc.responseHeaders);
   }
+  const ct = json ? "application/json" : UNARY_PROTO;
+  await sendUnary(
+    res,
+    200,
+    { "content-type": ct, "x-request-id": cc.requestId, ...cc.responseHeaders },
+    body,
+    comp,
+  );
 }
 
 /** How a streamed answer is framed: headers before the first message, each message, the end. */
 export interface StreamFraming<M> {
   head(): void;
-  frame(message: M): Uint8Array | string;
+  /** The message's bytes on the wire (a promise while they are being compressed). */
+  frame(message: M): Uint8Array | string | Promise<Uint8Array>;
   /** Ends the answer with the call's outcome (undefined = success). */
-  end(error: ConnectError | undefined): void;
+  end(error: ConnectError | undefined): void | Promise<void>;
 }
 
 /** ChatStream's `start`: written together with the first content, never alone. */
@@ -178,7 +208,10 @@ export async function pump<M>(
     for await (const msg of messages) {
       if (isGone(res)) return; // leaving the loop ends the call (its generator's finally)
       if (!res.headersSent) framing.head();
-      const wait = write(res, framing.frame(msg), true);
+      const f = framing.frame(msg);
+      const chunk = typeof f === "object" && "then" in f ? await f : f;
+      if (isGone(res)) return;
+      const wait = write(res, chunk, true);
       const holds = isStreamStart(msg);
       if (held && !holds) flush(res);
       held = holds;
@@ -190,7 +223,7 @@ export async function pump<M>(
   }
   if (isGone(res)) return;
   framing.head();
-  framing.end(error);
+  await framing.end(error);
 }
 
 /** Streams a server-streaming call's messages, then the end-stream message (with any error). */
@@ -201,6 +234,7 @@ function serveStream(
   json: boolean,
   cc: CallContext,
   log: Logger,
+  comp: Compression | undefined,
 ): Promise<void> {
   const encode = json ? jsonEncoder(m.output) : (msg: MessageShape<DescMessage>) => toBinary(m.output, msg);
   return pump(
@@ -209,8 +243,8 @@ function serveStream(
     res,
     {
       head: () => cc.onResponseHeaders?.({}),
-      frame: (msg) => envelope(0, encode(msg)),
-      end: (error) => endStream(res, error),
+      frame: (msg) => framed(comp, encode(msg)),
+      end: (error) => endStream(res, error, comp),
     },
     log,
   );
@@ -277,7 +311,8 @@ export function createFastConnect(
     if (!json && ct !== (unary ? UNARY_PROTO : STREAM_PROTO)) return false;
     const enc = req.headers[unary ? "content-encoding" : "connect-content-encoding"];
     if (enc !== undefined && enc !== "identity") return false;
-    if (acceptsCompression(req.headers[unary ? "accept-encoding" : "connect-accept-encoding"])) return false;
+    // The answer is compressed as Connect would (fast-compression.ts).
+    const comp = negotiate(req.headers[unary ? "accept-encoding" : "connect-accept-encoding"]);
     const version = req.headers["connect-protocol-version"];
     if (version !== undefined && version !== "1") return false;
     const t = req.headers["connect-timeout-ms"];
@@ -291,16 +326,17 @@ export function createFastConnect(
     const streamHead = (extra?: Record<string, string>) => {
       if (res.headersSent) return;
       res.writeHead(200, {
-        ...extra,
         "content-type": json ? "application/connect+json" : STREAM_PROTO,
+        ...(comp ? { "connect-content-encoding": comp.name } : {}),
         "x-request-id": rid,
+        ...extra,
       });
     };
     void readBody(req, maxRequestBytes).then((r) => {
       const fail = (e: ConnectError) => {
-        if (unary) return sendUnaryError(res, e, rid);
+        if (unary) return void sendUnaryError(res, e, rid, comp);
         streamHead();
-        endStream(res, e);
+        void endStream(res, e, comp);
       };
       if (!r.ok) {
         if (!r.aborted) fail(tooLarge(r.size, maxRequestBytes));
@@ -316,8 +352,8 @@ export function createFastConnect(
       const cc = nodeCallContext(req, res, m.name, rid, deadlineMs);
       if (stream) cc.onResponseHeaders = (h) => streamHead(h);
       return unary
-        ? serveUnary(unary, input, res, json, cc, log)
-        : serveStream(m as StreamMethod, input, res, json, cc, log);
+        ? serveUnary(unary, input, res, json, cc, log, comp)
+        : serveStream(m as StreamMethod, input, res, json, cc, log, comp);
     });
     return true;
   };

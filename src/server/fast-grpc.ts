@@ -10,14 +10,8 @@ import type { CallContext } from "../gateway/context.js";
 import type { Logger } from "../lib/logger.js";
 import type { FastPath } from "./adapter.js";
 import { isGone, type NodeResponse, readBody } from "./bridge.js";
-import {
-  acceptsCompression,
-  capDeadline,
-  envelope,
-  nodeCallContext,
-  pump,
-  unenvelope,
-} from "./fast-connect.js";
+import { negotiate } from "./fast-compression.js";
+import { capDeadline, framed, nodeCallContext, pump, unenvelope } from "./fast-connect.js";
 import { binaryDecodeError, tooLarge } from "./request-errors.js";
 import { requestIdFrom } from "./request-id.js";
 import type { StreamMethod, UnaryMethod } from "./routes.js";
@@ -47,12 +41,18 @@ class GrpcReply {
   constructor(
     private readonly res: NodeResponse,
     private readonly rid: string,
+    private readonly encoding: string | undefined,
   ) {}
 
   head(extra?: Record<string, string>): void {
     if (this.res.headersSent) return;
     // Connect answers application/grpc+proto to either request type.
-    this.res.writeHead(200, { ...extra, "content-type": "application/grpc+proto", "x-request-id": this.rid });
+    this.res.writeHead(200, {
+      "content-type": "application/grpc+proto",
+      ...(this.encoding ? { "grpc-encoding": this.encoding } : {}),
+      "x-request-id": this.rid,
+      ...extra,
+    });
   }
 
   /** Ends the call with its status; the error's metadata (x-ratelimit-*, ...) joins the trailers. */
@@ -90,13 +90,14 @@ export function createFastGrpc(
     if (!unary && !stream) return false;
     const enc = req.headers["grpc-encoding"];
     if (enc !== undefined && enc !== "identity") return false;
-    if (acceptsCompression(req.headers["grpc-accept-encoding"])) return false;
+    // The answer is compressed as Connect would (fast-compression.ts).
+    const comp = negotiate(req.headers["grpc-accept-encoding"]);
     const t = req.headers["grpc-timeout"];
     const timeout = parseTimeout(typeof t === "string" ? t : null, Number.MAX_SAFE_INTEGER);
     if (timeout.error) return false;
 
     const rid = requestIdFrom(req.headers["x-request-id"] as string | undefined);
-    const reply = new GrpcReply(res, rid);
+    const reply = new GrpcReply(res, rid, comp?.name);
     void readBody(req, maxRequestBytes).then((body) => {
       if (!body.ok) {
         if (!body.aborted) reply.end(tooLarge(body.size, maxRequestBytes));
@@ -118,7 +119,7 @@ export function createFastGrpc(
         res,
         {
           head: () => reply.head(cc.responseHeaders),
-          frame: (msg) => envelope(0, toBinary(m.output, msg)),
+          frame: (msg) => framed(comp, toBinary(m.output, msg)),
           end: (error) => reply.end(error, cc.responseHeaders),
         },
         log,
