@@ -146,7 +146,7 @@ export class Router {
     return plan;
   }
 
-  /** A Chat's outbound reservation: the same estimate as the inbound one (gateway.ts chatReserve). */
+  /** A Chat's outbound reservation: the same estimate as the inbound one (gateway/pricing.ts chatReserve). */
   private reserveOf(req: ChatRequest): { prompt: number; total: number } {
     const prompt = estimateTokens(req.messages);
     const output = req.maxTokens ?? this.config.file.limits?.default_output_reserve ?? 1024;
