@@ -1,8 +1,9 @@
-// gRPC's unary and server-streaming calls (HTTP/2, application/grpc[+proto], uncompressed) served
-// without Connect's generic machinery, on the same handler table as the router (routes.ts): read the
-// one enveloped request, decode, call, write enveloped messages, end with the grpc-status trailers
-// (ErrorInfo / RetryInfo in grpc-status-details-bin, as Connect writes them). Anything else —
-// compression, JSON codec, a bad grpc-timeout, gRPC-Web, HTTP/1.1 — goes to Connect as before.
+// gRPC's unary and server-streaming calls (HTTP/2, application/grpc[+proto], uncompressed request)
+// served without Connect's generic machinery, on the same handler table as the router (routes.ts):
+// read the one enveloped request, decode, call, write enveloped messages (compressed as Connect
+// would), end with the grpc-status trailers (details in grpc-status-details-bin, as Connect writes
+// them). Proven equal by test/server/fast-differential.test.ts. Anything else — a compressed request,
+// JSON codec, a bad grpc-timeout, gRPC-Web, HTTP/1.1, a malformed envelope — goes to Connect.
 import { type DescMessage, fromBinary, type MessageShape, toBinary } from "@bufbuild/protobuf";
 import { ConnectError } from "@connectrpc/connect";
 import { parseTimeout, setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
@@ -11,7 +12,7 @@ import type { Logger } from "../lib/logger.js";
 import type { FastPath } from "./adapter.js";
 import { isGone, type NodeResponse, readBody } from "./bridge.js";
 import { negotiate } from "./fast-compression.js";
-import { capDeadline, framed, nodeCallContext, pump, unenvelope } from "./fast-connect.js";
+import { capDeadline, framed, nodeCallContext, pump, unenvelope } from "./fast-shared.js";
 import { binaryDecodeError, tooLarge } from "./request-errors.js";
 import { requestIdFrom } from "./request-id.js";
 import type { StreamMethod, UnaryMethod } from "./routes.js";

@@ -3,30 +3,40 @@
 // and to one without (startApp's test-only `fastPaths: false`); status, headers, trailers and body
 // bytes must match. A counter (`onServed`) proves which handler took each call on each side.
 import { mkdtempSync, writeFileSync } from "node:fs";
-import http from "node:http";
-import http2 from "node:http2";
+import type http2 from "node:http2";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
-import { gunzipSync, gzipSync } from "node:zlib";
-import { create, type DescMessage, fromBinary, toBinary, toJsonString } from "@bufbuild/protobuf";
+import { gzipSync } from "node:zlib";
 import type { Interceptor } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  ChatRequestSchema,
-  ChatResponseSchema,
-  ChatStreamResponseSchema,
-  ListModelsResponseSchema,
-  Role,
-} from "../../gen/llmgateway/v1/llm_pb.js";
 import { loadConfig } from "../../src/config/index.js";
 import { createLogger } from "../../src/lib/logger.js";
 import { implementedTypes, presetInfo } from "../../src/providers/index.js";
 import type { Served } from "../../src/server/adapter.js";
 import { type App, type AppInternals, startApp } from "../../src/server/app.js";
 import { waitFor } from "../helpers/wait.js";
+import { connectCases, grpcCases } from "./differential-cases.js";
+import {
+  BIG,
+  CHAT,
+  CJ,
+  env,
+  G,
+  h1,
+  h2,
+  json,
+  normalize,
+  proto,
+  type Req,
+  RID,
+  type Seen,
+  SJ,
+  STREAM,
+  type Target,
+} from "./wire.js";
 
-interface Side {
+interface Side extends Target {
   app: App;
   served: Record<Served, number>;
   logs: string[];
@@ -54,7 +64,7 @@ async function side(internals: AppInternals): Promise<Side> {
     ...internals,
     onServed: (by) => served[by]++,
   });
-  return { app, served, logs };
+  return { app, port: app.port, served, logs };
 }
 
 let fast: Side;
@@ -78,364 +88,6 @@ afterAll(async () => {
     await s?.app.shutdown(1000);
   }
 });
-
-/** What a client sees of an answer: every header and trailer (names lowercased), and the body. */
-interface Seen {
-  status: number;
-  headers: [string, string][];
-  trailers: [string, string][];
-  body: string;
-}
-
-interface Req {
-  path: string;
-  headers: Record<string, string>;
-  body: Buffer;
-  /** The fast path reads it, then hands it to Connect's handler (a malformed envelope). */
-  handedBack?: boolean;
-  /** The client resets the call after this many body bytes have arrived. */
-  cancelAfter?: number;
-}
-
-function pairs(raw: string[]): [string, string][] {
-  const out: [string, string][] = [];
-  for (let i = 0; i < raw.length; i += 2) out.push([(raw[i] as string).toLowerCase(), raw[i + 1] as string]);
-  return out;
-}
-
-function h1(s: Side, r: Req): Promise<Seen> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      { host: "127.0.0.1", port: s.app.port, method: "POST", path: r.path, headers: r.headers, agent: false },
-      (res) => {
-        const chunks: Buffer[] = [];
-        const done = () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            headers: pairs(res.rawHeaders),
-            trailers: pairs(res.rawTrailers),
-            body: Buffer.concat(chunks).toString("hex"),
-          });
-        res.on("data", (c: Buffer) => {
-          chunks.push(c);
-          if (r.cancelAfter !== undefined && Buffer.concat(chunks).length >= r.cancelAfter) {
-            req.destroy();
-            done();
-          }
-        });
-        res.on("end", done);
-      },
-    );
-    req.on("error", (e) => (r.cancelAfter === undefined ? reject(e) : undefined));
-    req.end(r.body);
-  });
-}
-
-function h2(s: Side, r: Req): Promise<Seen> {
-  s.session ??= http2.connect(`http://127.0.0.1:${s.app.port}`);
-  const st = s.session.request({ ":method": "POST", ":path": r.path, ...r.headers });
-  return new Promise((resolve, reject) => {
-    const seen: Seen = { status: 0, headers: [], trailers: [], body: "" };
-    const chunks: Buffer[] = [];
-    const list = (h: http2.IncomingHttpHeaders) =>
-      Object.entries(h).flatMap(([k, v]) =>
-        (Array.isArray(v) ? v : [String(v)]).map((x): [string, string] => [k, x]),
-      );
-    st.on("response", (h) => {
-      seen.status = Number(h[":status"]);
-      seen.headers = list(h).filter(([k]) => k !== ":status");
-    });
-    st.on("trailers", (t) => {
-      seen.trailers = list(t);
-    });
-    st.on("data", (c: Buffer) => {
-      chunks.push(c);
-      if (r.cancelAfter !== undefined && Buffer.concat(chunks).length >= r.cancelAfter)
-        st.close(http2.constants.NGHTTP2_CANCEL);
-    });
-    st.on("close", () => resolve({ ...seen, body: Buffer.concat(chunks).toString("hex") }));
-    st.on("error", (e) => (r.cancelAfter === undefined ? reject(e) : undefined));
-    st.end(r.body);
-  });
-}
-
-/** The response schema of each path, to read binary bodies (timings inside them differ). */
-const OUTPUT: Record<string, DescMessage> = {
-  "/llmgateway.v1.LLMService/Chat": ChatResponseSchema,
-  "/llmgateway.v1.LLMService/ChatStream": ChatStreamResponseSchema,
-  "/llmgateway.v1.LLMService/ListModels": ListModelsResponseSchema,
-};
-
-/** Binary messages as JSON text (deterministic: the same message always encodes the same). */
-function readable(path: string, ct: string, body: Buffer): string {
-  const schema = OUTPUT[path];
-  const binary = /proto|grpc/.test(ct);
-  const enveloped = /connect|grpc/.test(ct);
-  if (!schema || !(binary || enveloped) || body.length === 0) return body.toString("latin1");
-  const msg = (b: Buffer) => (binary ? toJsonString(schema, fromBinary(schema, b)) : b.toString("latin1"));
-  if (!enveloped) return msg(body);
-  const out: string[] = [];
-  for (let i = 0; i + 5 <= body.length; ) {
-    const flags = body[i] as number;
-    const len = body.readUInt32BE(i + 1);
-    const framed = body.subarray(i + 5, i + 5 + len);
-    const payload = flags & 1 ? gunzipSync(framed) : framed;
-    out.push(`[${flags}]${flags & 0x82 ? payload.toString("latin1") : msg(payload)}`);
-    i += 5 + len;
-  }
-  return out.join("");
-}
-
-/**
- * What may differ between two gateways answering the same request, each named:
- * - `date`: the clock;
- * - header order: HTTP gives it no meaning, and Connect builds its headers in another order;
- * - `content-length`: checked against the body on each side, then dropped (the timings below
- *   change the body's length);
- * - timings measured per call in the body (`latencyMs`, `upstreamLatencyMs`, `durationMs`), the
- *   mock's per-call answer id (`mock-N`), and the time left of a deadline in its error message
- *   (Connect and the fast path read the clock a moment apart): replaced by N;
- * - a binary body is compared as its messages in JSON, a stream as its envelopes' flags and
- *   messages (so the timings can be replaced);
- * - a request id the gateway generated (the client sent none): each process counts its own.
- */
-function normalize(path: string, s: Seen): Seen {
-  const rid = s.headers.find(([k]) => k === "x-request-id")?.[1] ?? "rid-diff";
-  const t = (x: string) =>
-    x
-      .replaceAll(rid, "RID")
-      .replace(/mock-\d+/g, "mock-N")
-      .replace(/"(latencyMs|upstreamLatencyMs)":[\d.e-]+/g, '"$1":N')
-      .replace(/,"durationMs":\d+/g, "")
-      .replace(/deadline(%20| )of(%20| )\d+(%20| )ms/g, "deadline of N ms");
-  const body = Buffer.from(s.body, "hex");
-  const len = s.headers.find(([k]) => k === "content-length");
-  if (len) expect(Number(len[1]), "content-length is the body's length").toBe(body.length);
-  const ct = s.headers.find(([k]) => k === "content-type")?.[1] ?? "";
-  // A compressed answer is compared inflated (its timings differ; the bytes then do too).
-  const zipped = s.headers.some(([k, v]) => k === "content-encoding" && v === "gzip");
-  const keep = (l: [string, string][]) =>
-    l
-      .filter(([k]) => k !== "date" && k !== "content-length")
-      .map(([k, v]): [string, string] => [
-        k,
-        k === "grpc-status-details-bin" ? t(Buffer.from(v, "base64").toString("latin1")) : t(v),
-      ])
-      .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-  return {
-    status: s.status,
-    headers: keep(s.headers),
-    trailers: keep(s.trailers),
-    body: t(readable(path, ct, zipped ? gunzipSync(body) : body)),
-  };
-}
-
-const CHAT = "/llmgateway.v1.LLMService/Chat";
-const STREAM = "/llmgateway.v1.LLMService/ChatStream";
-const json = (model: string, text = "hi", extra = {}) =>
-  Buffer.from(JSON.stringify({ model, messages: [{ role: "ROLE_USER", content: [{ text }] }], ...extra }));
-const proto = (model: string, text = "hi") =>
-  Buffer.from(
-    toBinary(
-      ChatRequestSchema,
-      create(ChatRequestSchema, {
-        model,
-        messages: [{ role: Role.USER, content: [{ part: { case: "text", value: text } }] }],
-      }),
-    ),
-  );
-/** Field 999 (varint): not in the schema, kept as an unknown field by the binary reader. */
-const UNKNOWN_FIELD = Buffer.from([0xb8, 0x3e, 0x01]);
-function env(payload: Buffer, flags = 0): Buffer {
-  const head = Buffer.alloc(5);
-  head[0] = flags;
-  head.writeUInt32BE(payload.length, 1);
-  return Buffer.concat([head, payload]);
-}
-
-const RID = { "x-request-id": "rid-diff" };
-const CJ = { ...RID, "content-type": "application/json" };
-const CP = { ...RID, "content-type": "application/proto" };
-const SJ = { ...RID, "content-type": "application/connect+json" };
-const SP = { ...RID, "content-type": "application/connect+proto" };
-const G = { ...RID, "content-type": "application/grpc", te: "trailers" };
-const BIG = "x".repeat(250_000);
-
-/** Calls both doors of the Connect protocol (HTTP/1.1 and HTTP/2) serve; gRPC ones are HTTP/2 only. */
-const connectCases: [string, Req][] = [
-  ["unary JSON", { path: CHAT, headers: CJ, body: json("mock/echo") }],
-  [
-    "unary JSON, charset and protocol version",
-    {
-      path: CHAT,
-      headers: { ...CJ, "content-type": "application/json; charset=utf-8", "connect-protocol-version": "1" },
-      body: json("mock/echo"),
-    },
-  ],
-  ["unary proto", { path: CHAT, headers: CP, body: proto("mock/echo") }],
-  [
-    "unary proto with an unknown field",
-    { path: CHAT, headers: CP, body: Buffer.concat([proto("mock/echo"), UNKNOWN_FIELD]) },
-  ],
-  [
-    "unary JSON with an unknown field",
-    { path: CHAT, headers: CJ, body: json("mock/echo", "hi", { nope: 1 }) },
-  ],
-  [
-    "unary JSON, bad enum name",
-    { path: CHAT, headers: CJ, body: Buffer.from('{"model":"mock/echo","messages":[{"role":"user"}]}') },
-  ],
-  ["unary, model not found (ErrorInfo)", { path: CHAT, headers: CJ, body: json("mock/nope") }],
-  ["unary, upstream 429 (RetryInfo)", { path: CHAT, headers: CJ, body: json("mock/error-429") }],
-  [
-    "unary, deadline",
-    { path: CHAT, headers: { ...CJ, "connect-timeout-ms": "150" }, body: json("mock/slow-5000") },
-  ],
-  [
-    "unary, deadline not reached",
-    { path: CHAT, headers: { ...CJ, "connect-timeout-ms": "60000" }, body: json("mock/echo") },
-  ],
-  [
-    "unary, metadata (trace context, custom headers)",
-    {
-      path: CHAT,
-      headers: {
-        ...CJ,
-        traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
-        "x-custom": "v",
-        "x-custom-bin": "AAE=",
-      },
-      body: json("mock/echo"),
-    },
-  ],
-  [
-    "unary, no request id",
-    {
-      path: CHAT,
-      headers: { "content-type": "application/json", "x-request-id": "" },
-      body: json("mock/echo"),
-    },
-  ],
-  ["unary, large message", { path: CHAT, headers: CJ, body: json("mock/echo", BIG) }],
-  ["unary, too large", { path: CHAT, headers: CJ, body: json("mock/echo", `${BIG}${BIG}`) }],
-  ["unary JSON, empty body", { path: CHAT, headers: CJ, body: Buffer.alloc(0) }],
-  ["unary proto, empty message", { path: CHAT, headers: CP, body: Buffer.alloc(0) }],
-  ["unary JSON, not JSON", { path: CHAT, headers: CJ, body: Buffer.from("{nope") }],
-  [
-    "unary JSON, invalid UTF-8",
-    {
-      path: CHAT,
-      headers: CJ,
-      body: Buffer.concat([Buffer.from('{"model":"'), Buffer.from([0xc3, 0x28]), Buffer.from('"}')]),
-    },
-  ],
-  ["ListModels", { path: "/llmgateway.v1.LLMService/ListModels", headers: CJ, body: Buffer.from("{}") }],
-  ["stream JSON", { path: STREAM, headers: SJ, body: env(json("mock/echo", "one two three")) }],
-  ["stream proto", { path: STREAM, headers: SP, body: env(proto("mock/echo", "one two three")) }],
-  ["stream, error before the first message", { path: STREAM, headers: SJ, body: env(json("mock/nope")) }],
-  ["stream, cut mid-way", { path: STREAM, headers: SJ, body: env(json("mock/cut", "one two three")) }],
-  [
-    "stream, deadline",
-    { path: STREAM, headers: { ...SJ, "connect-timeout-ms": "150" }, body: env(json("mock/slow-5000")) },
-  ],
-  ["stream, empty envelope", { path: STREAM, headers: SP, body: env(Buffer.alloc(0)) }],
-  ["stream, no envelope", { path: STREAM, headers: SJ, body: Buffer.alloc(0), handedBack: true }],
-  [
-    "stream, two messages",
-    {
-      path: STREAM,
-      headers: SJ,
-      body: Buffer.concat([env(json("mock/echo")), env(json("mock/echo"))]),
-      handedBack: true,
-    },
-  ],
-  ["stream, large message", { path: STREAM, headers: SJ, body: env(json("mock/echo", BIG)) }],
-  [
-    "unary, accepts gzip, br: a large answer compressed",
-    { path: CHAT, headers: { ...CJ, "accept-encoding": "gzip, deflate, br" }, body: json("mock/echo", BIG) },
-  ],
-  [
-    "unary, accepts br: a small answer as it is",
-    { path: CHAT, headers: { ...CJ, "accept-encoding": "br" }, body: json("mock/echo") },
-  ],
-  [
-    "unary, accepts gzip: an error",
-    { path: CHAT, headers: { ...CJ, "accept-encoding": "gzip" }, body: json("mock/nope") },
-  ],
-  [
-    "stream, accepts gzip: large messages compressed",
-    {
-      path: STREAM,
-      headers: { ...SJ, "connect-accept-encoding": "gzip" },
-      body: env(json("mock/echo", BIG)),
-    },
-  ],
-  [
-    "stream, accepts gzip: an error",
-    {
-      path: STREAM,
-      headers: { ...SP, "connect-accept-encoding": "gzip" },
-      body: env(proto("mock/cut", "one two")),
-    },
-  ],
-];
-
-const grpcCases: [string, Req][] = [
-  ["gRPC unary", { path: CHAT, headers: G, body: env(proto("mock/echo")) }],
-  [
-    "gRPC unary, +proto",
-    {
-      path: CHAT,
-      headers: { ...G, "content-type": "application/grpc+proto" },
-      body: env(proto("mock/echo")),
-    },
-  ],
-  [
-    "gRPC unary, unknown field",
-    { path: CHAT, headers: G, body: env(Buffer.concat([proto("mock/echo"), UNKNOWN_FIELD])) },
-  ],
-  ["gRPC unary, model not found (details)", { path: CHAT, headers: G, body: env(proto("mock/nope")) }],
-  ["gRPC unary, upstream 429", { path: CHAT, headers: G, body: env(proto("mock/error-429")) }],
-  [
-    "gRPC unary, deadline",
-    { path: CHAT, headers: { ...G, "grpc-timeout": "150m" }, body: env(proto("mock/slow-5000")) },
-  ],
-  [
-    "gRPC unary, metadata",
-    { path: CHAT, headers: { ...G, "x-custom": "v", "x-custom-bin": "AAE=" }, body: env(proto("mock/echo")) },
-  ],
-  ["gRPC unary, large", { path: CHAT, headers: G, body: env(proto("mock/echo", BIG)) }],
-  ["gRPC unary, too large", { path: CHAT, headers: G, body: env(proto("mock/echo", `${BIG}${BIG}`)) }],
-  ["gRPC unary, empty message", { path: CHAT, headers: G, body: env(Buffer.alloc(0)) }],
-  ["gRPC unary, no envelope", { path: CHAT, headers: G, body: Buffer.alloc(0), handedBack: true }],
-  [
-    "gRPC unary, compressed flag without grpc-encoding",
-    { path: CHAT, headers: G, body: env(proto("mock/echo"), 1), handedBack: true },
-  ],
-  ["gRPC stream", { path: STREAM, headers: G, body: env(proto("mock/echo", "one two three")) }],
-  ["gRPC stream, error first", { path: STREAM, headers: G, body: env(proto("mock/nope")) }],
-  ["gRPC stream, cut mid-way", { path: STREAM, headers: G, body: env(proto("mock/cut", "one two three")) }],
-  [
-    "gRPC stream, deadline",
-    { path: STREAM, headers: { ...G, "grpc-timeout": "150m" }, body: env(proto("mock/slow-5000")) },
-  ],
-  [
-    "gRPC unary, grpc-accept-encoding as grpc-js sends it, a large answer",
-    {
-      path: CHAT,
-      headers: { ...G, "grpc-accept-encoding": "identity,deflate,gzip" },
-      body: env(proto("mock/echo", BIG)),
-    },
-  ],
-  [
-    "gRPC stream, grpc-accept-encoding gzip",
-    { path: STREAM, headers: { ...G, "grpc-accept-encoding": "gzip" }, body: env(proto("mock/echo", BIG)) },
-  ],
-  [
-    "gRPC unary, grpc-accept-encoding gzip, an error",
-    { path: CHAT, headers: { ...G, "grpc-accept-encoding": "gzip" }, body: env(proto("mock/nope")) },
-  ],
-];
 
 /** Sends `r` to both gateways; each side's handler is proven by its counter. */
 async function both(send: (s: Side, r: Req) => Promise<Seen>, r: Req): Promise<[Seen, Seen]> {

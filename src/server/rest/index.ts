@@ -9,7 +9,7 @@ import type { ModelDirectory } from "../../gateway/models.js";
 import { create } from "../../lib/create.js";
 import type { Logger } from "../../lib/logger.js";
 import { isGone, type NodeRequest, type NodeResponse, readBody } from "../bridge.js";
-import { nodeCallContext } from "../fast-connect.js";
+import { nodeCallContext } from "../fast-shared.js";
 import { requestIdFrom } from "../request-id.js";
 import { jsonUtf8Error } from "../utf8.js";
 import { serveChat, serveChatStream } from "./chat.js";
