@@ -32,6 +32,7 @@ import {
   RID,
   type Seen,
   SJ,
+  SP,
   STREAM,
   type Target,
 } from "./wire.js";
@@ -43,9 +44,21 @@ interface Side extends Target {
   session?: http2.ClientHttp2Session;
 }
 
+/** One gateway key with rate limits (its calls get x-ratelimit-* headers); keyless calls stay open. */
+const KEY = "sk-diff-key-0123456789";
+const CONFIG = `server:
+  max_request_bytes: 300000
+auth:
+  allow_anonymous: true
+keys:
+  - name: diff
+    sha256: f944395e81676e1a9d184f2db2c0b9a6c0846e41e205f1e6ae2ad2f2300e309e
+    limits: { rpm: 100000, tpm: 100000000 }
+`;
+
 async function side(internals: AppInternals): Promise<Side> {
   const dir = mkdtempSync(join(tmpdir(), "llmgw-diff-"));
-  writeFileSync(join(dir, "c.yaml"), "server:\n  max_request_bytes: 300000\n");
+  writeFileSync(join(dir, "c.yaml"), CONFIG);
   const config = loadConfig({
     argv: ["--port", "0", "--config", join(dir, "c.yaml")],
     env: {},
@@ -115,6 +128,24 @@ describe("fast paths answer exactly as Connect's handler", () => {
         expect(normalize(r.path, a)).toEqual(normalize(r.path, b));
       });
     }
+  }
+  // The pipeline's own response headers (x-ratelimit-*) on success, error and stream, each protocol.
+  const keyed: [string, (s: Side, r: Req) => Promise<Seen>, Req][] = [
+    ["Connect unary", h1, { path: CHAT, headers: CJ, body: json("mock/echo") }],
+    ["Connect unary error", h2, { path: CHAT, headers: CJ, body: json("mock/error-503") }],
+    ["Connect stream", h1, { path: STREAM, headers: SJ, body: env(json("mock/echo")) }],
+    ["Connect stream cut", h2, { path: STREAM, headers: SP, body: env(proto("mock/cut", "a b")) }],
+    ["gRPC unary", h2, { path: CHAT, headers: G, body: env(proto("mock/echo")) }],
+    ["gRPC unary error", h2, { path: CHAT, headers: G, body: env(proto("mock/nope")) }],
+    ["gRPC stream", h2, { path: STREAM, headers: G, body: env(proto("mock/echo", "a b")) }],
+  ];
+  for (const [name, send, r0] of keyed) {
+    it(`${name} with a rate-limited key: the same x-ratelimit-* headers`, async () => {
+      const r = { ...r0, headers: { ...r0.headers, authorization: `Bearer ${KEY}` } };
+      const [a, b] = await both(send, r);
+      expect(a.headers.some(([k]) => k.startsWith("x-ratelimit-"))).toBe(true);
+      expect(normalize(r.path, a)).toEqual(normalize(r.path, b));
+    });
   }
   for (const [name, r] of grpcCases) {
     it(`${name} (HTTP/2)`, async () => {

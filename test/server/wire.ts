@@ -138,7 +138,8 @@ export function readable(path: string, ct: string, body: Buffer): string {
  *   (Connect and the fast path read the clock a moment apart): replaced by N;
  * - a binary body is compared as its messages in JSON, a stream as its envelopes' flags and
  *   messages (so the timings can be replaced);
- * - a request id the gateway generated (the client sent none): each process counts its own.
+ * - a request id the gateway generated (the client sent none): each process counts its own;
+ * - `x-ratelimit-reset-*`: the time left until a bucket refills, read off the clock.
  */
 export function normalize(path: string, s: Seen): Seen {
   const rid = s.headers.find(([k]) => k === "x-request-id")?.[1] ?? "rid-diff";
@@ -160,7 +161,11 @@ export function normalize(path: string, s: Seen): Seen {
       .filter(([k]) => k !== "date" && k !== "content-length")
       .map(([k, v]): [string, string] => [
         k,
-        k === "grpc-status-details-bin" ? t(Buffer.from(v, "base64").toString("latin1")) : t(v),
+        k.startsWith("x-ratelimit-reset-")
+          ? "N"
+          : k === "grpc-status-details-bin"
+            ? t(Buffer.from(v, "base64").toString("latin1"))
+            : t(v),
       ])
       .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   return {
