@@ -26,7 +26,7 @@ import type { Logger } from "../lib/logger.js";
 import type { FastPath } from "./adapter.js";
 import { isGone, type NodeResponse, readBody } from "./bridge.js";
 import { toConnectError } from "./errors.js";
-import { negotiate, squeeze } from "./fast-compression.js";
+import { COMPRESS_MIN_BYTES, negotiate, squeeze } from "./fast-compression.js";
 import {
   capDeadline,
   envelope,
@@ -70,19 +70,26 @@ function decode<I extends DescMessage>(
  * Sends a unary answer, compressed as Connect would (fast-compression.ts); `headers` are built in
  * Connect's precedence (later keys win), the length comes last.
  */
-async function sendUnary(
+function sendUnary(
   res: NodeResponse,
   status: number,
   headers: Record<string, string>,
   body: Uint8Array | string,
   comp: Compression | undefined,
-): Promise<void> {
-  const out = await squeeze(comp, body);
-  if (out.compressed && comp) headers["content-encoding"] = comp.name;
-  headers["content-length"] = String(out.bytes.byteLength);
-  if (isGone(res)) return;
-  res.writeHead(status, headers);
-  res.end(out.bytes);
+): void | Promise<void> {
+  const send = (bytes: Uint8Array | string, size: number) => {
+    headers["content-length"] = String(size);
+    if (isGone(res)) return;
+    res.writeHead(status, headers);
+    res.end(bytes);
+  };
+  const size = typeof body === "string" ? Buffer.byteLength(body) : body.byteLength;
+  // Uncompressed (the usual case): written in this tick, no promise.
+  if (!comp || size < COMPRESS_MIN_BYTES) return send(body, size);
+  return squeeze(comp, body).then((out) => {
+    headers["content-encoding"] = comp.name;
+    send(out.bytes, out.bytes.byteLength);
+  });
 }
 
 function sendUnaryError(
@@ -91,7 +98,7 @@ function sendUnaryError(
   rid: string,
   comp: Compression | undefined,
   extra?: Record<string, string>,
-): Promise<void> {
+): void | Promise<void> {
   const err = toConnectError(e);
   // As Connect: the call's headers, then content-type, then the error's metadata over them.
   const headers: Record<string, string> = {
@@ -137,7 +144,7 @@ async function serveUnary(
     return sendUnaryError(res, e, cc.requestId, comp, cc.responseHeaders);
   }
   const ct = json ? "application/json" : UNARY_PROTO;
-  await sendUnary(
+  return sendUnary(
     res,
     200,
     { "content-type": ct, "x-request-id": cc.requestId, ...cc.responseHeaders },
