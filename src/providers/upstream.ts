@@ -1,7 +1,7 @@
 // How one provider's requests leave the process: an undici dispatcher (direct, through the provider's
 // proxy, or as HTTPS_PROXY / HTTP_PROXY / NO_PROXY say) with its TLS, HTTP/2, pool size and keep-alive.
 import type { Socket } from "node:net";
-import { Agent, buildConnector, type Dispatcher, EnvHttpProxyAgent, Pool, ProxyAgent } from "undici";
+import { buildConnector, type Dispatcher, EnvHttpProxyAgent, Pool, ProxyAgent } from "undici";
 
 /** TLS towards the upstream; PEM text (the config loader reads the files). */
 export interface TransportTls {
@@ -113,9 +113,38 @@ export function transportNotes(
   return { info, warn };
 }
 
+/** What carries a provider's requests: a dispatch entry point and a graceful close. */
+export type UpstreamDispatcher = Pick<Dispatcher, "dispatch" | "close">;
+
+/**
+ * Direct connections: one Pool per origin, kept for the transport's life. (undici's Agent replaces
+ * an origin's pool whenever its connections have all closed, and an old pool's late 'disconnect'
+ * can retire the new one while it still has calls: max_connections then no longer holds. Measured:
+ * a third connection opened with max_connections: 1.)
+ */
+class DirectPools {
+  readonly #pools = new Map<string, Pool>();
+
+  constructor(readonly make: (origin: string) => Pool) {}
+
+  dispatch(opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+    const origin = opts.origin as string;
+    let pool = this.#pools.get(origin);
+    if (pool === undefined) {
+      pool = this.make(origin);
+      this.#pools.set(origin, pool);
+    }
+    return pool.dispatch(opts, handler);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.#pools.values()].map((p) => p.close()));
+  }
+}
+
 /** One provider's dispatcher, and the pools behind it (for the queue gauge). */
 export class Upstream {
-  readonly dispatcher: Dispatcher;
+  readonly dispatcher: UpstreamDispatcher;
   /** The newest pool per origin (undici's agents replace a pool whose connections all closed). */
   readonly #pools = new Map<string, Pool>();
   /**
@@ -161,7 +190,9 @@ export class Upstream {
         return pool;
       },
     };
-    if (s.proxy === "none") this.dispatcher = new Agent(opts);
+    const { factory, requestTls: _tunnelOnly, ...poolOpts } = opts;
+    const direct = () => new DirectPools((origin) => factory(origin, poolOpts) as Pool);
+    if (s.proxy === "none") this.dispatcher = direct();
     else if (s.proxy) this.dispatcher = new ProxyAgent({ ...opts, uri: s.proxy });
     else {
       // Read here from `env` (the process's by default) and handed over, so the start log and the agent agree.
@@ -176,7 +207,7 @@ export class Upstream {
               ...(httpProxy ? { httpProxy } : {}),
               ...(noProxy === undefined ? {} : { noProxy }),
             })
-          : new Agent(opts);
+          : direct();
     }
   }
 
