@@ -22,6 +22,14 @@ if (existsSync(out)) {
   passed = res.numPassedTests ?? 0;
   failed = (res.numFailedTests ?? 0) + (res.numRuntimeErrorTests ?? 0);
   if (!res.success && failed === 0) failed = 1; // a suite that failed to load counts
+  // A test file that reports no test at all ran nothing (seen once: a worker that never started was
+  // reported "passed" with zero tests): count it as a failure and name it.
+  for (const file of res.testResults ?? []) {
+    if ((file.assertionResults ?? []).length === 0) {
+      console.log(`ran no test: ${file.name}`);
+      failed += 1;
+    }
+  }
 }
 console.log(`${passed} passed, ${failed} failed`);
-process.exit(r.status !== 0 ? (r.status ?? 1) : passed === 0 ? 1 : 0);
+process.exit(r.status !== 0 ? (r.status ?? 1) : passed === 0 || failed > 0 ? 1 : 0);
