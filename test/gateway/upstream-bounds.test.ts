@@ -6,7 +6,6 @@
 import { once } from "node:events";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Code, createClient } from "@connectrpc/connect";
@@ -16,6 +15,7 @@ import { type ChatResponse, LLMService } from "../../gen/llmgateway/v1/llm_pb.js
 import { loadConfig } from "../../src/config/index.js";
 import { implementedTypes, presetInfo, upstreamBufferStats } from "../../src/providers/index.js";
 import { startGateway, type TestGateway } from "../helpers/gateway.js";
+import { listenLocal } from "../helpers/loopback.js";
 import { waitFor } from "../helpers/wait.js";
 import { chatReq, collect, failure, type LLMClient, reasonOf } from "../resilience/harness.js";
 
@@ -110,9 +110,7 @@ const count = (directive: string) => seen.filter((s) => s.directive === directiv
 
 beforeAll(async () => {
   server = createServer((req, res) => void serve(req, res));
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  base = `http://127.0.0.1:${await listenLocal(server)}`;
   gw = await startGateway({
     env: env(),
     yaml: [

@@ -2,10 +2,8 @@
 // real HTTP server on loopback: every way a body ends gives its bytes back exactly once (read, over the
 // cap, over the budget, aborted, reset, discarded mid-stream or ended unread); the caps name their
 // settings; the config's defaults and its check.
-import { once } from "node:events";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -14,6 +12,7 @@ import { GatewayError, UpstreamError } from "../../src/errors.js";
 import { bufferStats, DEFAULT_BODY_LIMITS, setBodyLimits } from "../../src/providers/body-budget.js";
 import { discard, readText, request } from "../../src/providers/http.js";
 import { implementedTypes, presetInfo } from "../../src/providers/index.js";
+import { listenLocal } from "../helpers/loopback.js";
 import { waitFor } from "../helpers/wait.js";
 import { rejection } from "./helpers.js";
 
@@ -38,9 +37,7 @@ function route(req: IncomingMessage, res: ServerResponse): void {
 
 beforeAll(async () => {
   server = createServer(route);
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  base = `http://127.0.0.1:${await listenLocal(server)}`;
 });
 
 afterAll(() => {

@@ -8,6 +8,7 @@ import type { AddressInfo, Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { UpstreamError } from "../../src/errors.js";
 import { discard, readText, request } from "../../src/providers/http.js";
+import { listenLocal } from "../helpers/loopback.js";
 import { rejection } from "./helpers.js";
 
 type Route = (req: IncomingMessage, res: ServerResponse) => void;
@@ -31,9 +32,7 @@ beforeAll(async () => {
     if (route) route(req, res);
     else res.writeHead(404).end();
   });
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  base = `http://127.0.0.1:${await listenLocal(server)}`;
 });
 
 afterAll(() => {

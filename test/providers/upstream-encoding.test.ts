@@ -1,15 +1,14 @@
 // Compressed upstream answers: the gateway asks for gzip / deflate / br and decodes what comes (a
 // unary JSON answer, an SSE stream, an error body), bounded like any body: a gzip bomb fails fast
 // at the limit, a corrupt or unknown encoding is a protocol error naming it.
-import { once } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { brotliCompressSync, constants, createGzip, deflateSync, gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { UpstreamError } from "../../src/errors.js";
 import { readText, request } from "../../src/providers/http.js";
 import { createOpenAIProvider } from "../../src/providers/openai/index.js";
 import { chatReq, textOf } from "../e2e/helpers.js";
+import { listenLocal } from "../helpers/loopback.js";
 import { fixtures, rejection } from "./helpers.js";
 
 const openai = fixtures("openai");
@@ -27,9 +26,7 @@ beforeAll(async () => {
     if (route) route(req, res);
     else res.writeHead(404).end();
   });
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  base = `http://127.0.0.1:${await listenLocal(server)}`;
 });
 
 afterAll(() => {

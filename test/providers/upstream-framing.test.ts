@@ -1,13 +1,13 @@
 // Broken HTTP framing from an upstream (raw TCP fakes writing bad heads and bodies): each is a
 // protocol error with its own message, at once, and a gateway in front makes exactly one attempt
 // (no retry), while a reset connection on the same gateway is retried (the control case).
-import { once } from "node:events";
-import { type AddressInfo, createServer, type Server, type Socket } from "node:net";
+import { createServer, type Server, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { UpstreamError } from "../../src/errors.js";
 import { readText, request } from "../../src/providers/http.js";
 import { Upstream } from "../../src/providers/upstream.js";
 import { startGateway, type TestGateway } from "../helpers/gateway.js";
+import { listenLocal } from "../helpers/loopback.js";
 import { rejection } from "./helpers.js";
 
 /** What the fake writes for each case (after reading a request), and the message the caller must get. */
@@ -58,9 +58,7 @@ beforeAll(async () => {
       else s.write(CASES[name]?.raw ?? "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
     });
   });
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  port = (server.address() as AddressInfo).port;
+  port = await listenLocal(server);
   const providers = Object.keys({ ...CASES, reset: 0 })
     .map((n) => `  ${n}:\n    type: openai\n    base_url: http://127.0.0.1:${port}/${n}/v1\n    api_key: k\n`)
     .join("");

@@ -2,13 +2,13 @@
 // its answers: the upstream never sees more sockets than allowed, the calls beyond wait and show in
 // llmgw_upstream_queued_requests, and a waiting call whose signal fires (its attempt or first-token
 // timer) is let go at once without costing the pool a connection.
-import { once } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import type { Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openUpstream, readText, request, upstreamLoad } from "../../src/providers/http.js";
 import type { Upstream } from "../../src/providers/upstream.js";
 import { GatewayMetrics } from "../../src/telemetry/metrics.js";
+import { listenLocal } from "../helpers/loopback.js";
 import { rejection } from "./helpers.js";
 
 let server: Server;
@@ -36,9 +36,7 @@ beforeAll(async () => {
       sockets.delete(s);
     });
   });
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  base = `http://127.0.0.1:${await listenLocal(server)}`;
 });
 
 afterAll(() => {

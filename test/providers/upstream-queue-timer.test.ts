@@ -1,11 +1,11 @@
 // Waiting for a connection counts against the attempt's timers: with max_connections: 1 held by a
 // call the upstream never answers, a second call (unary: attempt_ms; stream: first_token_ms) fails
 // on its own timer while it waits, and never reaches the upstream.
-import { once } from "node:events";
 import { createServer, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import type { Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startGateway, type TestGateway } from "../helpers/gateway.js";
+import { listenLocal } from "../helpers/loopback.js";
 
 let server: Server;
 const held: ServerResponse[] = [];
@@ -18,9 +18,7 @@ beforeAll(async () => {
     sockets.add(s);
     s.on("close", () => sockets.delete(s));
   });
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const port = (server.address() as AddressInfo).port;
+  const port = await listenLocal(server);
   gw = await startGateway({
     yaml: [
       "providers:",

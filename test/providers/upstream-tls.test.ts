@@ -2,19 +2,19 @@
 // a throwaway CA (openssl): HTTP/2 by ALPN, a custom CA, a client certificate the upstream requires,
 // server_name, insecure_skip_verify; certificate failures are protocol errors naming the problem.
 import { type ChildProcess, spawn } from "node:child_process";
-import { once } from "node:events";
 import {
   createSecureServer,
   type Http2SecureServer,
   type Http2ServerRequest,
   type Http2ServerResponse,
 } from "node:http2";
-import type { AddressInfo, Socket } from "node:net";
+import type { Socket } from "node:net";
 import type { TLSSocket } from "node:tls";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { UpstreamError } from "../../src/errors.js";
 import { readText, request } from "../../src/providers/http.js";
 import { type TransportSettings, transportNotes, Upstream } from "../../src/providers/upstream.js";
+import { listenLocal } from "../helpers/loopback.js";
 import { rejection } from "./helpers.js";
 import { makeUpstreamPki, type UpstreamPki } from "./upstream-pki.js";
 
@@ -46,9 +46,7 @@ async function serve(opts: Parameters<typeof createSecureServer>[0]): Promise<st
   });
   server.on("tlsClientError", () => {}); // a refused handshake is what some tests are about
   servers.push({ server, sockets });
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  return `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return `https://127.0.0.1:${await listenLocal(server)}`;
 }
 
 let plain = ""; // server cert for 127.0.0.1
