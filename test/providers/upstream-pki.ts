@@ -1,11 +1,8 @@
-// A throwaway CA for the upstream TLS tests, made with the openssl CLI in a temporary folder: a
-// server certificate for 127.0.0.1 / localhost, one only for upstream.test, and a client certificate.
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+// The upstream TLS tests' certificates, from the shared throwaway PKI (test/helpers/pki.ts): a server
+// certificate for 127.0.0.1 / localhost, one only for upstream.test, and a client certificate.
+import { type Issued, TestPki } from "../helpers/pki.js";
 
-/** A certificate and its key: file paths and PEM text. */
+/** A certificate and its key: file paths and PEM text (the provider transport takes strings). */
 export interface Pem {
   certFile: string;
   keyFile: string;
@@ -24,65 +21,27 @@ export interface UpstreamPki {
   client: Pem;
 }
 
-const EC = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
+const pem = (i: Issued): Pem => ({
+  certFile: i.certFile,
+  keyFile: i.keyFile,
+  cert: i.cert.toString("utf8"),
+  key: i.key.toString("utf8"),
+});
 
 /** Makes the CA and its certificates (P-256 keys, valid two days). */
 export function makeUpstreamPki(): UpstreamPki {
-  const dir = mkdtempSync(join(tmpdir(), "llmgw-upstream-pki-"));
-  const ossl = (args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: "pipe" });
-  const pem = (name: string): Pem => {
-    const certFile = join(dir, `${name}.crt`);
-    const keyFile = join(dir, `${name}.key`);
-    return { certFile, keyFile, cert: readFileSync(certFile, "utf8"), key: readFileSync(keyFile, "utf8") };
-  };
-  ossl([
-    "req",
-    "-x509",
-    ...EC,
-    "-keyout",
-    "ca.key",
-    "-out",
-    "ca.crt",
-    "-days",
-    "2",
-    "-subj",
-    "/CN=llmgw test upstream CA",
-  ]);
-  let serial = 1;
-  const leaf = (name: string, subject: string, ext: string[]): Pem => {
-    ossl(["req", "-new", ...EC, "-keyout", `${name}.key`, "-out", `${name}.csr`, "-subj", subject]);
-    writeFileSync(join(dir, `${name}.ext`), `${["basicConstraints=CA:FALSE", ...ext].join("\n")}\n`);
-    ossl([
-      "x509",
-      "-req",
-      "-in",
-      `${name}.csr`,
-      "-CA",
-      "ca.crt",
-      "-CAkey",
-      "ca.key",
-      "-set_serial",
-      String(serial++),
-      "-days",
-      "2",
-      "-extfile",
-      `${name}.ext`,
-      "-out",
-      `${name}.crt`,
-    ]);
-    return pem(name);
-  };
+  const pki = new TestPki();
+  const ca = pki.ca("ca", "llmgw test upstream CA");
   return {
-    dir,
-    ca: pem("ca"),
-    server: leaf("server", "/CN=localhost", [
-      "subjectAltName=DNS:localhost,IP:127.0.0.1",
-      "extendedKeyUsage=serverAuth",
-    ]),
-    named: leaf("named", "/CN=upstream.test", [
-      "subjectAltName=DNS:upstream.test",
-      "extendedKeyUsage=serverAuth",
-    ]),
-    client: leaf("client", "/CN=gateway-client", ["extendedKeyUsage=clientAuth"]),
+    dir: pki.dir,
+    ca: pem(ca),
+    server: pem(pki.server("server", "ca")),
+    named: pem(
+      pki.leaf("named", "ca", "/CN=upstream.test", [
+        "subjectAltName=DNS:upstream.test",
+        "extendedKeyUsage=serverAuth",
+      ]),
+    ),
+    client: pem(pki.client("client", "ca", "gateway-client")),
   };
 }
