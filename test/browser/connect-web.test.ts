@@ -3,27 +3,16 @@
 // and an error whose google.rpc.ErrorInfo is decoded in the page. The page is served from another
 // port than the gateway, so every call is cross-origin and goes through the gateway's CORS
 // (preflight included); a gateway without `cors_origins` must be refused by the browser.
-import { existsSync } from "node:fs";
 import { createServer, request as httpRequest, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startGateway, type TestGateway } from "../helpers/gateway.js";
+import { launchChromium } from "./chromium.js";
 import type { BrowserApi, BrowserProtocol, StreamEvent } from "./client.js";
 
-const CHROMIUM = "/usr/bin/chromium";
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 const CLIENT_ENTRY = fileURLToPath(new URL("./client.ts", import.meta.url));
 const CHAT_PATH = "/llmgateway.v1.LLMService/Chat";
 
@@ -138,16 +127,11 @@ function inPage<K extends keyof BrowserApi>(
 
 beforeAll(async () => {
   try {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(
-        `${CHROMIUM} not found: the browser test needs Debian's Chromium — run \`apt-get install chromium\``,
-      );
-    }
     gw = await startGateway({ yaml: 'server:\n  cors_origins: ["*"]\n' });
     noCorsGw = await startGateway();
     site = await startSite(await bundleClient());
     siteOrigin = `http://127.0.0.1:${(site.address() as AddressInfo).port}`;
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 30_000 });
+    browser = await launchChromium();
     page = await browser.newPage();
     page.on("pageerror", (e) => pageProblems.push(`pageerror: ${e.message}`));
     page.on("console", (m) => {

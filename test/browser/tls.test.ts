@@ -3,13 +3,12 @@
 // and a REST call made with fetch() from the page are answered. Chromium trusts exactly the test
 // server's key (--ignore-certificate-errors-spki-list), nothing else.
 import { createHash, createPublicKey } from "node:crypto";
-import { existsSync } from "node:fs";
-import { type Browser, chromium } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { startGateway, type TestGateway } from "../helpers/gateway.js";
 import { TestPki } from "../helpers/pki.js";
+import { launchChromium } from "./chromium.js";
 
-const CHROMIUM = "/usr/bin/chromium";
 const pki = new TestPki();
 pki.ca("ca", "Test CA");
 const server = pki.server("server", "ca");
@@ -21,24 +20,10 @@ let gw: TestGateway;
 let browser: Browser;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium`);
   gw = await startGateway({
     yaml: `server:\n  tls: { cert_file: ${server.certFile}, key_file: ${server.keyFile} }\n`,
   });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      `--ignore-certificate-errors-spki-list=${spki}`,
-    ],
-  });
+  browser = await launchChromium([`--ignore-certificate-errors-spki-list=${spki}`]);
 }, 60_000);
 
 afterAll(async () => {
