@@ -16,7 +16,7 @@ const LAYERS = [
   // The pipeline's parts: who is calling, limits, cache, routing, resilience, budgets and usage,
   // telemetry (it observes the pipeline through interfaces of its own, telemetry/observer.ts), and
   // the shared Redis link.
-  { name: "parts", path: "^src/(auth|limits|cache|routing|resilience|billing|telemetry|redis)/" },
+  { name: "parts", path: "^src/(auth|limits|cache|routing|resilience|billing|telemetry|redis|responses)/" },
   // The providers: proto <-> provider wire, upstream HTTP. They never import the pipeline or its parts.
   { name: "providers", path: "^src/providers/" },
   // What everyone reads: the validated config and the model catalog (providers estimate tokens with it).
@@ -53,7 +53,7 @@ module.exports = {
         "a provider translates and calls upstream; the pipeline and its parts call it, never the reverse",
       severity: "error",
       from: { path: "^src/providers/" },
-      to: { path: "^src/(server|cli|gateway|auth|limits|cache|routing|resilience|billing|telemetry|redis)/" },
+      to: { path: "^src/(server|cli|gateway|auth|limits|cache|routing|resilience|billing|telemetry|redis|responses)/" },
     },
     ...upward,
     {

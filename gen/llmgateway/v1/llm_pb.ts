@@ -13,7 +13,7 @@ import type { Message as Message$1 } from "@bufbuild/protobuf";
  * Describes the file llmgateway/v1/llm.proto.
  */
 export const file_llmgateway_v1_llm: GenFile = /*@__PURE__*/
-  fileDesc("ChdsbG1nYXRld2F5L3YxL2xsbS5wcm90bxINbGxtZ2F0ZXdheS52MSKZBgoLQ2hhdFJlcXVlc3QSDQoFbW9kZWwYASABKAkSKAoIbWVzc2FnZXMYAiADKAsyFi5sbG1nYXRld2F5LnYxLk1lc3NhZ2USGAoLdGVtcGVyYXR1cmUYAyABKAFIAIgBARISCgV0b3BfcBgEIAEoAUgBiAEBEhcKCm1heF90b2tlbnMYBSABKAVIAogBARIMCgRzdG9wGAYgAygJEhEKBHNlZWQYByABKANIA4gBARIiCgV0b29scxgIIAMoCzITLmxsbWdhdGV3YXkudjEuVG9vbBIuCgt0b29sX2Nob2ljZRgJIAEoCzIZLmxsbWdhdGV3YXkudjEuVG9vbENob2ljZRI2Cg9yZXNwb25zZV9mb3JtYXQYCiABKAsyHS5sbG1nYXRld2F5LnYxLlJlc3BvbnNlRm9ybWF0EhcKD2ZhbGxiYWNrX21vZGVscxgLIAMoCRIqCgVjYWNoZRgMIAEoCzIbLmxsbWdhdGV3YXkudjEuQ2FjaGVDb250cm9sEgwKBHVzZXIYDSABKAkSOgoIbWV0YWRhdGEYDiADKAsyKC5sbG1nYXRld2F5LnYxLkNoYXRSZXF1ZXN0Lk1ldGFkYXRhRW50cnkSHQoQcHJlc2VuY2VfcGVuYWx0eRgPIAEoAUgEiAEBEh4KEWZyZXF1ZW5jeV9wZW5hbHR5GBAgASgBSAWIAQESMgoJcmVhc29uaW5nGBEgASgLMh8ubGxtZ2F0ZXdheS52MS5SZWFzb25pbmdPcHRpb25zEh0KFXByb3ZpZGVyX29wdGlvbnNfanNvbhgSIAEoCRIbCg5oZWRnZV9hZnRlcl9tcxgTIAEoBUgGiAEBGi8KDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4AUIOCgxfdGVtcGVyYXR1cmVCCAoGX3RvcF9wQg0KC19tYXhfdG9rZW5zQgcKBV9zZWVkQhMKEV9wcmVzZW5jZV9wZW5hbHR5QhQKEl9mcmVxdWVuY3lfcGVuYWx0eUIRCg9faGVkZ2VfYWZ0ZXJfbXMi/QEKEFJlYXNvbmluZ09wdGlvbnMSNgoGZWZmb3J0GAEgASgOMiYubGxtZ2F0ZXdheS52MS5SZWFzb25pbmdPcHRpb25zLkVmZm9ydBIaCg1idWRnZXRfdG9rZW5zGAIgASgFSACIAQESGQoRaW5jbHVkZV9yZWFzb25pbmcYAyABKAgiaAoGRWZmb3J0EhYKEkVGRk9SVF9VTlNQRUNJRklFRBAAEhIKDkVGRk9SVF9NSU5JTUFMEAESDgoKRUZGT1JUX0xPVxACEhEKDUVGRk9SVF9NRURJVU0QAxIPCgtFRkZPUlRfSElHSBAEQhAKDl9idWRnZXRfdG9rZW5zIqoBCgdNZXNzYWdlEiEKBHJvbGUYASABKA4yEy5sbG1nYXRld2F5LnYxLlJvbGUSKwoHY29udGVudBgCIAMoCzIaLmxsbWdhdGV3YXkudjEuQ29udGVudFBhcnQSKwoKdG9vbF9jYWxscxgDIAMoCzIXLmxsbWdhdGV3YXkudjEuVG9vbENhbGwSFAoMdG9vbF9jYWxsX2lkGAQgASgJEgwKBG5hbWUYBSABKAkiTAoLQ29udGVudFBhcnQSDgoEdGV4dBgBIAEoCUgAEiUKBWltYWdlGAIgASgLMhQubGxtZ2F0ZXdheS52MS5JbWFnZUgAQgYKBHBhcnQiVAoFSW1hZ2USDQoDdXJsGAEgASgJSAASDgoEZGF0YRgCIAEoDEgAEhIKCm1lZGlhX3R5cGUYAyABKAkSDgoGZGV0YWlsGAQgASgJQggKBnNvdXJjZSI8CghUb29sQ2FsbBIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEhYKDmFyZ3VtZW50c19qc29uGAMgASgJIkIKBFRvb2wSDAoEbmFtZRgBIAEoCRITCgtkZXNjcmlwdGlvbhgCIAEoCRIXCg9wYXJhbWV0ZXJzX2pzb24YAyABKAkiqgEKClRvb2xDaG9pY2USLgoEbW9kZRgBIAEoDjIeLmxsbWdhdGV3YXkudjEuVG9vbENob2ljZS5Nb2RlSAASEwoJdG9vbF9uYW1lGAIgASgJSAAiTQoETW9kZRIUChBNT0RFX1VOU1BFQ0lGSUVEEAASDQoJTU9ERV9BVVRPEAESDQoJTU9ERV9OT05FEAISEQoNTU9ERV9SRVFVSVJFRBADQggKBmNob2ljZSLVAQoOUmVzcG9uc2VGb3JtYXQSMAoEdHlwZRgBIAEoDjIiLmxsbWdhdGV3YXkudjEuUmVzcG9uc2VGb3JtYXQuVHlwZRITCgtqc29uX3NjaGVtYRgCIAEoCRITCgtzY2hlbWFfbmFtZRgDIAEoCRIOCgZzdHJpY3QYBCABKAgiVwoEVHlwZRIUChBUWVBFX1VOU1BFQ0lGSUVEEAASDQoJVFlQRV9URVhUEAESFAoQVFlQRV9KU09OX09CSkVDVBACEhQKEFRZUEVfSlNPTl9TQ0hFTUEQAyJgCgxDYWNoZUNvbnRyb2wSFAoHZW5hYmxlZBgBIAEoCEgAiAEBEhAKCG5vX3N0b3JlGAIgASgIEhIKBXR0bF9zGAMgASgFSAGIAQFCCgoIX2VuYWJsZWRCCAoGX3R0bF9zIrABCgVVc2FnZRIUCgxpbnB1dF90b2tlbnMYASABKAUSFQoNb3V0cHV0X3Rva2VucxgCIAEoBRIUCgx0b3RhbF90b2tlbnMYAyABKAUSEQoJZXN0aW1hdGVkGAQgASgIEhsKE2NhY2hlZF9pbnB1dF90b2tlbnMYBSABKAUSGAoQcmVhc29uaW5nX3Rva2VucxgGIAEoBRIaChJjYWNoZV93cml0ZV90b2tlbnMYByABKAUiQwoHQXR0ZW1wdBISCgpkZXBsb3ltZW50GAEgASgJEg8KB291dGNvbWUYAiABKAkSEwoLZHVyYXRpb25fbXMYAyABKAUi5QEKC0dhdGV3YXlJbmZvEhAKCGF0dGVtcHRzGAEgASgFEikKBWNhY2hlGAIgASgOMhoubGxtZ2F0ZXdheS52MS5DYWNoZVN0YXR1cxISCgpsYXRlbmN5X21zGAMgASgBEhsKE3Vwc3RyZWFtX2xhdGVuY3lfbXMYBCABKAESEgoKcmVxdWVzdF9pZBgFIAEoCRItCg1hdHRlbXB0X3RyYWlsGAYgAygLMhYubGxtZ2F0ZXdheS52MS5BdHRlbXB0EhAKCGNvc3RfdXNkGAcgASgBEhMKC2NhY2hlX2FnZV9zGAggASgFIv0BCgxDaGF0UmVzcG9uc2USCgoCaWQYASABKAkSDQoFbW9kZWwYAiABKAkSEAoIcHJvdmlkZXIYAyABKAkSJwoHbWVzc2FnZRgEIAEoCzIWLmxsbWdhdGV3YXkudjEuTWVzc2FnZRIyCg1maW5pc2hfcmVhc29uGAUgASgOMhsubGxtZ2F0ZXdheS52MS5GaW5pc2hSZWFzb24SIwoFdXNhZ2UYBiABKAsyFC5sbG1nYXRld2F5LnYxLlVzYWdlEisKB2dhdGV3YXkYByABKAsyGi5sbG1nYXRld2F5LnYxLkdhdGV3YXlJbmZvEhEKCXJlYXNvbmluZxgIIAEoCSKaAQoSQ2hhdFN0cmVhbVJlc3BvbnNlEisKBXN0YXJ0GAEgASgLMhoubGxtZ2F0ZXdheS52MS5TdHJlYW1TdGFydEgAEiUKBWRlbHRhGAIgASgLMhQubGxtZ2F0ZXdheS52MS5EZWx0YUgAEicKA2VuZBgDIAEoCzIYLmxsbWdhdGV3YXkudjEuU3RyZWFtRW5kSABCBwoFZXZlbnQiOgoLU3RyZWFtU3RhcnQSCgoCaWQYASABKAkSDQoFbW9kZWwYAiABKAkSEAoIcHJvdmlkZXIYAyABKAkiWgoFRGVsdGESDAoEdGV4dBgBIAEoCRIwCgp0b29sX2NhbGxzGAIgAygLMhwubGxtZ2F0ZXdheS52MS5Ub29sQ2FsbERlbHRhEhEKCXJlYXNvbmluZxgDIAEoCSJRCg1Ub29sQ2FsbERlbHRhEg0KBWluZGV4GAEgASgFEgoKAmlkGAIgASgJEgwKBG5hbWUYAyABKAkSFwoPYXJndW1lbnRzX2RlbHRhGAQgASgJIpEBCglTdHJlYW1FbmQSMgoNZmluaXNoX3JlYXNvbhgBIAEoDjIbLmxsbWdhdGV3YXkudjEuRmluaXNoUmVhc29uEiMKBXVzYWdlGAIgASgLMhQubGxtZ2F0ZXdheS52MS5Vc2FnZRIrCgdnYXRld2F5GAMgASgLMhoubGxtZ2F0ZXdheS52MS5HYXRld2F5SW5mbyKPAQoMRW1iZWRSZXF1ZXN0Eg0KBW1vZGVsGAEgASgJEg4KBmlucHV0cxgCIAMoCRIXCgpkaW1lbnNpb25zGAMgASgFSACIAQESDAoEdXNlchgEIAEoCRIqCgVjYWNoZRgFIAEoCzIbLmxsbWdhdGV3YXkudjEuQ2FjaGVDb250cm9sQg0KC19kaW1lbnNpb25zIioKCUVtYmVkZGluZxIOCgZ2YWx1ZXMYASADKAISDQoFaW5kZXgYAiABKAUisAEKDUVtYmVkUmVzcG9uc2USDQoFbW9kZWwYASABKAkSEAoIcHJvdmlkZXIYAiABKAkSLAoKZW1iZWRkaW5ncxgDIAMoCzIYLmxsbWdhdGV3YXkudjEuRW1iZWRkaW5nEiMKBXVzYWdlGAQgASgLMhQubGxtZ2F0ZXdheS52MS5Vc2FnZRIrCgdnYXRld2F5GAUgASgLMhoubGxtZ2F0ZXdheS52MS5HYXRld2F5SW5mbyLIAQoJTW9kZWxJbmZvEgoKAmlkGAEgASgJEhAKCHByb3ZpZGVyGAIgASgJEhYKDnVwc3RyZWFtX21vZGVsGAMgASgJEi8KDGNhcGFiaWxpdGllcxgEIAMoDjIZLmxsbWdhdGV3YXkudjEuQ2FwYWJpbGl0eRIWCg5jb250ZXh0X3dpbmRvdxgFIAEoBRIZChFtYXhfb3V0cHV0X3Rva2VucxgGIAEoBRIPCgdhbGlhc2VzGAcgAygJEhAKCGFsaWFzX29mGAggASgJInAKEUxpc3RNb2RlbHNSZXF1ZXN0EhAKCHByb3ZpZGVyGAEgASgJEi0KCmNhcGFiaWxpdHkYAiABKA4yGS5sbG1nYXRld2F5LnYxLkNhcGFiaWxpdHkSGgoSbWluX2NvbnRleHRfd2luZG93GAMgASgFIj4KEkxpc3RNb2RlbHNSZXNwb25zZRIoCgZtb2RlbHMYASADKAsyGC5sbG1nYXRld2F5LnYxLk1vZGVsSW5mbyIdCg9HZXRNb2RlbFJlcXVlc3QSCgoCaWQYASABKAkiOwoQR2V0TW9kZWxSZXNwb25zZRInCgVtb2RlbBgBIAEoCzIYLmxsbWdhdGV3YXkudjEuTW9kZWxJbmZvInEKEkNvdW50VG9rZW5zUmVxdWVzdBINCgVtb2RlbBgBIAEoCRIoCghtZXNzYWdlcxgCIAMoCzIWLmxsbWdhdGV3YXkudjEuTWVzc2FnZRIiCgV0b29scxgDIAMoCzITLmxsbWdhdGV3YXkudjEuVG9vbCJKChNDb3VudFRva2Vuc1Jlc3BvbnNlEhQKDGlucHV0X3Rva2VucxgBIAEoBRINCgVleGFjdBgCIAEoCBIOCgZtZXRob2QYAyABKAkiDwoNSGVhbHRoUmVxdWVzdCJqCg5Qcm92aWRlckhlYWx0aBIMCgRuYW1lGAEgASgJEiwKBnN0YXR1cxgCIAEoDjIcLmxsbWdhdGV3YXkudjEuU2VydmluZ1N0YXR1cxIOCgZkZXRhaWwYAyABKAkSDAoEdHlwZRgEIAEoCSLEAgoOSGVhbHRoUmVzcG9uc2USLAoGc3RhdHVzGAEgASgOMhwubGxtZ2F0ZXdheS52MS5TZXJ2aW5nU3RhdHVzEjAKCXByb3ZpZGVycxgCIAMoCzIdLmxsbWdhdGV3YXkudjEuUHJvdmlkZXJIZWFsdGgSDwoHdmVyc2lvbhgDIAEoCRIQCgh1cHRpbWVfcxgEIAEoBRI0CgtkZXBsb3ltZW50cxgFIAMoCzIfLmxsbWdhdGV3YXkudjEuRGVwbG95bWVudEhlYWx0aBIuCghsaXZlbmVzcxgGIAEoDjIcLmxsbWdhdGV3YXkudjEuU2VydmluZ1N0YXR1cxIvCglyZWFkaW5lc3MYByABKA4yHC5sbG1nYXRld2F5LnYxLlNlcnZpbmdTdGF0dXMSGAoQcmVhZGluZXNzX2RldGFpbBgIIAEoCSKMAQoQRGVwbG95bWVudEhlYWx0aBIOCgZ0YXJnZXQYASABKAkSEAoIcHJvdmlkZXIYAiABKAkSDwoHYnJlYWtlchgDIAEoCRIQCghpbmZsaWdodBgEIAEoBRIXCg9ld21hX2xhdGVuY3lfbXMYBSABKAESGgoSbXNfdW50aWxfaGFsZl9vcGVuGAYgASgDKl8KBFJvbGUSFAoQUk9MRV9VTlNQRUNJRklFRBAAEg8KC1JPTEVfU1lTVEVNEAESDQoJUk9MRV9VU0VSEAISEgoOUk9MRV9BU1NJU1RBTlQQAxINCglST0xFX1RPT0wQBCqfAQoMRmluaXNoUmVhc29uEh0KGUZJTklTSF9SRUFTT05fVU5TUEVDSUZJRUQQABIWChJGSU5JU0hfUkVBU09OX1NUT1AQARIYChRGSU5JU0hfUkVBU09OX0xFTkdUSBACEhwKGEZJTklTSF9SRUFTT05fVE9PTF9DQUxMUxADEiAKHEZJTklTSF9SRUFTT05fQ09OVEVOVF9GSUxURVIQBCp7CgtDYWNoZVN0YXR1cxIcChhDQUNIRV9TVEFUVVNfVU5TUEVDSUZJRUQQABIVChFDQUNIRV9TVEFUVVNfTUlTUxABEhsKF0NBQ0hFX1NUQVRVU19ISVRfTUVNT1JZEAISGgoWQ0FDSEVfU1RBVFVTX0hJVF9SRURJUxADKrgBCgpDYXBhYmlsaXR5EhoKFkNBUEFCSUxJVFlfVU5TUEVDSUZJRUQQABITCg9DQVBBQklMSVRZX0NIQVQQARIVChFDQVBBQklMSVRZX1NUUkVBTRACEhQKEENBUEFCSUxJVFlfVE9PTFMQAxIVChFDQVBBQklMSVRZX1ZJU0lPThAEEhoKFkNBUEFCSUxJVFlfSlNPTl9TQ0hFTUEQBRIZChVDQVBBQklMSVRZX0VNQkVERElOR1MQBiprCg1TZXJ2aW5nU3RhdHVzEh4KGlNFUlZJTkdfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGgoWU0VSVklOR19TVEFUVVNfU0VSVklORxABEh4KGlNFUlZJTkdfU1RBVFVTX05PVF9TRVJWSU5HEAIynQQKCkxMTVNlcnZpY2USPwoEQ2hhdBIaLmxsbWdhdGV3YXkudjEuQ2hhdFJlcXVlc3QaGy5sbG1nYXRld2F5LnYxLkNoYXRSZXNwb25zZRJNCgpDaGF0U3RyZWFtEhoubGxtZ2F0ZXdheS52MS5DaGF0UmVxdWVzdBohLmxsbWdhdGV3YXkudjEuQ2hhdFN0cmVhbVJlc3BvbnNlMAESQgoFRW1iZWQSGy5sbG1nYXRld2F5LnYxLkVtYmVkUmVxdWVzdBocLmxsbWdhdGV3YXkudjEuRW1iZWRSZXNwb25zZRJRCgpMaXN0TW9kZWxzEiAubGxtZ2F0ZXdheS52MS5MaXN0TW9kZWxzUmVxdWVzdBohLmxsbWdhdGV3YXkudjEuTGlzdE1vZGVsc1Jlc3BvbnNlEksKCEdldE1vZGVsEh4ubGxtZ2F0ZXdheS52MS5HZXRNb2RlbFJlcXVlc3QaHy5sbG1nYXRld2F5LnYxLkdldE1vZGVsUmVzcG9uc2USVAoLQ291bnRUb2tlbnMSIS5sbG1nYXRld2F5LnYxLkNvdW50VG9rZW5zUmVxdWVzdBoiLmxsbWdhdGV3YXkudjEuQ291bnRUb2tlbnNSZXNwb25zZRJFCgZIZWFsdGgSHC5sbG1nYXRld2F5LnYxLkhlYWx0aFJlcXVlc3QaHS5sbG1nYXRld2F5LnYxLkhlYWx0aFJlc3BvbnNlYgZwcm90bzM");
+  fileDesc("ChdsbG1nYXRld2F5L3YxL2xsbS5wcm90bxINbGxtZ2F0ZXdheS52MSLxBgoLQ2hhdFJlcXVlc3QSDQoFbW9kZWwYASABKAkSKAoIbWVzc2FnZXMYAiADKAsyFi5sbG1nYXRld2F5LnYxLk1lc3NhZ2USGAoLdGVtcGVyYXR1cmUYAyABKAFIAIgBARISCgV0b3BfcBgEIAEoAUgBiAEBEhcKCm1heF90b2tlbnMYBSABKAVIAogBARIMCgRzdG9wGAYgAygJEhEKBHNlZWQYByABKANIA4gBARIiCgV0b29scxgIIAMoCzITLmxsbWdhdGV3YXkudjEuVG9vbBIuCgt0b29sX2Nob2ljZRgJIAEoCzIZLmxsbWdhdGV3YXkudjEuVG9vbENob2ljZRI2Cg9yZXNwb25zZV9mb3JtYXQYCiABKAsyHS5sbG1nYXRld2F5LnYxLlJlc3BvbnNlRm9ybWF0EhcKD2ZhbGxiYWNrX21vZGVscxgLIAMoCRIqCgVjYWNoZRgMIAEoCzIbLmxsbWdhdGV3YXkudjEuQ2FjaGVDb250cm9sEgwKBHVzZXIYDSABKAkSOgoIbWV0YWRhdGEYDiADKAsyKC5sbG1nYXRld2F5LnYxLkNoYXRSZXF1ZXN0Lk1ldGFkYXRhRW50cnkSHQoQcHJlc2VuY2VfcGVuYWx0eRgPIAEoAUgEiAEBEh4KEWZyZXF1ZW5jeV9wZW5hbHR5GBAgASgBSAWIAQESMgoJcmVhc29uaW5nGBEgASgLMh8ubGxtZ2F0ZXdheS52MS5SZWFzb25pbmdPcHRpb25zEh0KFXByb3ZpZGVyX29wdGlvbnNfanNvbhgSIAEoCRIbCg5oZWRnZV9hZnRlcl9tcxgTIAEoBUgGiAEBEhIKBXRvcF9rGBQgASgFSAeIAQESOAoQY29udGV4dF9vdmVyZmxvdxgVIAEoDjIeLmxsbWdhdGV3YXkudjEuQ29udGV4dE92ZXJmbG93Gi8KDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4AUIOCgxfdGVtcGVyYXR1cmVCCAoGX3RvcF9wQg0KC19tYXhfdG9rZW5zQgcKBV9zZWVkQhMKEV9wcmVzZW5jZV9wZW5hbHR5QhQKEl9mcmVxdWVuY3lfcGVuYWx0eUIRCg9faGVkZ2VfYWZ0ZXJfbXNCCAoGX3RvcF9rIo4CChBSZWFzb25pbmdPcHRpb25zEjYKBmVmZm9ydBgBIAEoDjImLmxsbWdhdGV3YXkudjEuUmVhc29uaW5nT3B0aW9ucy5FZmZvcnQSGgoNYnVkZ2V0X3Rva2VucxgCIAEoBUgAiAEBEhkKEWluY2x1ZGVfcmVhc29uaW5nGAMgASgIEg8KB3N1bW1hcnkYBCABKAkiaAoGRWZmb3J0EhYKEkVGRk9SVF9VTlNQRUNJRklFRBAAEhIKDkVGRk9SVF9NSU5JTUFMEAESDgoKRUZGT1JUX0xPVxACEhEKDUVGRk9SVF9NRURJVU0QAxIPCgtFRkZPUlRfSElHSBAEQhAKDl9idWRnZXRfdG9rZW5zIqoBCgdNZXNzYWdlEiEKBHJvbGUYASABKA4yEy5sbG1nYXRld2F5LnYxLlJvbGUSKwoHY29udGVudBgCIAMoCzIaLmxsbWdhdGV3YXkudjEuQ29udGVudFBhcnQSKwoKdG9vbF9jYWxscxgDIAMoCzIXLmxsbWdhdGV3YXkudjEuVG9vbENhbGwSFAoMdG9vbF9jYWxsX2lkGAQgASgJEgwKBG5hbWUYBSABKAki1gEKC0NvbnRlbnRQYXJ0Eg4KBHRleHQYASABKAlIABIlCgVpbWFnZRgCIAEoCzIULmxsbWdhdGV3YXkudjEuSW1hZ2VIABItCglyZWFzb25pbmcYAyABKAsyGC5sbG1nYXRld2F5LnYxLlJlYXNvbmluZ0gAEisKCGRvY3VtZW50GAQgASgLMhcubGxtZ2F0ZXdheS52MS5Eb2N1bWVudEgAEiwKCmNhY2hlX2hpbnQYCiABKAsyGC5sbG1nYXRld2F5LnYxLkNhY2hlSGludEIGCgRwYXJ0IjcKCUNhY2hlSGludBIMCgR0eXBlGAEgASgJEhIKBXR0bF9zGAIgASgFSACIAQFCCAoGX3R0bF9zInwKCVJlYXNvbmluZxIMCgR0ZXh0GAEgASgJEhEKCXNpZ25hdHVyZRgCIAEoCRIZChFlbmNyeXB0ZWRfY29udGVudBgDIAEoCRIVCg1yZWRhY3RlZF9kYXRhGAQgASgJEhAKCHByb3ZpZGVyGAUgASgJEgoKAmlkGAYgASgJIngKCERvY3VtZW50Eg0KA3VybBgBIAEoCUgAEg4KBGRhdGEYAiABKAxIABIOCgR0ZXh0GAMgASgJSAASEgoKbWVkaWFfdHlwZRgEIAEoCRINCgV0aXRsZRgFIAEoCRIQCghmaWxlbmFtZRgGIAEoCUIICgZzb3VyY2UiVAoFSW1hZ2USDQoDdXJsGAEgASgJSAASDgoEZGF0YRgCIAEoDEgAEhIKCm1lZGlhX3R5cGUYAyABKAkSDgoGZGV0YWlsGAQgASgJQggKBnNvdXJjZSJrCghUb29sQ2FsbBIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEhYKDmFyZ3VtZW50c19qc29uGAMgASgJEhEKCXNpZ25hdHVyZRgEIAEoCRIaChJzaWduYXR1cmVfcHJvdmlkZXIYBSABKAkinAEKBFRvb2wSDAoEbmFtZRgBIAEoCRITCgtkZXNjcmlwdGlvbhgCIAEoCRIXCg9wYXJhbWV0ZXJzX2pzb24YAyABKAkSLAoKY2FjaGVfaGludBgEIAEoCzIYLmxsbWdhdGV3YXkudjEuQ2FjaGVIaW50EhQKDGJ1aWx0aW5fdHlwZRgFIAEoCRIUCgxidWlsdGluX2pzb24YBiABKAkiqgEKClRvb2xDaG9pY2USLgoEbW9kZRgBIAEoDjIeLmxsbWdhdGV3YXkudjEuVG9vbENob2ljZS5Nb2RlSAASEwoJdG9vbF9uYW1lGAIgASgJSAAiTQoETW9kZRIUChBNT0RFX1VOU1BFQ0lGSUVEEAASDQoJTU9ERV9BVVRPEAESDQoJTU9ERV9OT05FEAISEQoNTU9ERV9SRVFVSVJFRBADQggKBmNob2ljZSLVAQoOUmVzcG9uc2VGb3JtYXQSMAoEdHlwZRgBIAEoDjIiLmxsbWdhdGV3YXkudjEuUmVzcG9uc2VGb3JtYXQuVHlwZRITCgtqc29uX3NjaGVtYRgCIAEoCRITCgtzY2hlbWFfbmFtZRgDIAEoCRIOCgZzdHJpY3QYBCABKAgiVwoEVHlwZRIUChBUWVBFX1VOU1BFQ0lGSUVEEAASDQoJVFlQRV9URVhUEAESFAoQVFlQRV9KU09OX09CSkVDVBACEhQKEFRZUEVfSlNPTl9TQ0hFTUEQAyJgCgxDYWNoZUNvbnRyb2wSFAoHZW5hYmxlZBgBIAEoCEgAiAEBEhAKCG5vX3N0b3JlGAIgASgIEhIKBXR0bF9zGAMgASgFSAGIAQFCCgoIX2VuYWJsZWRCCAoGX3R0bF9zIrABCgVVc2FnZRIUCgxpbnB1dF90b2tlbnMYASABKAUSFQoNb3V0cHV0X3Rva2VucxgCIAEoBRIUCgx0b3RhbF90b2tlbnMYAyABKAUSEQoJZXN0aW1hdGVkGAQgASgIEhsKE2NhY2hlZF9pbnB1dF90b2tlbnMYBSABKAUSGAoQcmVhc29uaW5nX3Rva2VucxgGIAEoBRIaChJjYWNoZV93cml0ZV90b2tlbnMYByABKAUiQwoHQXR0ZW1wdBISCgpkZXBsb3ltZW50GAEgASgJEg8KB291dGNvbWUYAiABKAkSEwoLZHVyYXRpb25fbXMYAyABKAUilwIKC0dhdGV3YXlJbmZvEhAKCGF0dGVtcHRzGAEgASgFEikKBWNhY2hlGAIgASgOMhoubGxtZ2F0ZXdheS52MS5DYWNoZVN0YXR1cxISCgpsYXRlbmN5X21zGAMgASgBEhsKE3Vwc3RyZWFtX2xhdGVuY3lfbXMYBCABKAESEgoKcmVxdWVzdF9pZBgFIAEoCRItCg1hdHRlbXB0X3RyYWlsGAYgAygLMhYubGxtZ2F0ZXdheS52MS5BdHRlbXB0EhAKCGNvc3RfdXNkGAcgASgBEhMKC2NhY2hlX2FnZV9zGAggASgFEjAKDGNvbnRleHRfdHJpbRgJIAEoCzIaLmxsbWdhdGV3YXkudjEuQ29udGV4dFRyaW0iiwEKC0NvbnRleHRUcmltEhgKEGRyb3BwZWRfbWVzc2FnZXMYASABKAUSEQoJY3V0X2NoYXJzGAIgASgFEhsKE2lucHV0X3Rva2Vuc19iZWZvcmUYAyABKAUSGgoSaW5wdXRfdG9rZW5zX2FmdGVyGAQgASgFEhYKDmNvbnRleHRfd2luZG93GAUgASgFIpQCCgxDaGF0UmVzcG9uc2USCgoCaWQYASABKAkSDQoFbW9kZWwYAiABKAkSEAoIcHJvdmlkZXIYAyABKAkSJwoHbWVzc2FnZRgEIAEoCzIWLmxsbWdhdGV3YXkudjEuTWVzc2FnZRIyCg1maW5pc2hfcmVhc29uGAUgASgOMhsubGxtZ2F0ZXdheS52MS5GaW5pc2hSZWFzb24SIwoFdXNhZ2UYBiABKAsyFC5sbG1nYXRld2F5LnYxLlVzYWdlEisKB2dhdGV3YXkYByABKAsyGi5sbG1nYXRld2F5LnYxLkdhdGV3YXlJbmZvEhEKCXJlYXNvbmluZxgIIAEoCRIVCg1zdG9wX3NlcXVlbmNlGAkgASgJIpoBChJDaGF0U3RyZWFtUmVzcG9uc2USKwoFc3RhcnQYASABKAsyGi5sbG1nYXRld2F5LnYxLlN0cmVhbVN0YXJ0SAASJQoFZGVsdGEYAiABKAsyFC5sbG1nYXRld2F5LnYxLkRlbHRhSAASJwoDZW5kGAMgASgLMhgubGxtZ2F0ZXdheS52MS5TdHJlYW1FbmRIAEIHCgVldmVudCI6CgtTdHJlYW1TdGFydBIKCgJpZBgBIAEoCRINCgVtb2RlbBgCIAEoCRIQCghwcm92aWRlchgDIAEoCSKmAQoFRGVsdGESDAoEdGV4dBgBIAEoCRIwCgp0b29sX2NhbGxzGAIgAygLMhwubGxtZ2F0ZXdheS52MS5Ub29sQ2FsbERlbHRhEhEKCXJlYXNvbmluZxgDIAEoCRIXCg9yZWFzb25pbmdfaW5kZXgYBCABKAUSMQoPcmVhc29uaW5nX3N0YXRlGAUgASgLMhgubGxtZ2F0ZXdheS52MS5SZWFzb25pbmcigAEKDVRvb2xDYWxsRGVsdGESDQoFaW5kZXgYASABKAUSCgoCaWQYAiABKAkSDAoEbmFtZRgDIAEoCRIXCg9hcmd1bWVudHNfZGVsdGEYBCABKAkSEQoJc2lnbmF0dXJlGAUgASgJEhoKEnNpZ25hdHVyZV9wcm92aWRlchgGIAEoCSKoAQoJU3RyZWFtRW5kEjIKDWZpbmlzaF9yZWFzb24YASABKA4yGy5sbG1nYXRld2F5LnYxLkZpbmlzaFJlYXNvbhIjCgV1c2FnZRgCIAEoCzIULmxsbWdhdGV3YXkudjEuVXNhZ2USKwoHZ2F0ZXdheRgDIAEoCzIaLmxsbWdhdGV3YXkudjEuR2F0ZXdheUluZm8SFQoNc3RvcF9zZXF1ZW5jZRgEIAEoCSKPAQoMRW1iZWRSZXF1ZXN0Eg0KBW1vZGVsGAEgASgJEg4KBmlucHV0cxgCIAMoCRIXCgpkaW1lbnNpb25zGAMgASgFSACIAQESDAoEdXNlchgEIAEoCRIqCgVjYWNoZRgFIAEoCzIbLmxsbWdhdGV3YXkudjEuQ2FjaGVDb250cm9sQg0KC19kaW1lbnNpb25zIioKCUVtYmVkZGluZxIOCgZ2YWx1ZXMYASADKAISDQoFaW5kZXgYAiABKAUisAEKDUVtYmVkUmVzcG9uc2USDQoFbW9kZWwYASABKAkSEAoIcHJvdmlkZXIYAiABKAkSLAoKZW1iZWRkaW5ncxgDIAMoCzIYLmxsbWdhdGV3YXkudjEuRW1iZWRkaW5nEiMKBXVzYWdlGAQgASgLMhQubGxtZ2F0ZXdheS52MS5Vc2FnZRIrCgdnYXRld2F5GAUgASgLMhoubGxtZ2F0ZXdheS52MS5HYXRld2F5SW5mbyLIAQoJTW9kZWxJbmZvEgoKAmlkGAEgASgJEhAKCHByb3ZpZGVyGAIgASgJEhYKDnVwc3RyZWFtX21vZGVsGAMgASgJEi8KDGNhcGFiaWxpdGllcxgEIAMoDjIZLmxsbWdhdGV3YXkudjEuQ2FwYWJpbGl0eRIWCg5jb250ZXh0X3dpbmRvdxgFIAEoBRIZChFtYXhfb3V0cHV0X3Rva2VucxgGIAEoBRIPCgdhbGlhc2VzGAcgAygJEhAKCGFsaWFzX29mGAggASgJInAKEUxpc3RNb2RlbHNSZXF1ZXN0EhAKCHByb3ZpZGVyGAEgASgJEi0KCmNhcGFiaWxpdHkYAiABKA4yGS5sbG1nYXRld2F5LnYxLkNhcGFiaWxpdHkSGgoSbWluX2NvbnRleHRfd2luZG93GAMgASgFIj4KEkxpc3RNb2RlbHNSZXNwb25zZRIoCgZtb2RlbHMYASADKAsyGC5sbG1nYXRld2F5LnYxLk1vZGVsSW5mbyIdCg9HZXRNb2RlbFJlcXVlc3QSCgoCaWQYASABKAkiOwoQR2V0TW9kZWxSZXNwb25zZRInCgVtb2RlbBgBIAEoCzIYLmxsbWdhdGV3YXkudjEuTW9kZWxJbmZvInEKEkNvdW50VG9rZW5zUmVxdWVzdBINCgVtb2RlbBgBIAEoCRIoCghtZXNzYWdlcxgCIAMoCzIWLmxsbWdhdGV3YXkudjEuTWVzc2FnZRIiCgV0b29scxgDIAMoCzITLmxsbWdhdGV3YXkudjEuVG9vbCJKChNDb3VudFRva2Vuc1Jlc3BvbnNlEhQKDGlucHV0X3Rva2VucxgBIAEoBRINCgVleGFjdBgCIAEoCBIOCgZtZXRob2QYAyABKAkiDwoNSGVhbHRoUmVxdWVzdCJqCg5Qcm92aWRlckhlYWx0aBIMCgRuYW1lGAEgASgJEiwKBnN0YXR1cxgCIAEoDjIcLmxsbWdhdGV3YXkudjEuU2VydmluZ1N0YXR1cxIOCgZkZXRhaWwYAyABKAkSDAoEdHlwZRgEIAEoCSLEAgoOSGVhbHRoUmVzcG9uc2USLAoGc3RhdHVzGAEgASgOMhwubGxtZ2F0ZXdheS52MS5TZXJ2aW5nU3RhdHVzEjAKCXByb3ZpZGVycxgCIAMoCzIdLmxsbWdhdGV3YXkudjEuUHJvdmlkZXJIZWFsdGgSDwoHdmVyc2lvbhgDIAEoCRIQCgh1cHRpbWVfcxgEIAEoBRI0CgtkZXBsb3ltZW50cxgFIAMoCzIfLmxsbWdhdGV3YXkudjEuRGVwbG95bWVudEhlYWx0aBIuCghsaXZlbmVzcxgGIAEoDjIcLmxsbWdhdGV3YXkudjEuU2VydmluZ1N0YXR1cxIvCglyZWFkaW5lc3MYByABKA4yHC5sbG1nYXRld2F5LnYxLlNlcnZpbmdTdGF0dXMSGAoQcmVhZGluZXNzX2RldGFpbBgIIAEoCSKMAQoQRGVwbG95bWVudEhlYWx0aBIOCgZ0YXJnZXQYASABKAkSEAoIcHJvdmlkZXIYAiABKAkSDwoHYnJlYWtlchgDIAEoCRIQCghpbmZsaWdodBgEIAEoBRIXCg9ld21hX2xhdGVuY3lfbXMYBSABKAESGgoSbXNfdW50aWxfaGFsZl9vcGVuGAYgASgDKmsKD0NvbnRleHRPdmVyZmxvdxIgChxDT05URVhUX09WRVJGTE9XX1VOU1BFQ0lGSUVEEAASGwoXQ09OVEVYVF9PVkVSRkxPV19SRUpFQ1QQARIZChVDT05URVhUX09WRVJGTE9XX1RSSU0QAipfCgRSb2xlEhQKEFJPTEVfVU5TUEVDSUZJRUQQABIPCgtST0xFX1NZU1RFTRABEg0KCVJPTEVfVVNFUhACEhIKDlJPTEVfQVNTSVNUQU5UEAMSDQoJUk9MRV9UT09MEAQqnwEKDEZpbmlzaFJlYXNvbhIdChlGSU5JU0hfUkVBU09OX1VOU1BFQ0lGSUVEEAASFgoSRklOSVNIX1JFQVNPTl9TVE9QEAESGAoURklOSVNIX1JFQVNPTl9MRU5HVEgQAhIcChhGSU5JU0hfUkVBU09OX1RPT0xfQ0FMTFMQAxIgChxGSU5JU0hfUkVBU09OX0NPTlRFTlRfRklMVEVSEAQqewoLQ2FjaGVTdGF0dXMSHAoYQ0FDSEVfU1RBVFVTX1VOU1BFQ0lGSUVEEAASFQoRQ0FDSEVfU1RBVFVTX01JU1MQARIbChdDQUNIRV9TVEFUVVNfSElUX01FTU9SWRACEhoKFkNBQ0hFX1NUQVRVU19ISVRfUkVESVMQAyq4AQoKQ2FwYWJpbGl0eRIaChZDQVBBQklMSVRZX1VOU1BFQ0lGSUVEEAASEwoPQ0FQQUJJTElUWV9DSEFUEAESFQoRQ0FQQUJJTElUWV9TVFJFQU0QAhIUChBDQVBBQklMSVRZX1RPT0xTEAMSFQoRQ0FQQUJJTElUWV9WSVNJT04QBBIaChZDQVBBQklMSVRZX0pTT05fU0NIRU1BEAUSGQoVQ0FQQUJJTElUWV9FTUJFRERJTkdTEAYqawoNU2VydmluZ1N0YXR1cxIeChpTRVJWSU5HX1NUQVRVU19VTlNQRUNJRklFRBAAEhoKFlNFUlZJTkdfU1RBVFVTX1NFUlZJTkcQARIeChpTRVJWSU5HX1NUQVRVU19OT1RfU0VSVklORxACMp0ECgpMTE1TZXJ2aWNlEj8KBENoYXQSGi5sbG1nYXRld2F5LnYxLkNoYXRSZXF1ZXN0GhsubGxtZ2F0ZXdheS52MS5DaGF0UmVzcG9uc2USTQoKQ2hhdFN0cmVhbRIaLmxsbWdhdGV3YXkudjEuQ2hhdFJlcXVlc3QaIS5sbG1nYXRld2F5LnYxLkNoYXRTdHJlYW1SZXNwb25zZTABEkIKBUVtYmVkEhsubGxtZ2F0ZXdheS52MS5FbWJlZFJlcXVlc3QaHC5sbG1nYXRld2F5LnYxLkVtYmVkUmVzcG9uc2USUQoKTGlzdE1vZGVscxIgLmxsbWdhdGV3YXkudjEuTGlzdE1vZGVsc1JlcXVlc3QaIS5sbG1nYXRld2F5LnYxLkxpc3RNb2RlbHNSZXNwb25zZRJLCghHZXRNb2RlbBIeLmxsbWdhdGV3YXkudjEuR2V0TW9kZWxSZXF1ZXN0Gh8ubGxtZ2F0ZXdheS52MS5HZXRNb2RlbFJlc3BvbnNlElQKC0NvdW50VG9rZW5zEiEubGxtZ2F0ZXdheS52MS5Db3VudFRva2Vuc1JlcXVlc3QaIi5sbG1nYXRld2F5LnYxLkNvdW50VG9rZW5zUmVzcG9uc2USRQoGSGVhbHRoEhwubGxtZ2F0ZXdheS52MS5IZWFsdGhSZXF1ZXN0Gh0ubGxtZ2F0ZXdheS52MS5IZWFsdGhSZXNwb25zZWIGcHJvdG8z");
 
 /**
  * ChatRequest is one chat call. ChatStream takes the same message so a client switches RPC, not
@@ -161,6 +161,21 @@ export type ChatRequest = Message$1<"llmgateway.v1.ChatRequest"> & {
    * @generated from field: optional int32 hedge_after_ms = 19;
    */
   hedgeAfterMs?: number | undefined;
+
+  /**
+   * Top-k sampling for providers that take it (Anthropic, Gemini, Ollama); must be > 0 when set.
+   *
+   * @generated from field: optional int32 top_k = 20;
+   */
+  topK?: number | undefined;
+
+  /**
+   * What to do when the prompt plus the output reserve does not fit the context window of the
+   * deployment that answers. Unset = the model's configured policy (reject by default).
+   *
+   * @generated from field: llmgateway.v1.ContextOverflow context_overflow = 21;
+   */
+  contextOverflow: ContextOverflow;
 };
 
 /**
@@ -192,11 +207,21 @@ export type ReasoningOptions = Message$1<"llmgateway.v1.ReasoningOptions"> & {
   budgetTokens?: number | undefined;
 
   /**
-   * Stream / return the reasoning text where the provider exposes it (Delta.reasoning).
+   * Stream / return the reasoning text where the provider exposes it (Delta.reasoning). Reasoning
+   * that carries provider state (a signature, encrypted content, redacted data) is returned as a
+   * Reasoning content part whether or not this is set: the next turn needs it back.
    *
    * @generated from field: bool include_reasoning = 3;
    */
   includeReasoning: boolean;
+
+  /**
+   * Reasoning summary for providers that write one (OpenAI Responses): "auto", "concise" or
+   * "detailed". Empty = none.
+   *
+   * @generated from field: string summary = 4;
+   */
+  summary: string;
 };
 
 /**
@@ -330,7 +355,32 @@ export type ContentPart = Message$1<"llmgateway.v1.ContentPart"> & {
      */
     value: Image;
     case: "image";
+  } | {
+    /**
+     * The model's reasoning in an earlier assistant turn (or this answer), with the provider state
+     * that must go back verbatim on the next turn.
+     *
+     * @generated from field: llmgateway.v1.Reasoning reasoning = 3;
+     */
+    value: Reasoning;
+    case: "reasoning";
+  } | {
+    /**
+     * A document (PDF or plain text) for models that read them.
+     *
+     * @generated from field: llmgateway.v1.Document document = 4;
+     */
+    value: Document;
+    case: "document";
   } | { case: undefined; value?: undefined };
+
+  /**
+   * Prompt-cache breakpoint: the prompt up to and including this part may be cached by the
+   * provider (Anthropic cache_control). Ignored by providers that cache on their own.
+   *
+   * @generated from field: llmgateway.v1.CacheHint cache_hint = 10;
+   */
+  cacheHint?: CacheHint | undefined;
 };
 
 /**
@@ -339,6 +389,159 @@ export type ContentPart = Message$1<"llmgateway.v1.ContentPart"> & {
  */
 export const ContentPartSchema: GenMessage<ContentPart> = /*@__PURE__*/
   messageDesc(file_llmgateway_v1_llm, 3);
+
+/**
+ * CacheHint marks a provider prompt-cache breakpoint.
+ *
+ * @generated from message llmgateway.v1.CacheHint
+ */
+export type CacheHint = Message$1<"llmgateway.v1.CacheHint"> & {
+  /**
+   * "ephemeral" (the only kind today); empty means ephemeral.
+   *
+   * @generated from field: string type = 1;
+   */
+  type: string;
+
+  /**
+   * How long the provider keeps the cached prefix, seconds (Anthropic: 300 or 3600). Unset = the
+   * provider's default.
+   *
+   * @generated from field: optional int32 ttl_s = 2;
+   */
+  ttlS?: number | undefined;
+};
+
+/**
+ * Describes the message llmgateway.v1.CacheHint.
+ * Use `create(CacheHintSchema)` to create a new message.
+ */
+export const CacheHintSchema: GenMessage<CacheHint> = /*@__PURE__*/
+  messageDesc(file_llmgateway_v1_llm, 4);
+
+/**
+ * Reasoning is a model's reasoning as content: its text (or summary) and the opaque state the
+ * provider that made it needs back on the next turn. The gateway sends it back only to the wire
+ * format named in `provider` and drops it (with a log line) for any other.
+ *
+ * @generated from message llmgateway.v1.Reasoning
+ */
+export type Reasoning = Message$1<"llmgateway.v1.Reasoning"> & {
+  /**
+   * The reasoning (or its summary) as text; may be empty when the provider only returns state.
+   *
+   * @generated from field: string text = 1;
+   */
+  text: string;
+
+  /**
+   * Anthropic thinking signature / Gemini thought signature, verbatim.
+   *
+   * @generated from field: string signature = 2;
+   */
+  signature: string;
+
+  /**
+   * OpenAI encrypted reasoning content, verbatim.
+   *
+   * @generated from field: string encrypted_content = 3;
+   */
+  encryptedContent: string;
+
+  /**
+   * Anthropic redacted_thinking data, verbatim (the part has no text then).
+   *
+   * @generated from field: string redacted_data = 4;
+   */
+  redactedData: string;
+
+  /**
+   * The wire format that produced it: "anthropic", "gemini", "openai".
+   *
+   * @generated from field: string provider = 5;
+   */
+  provider: string;
+
+  /**
+   * The provider's id for the reasoning item (OpenAI "rs_..."), when it has one.
+   *
+   * @generated from field: string id = 6;
+   */
+  id: string;
+};
+
+/**
+ * Describes the message llmgateway.v1.Reasoning.
+ * Use `create(ReasoningSchema)` to create a new message.
+ */
+export const ReasoningSchema: GenMessage<Reasoning> = /*@__PURE__*/
+  messageDesc(file_llmgateway_v1_llm, 5);
+
+/**
+ * Document is a file given to the model to read.
+ *
+ * @generated from message llmgateway.v1.Document
+ */
+export type Document = Message$1<"llmgateway.v1.Document"> & {
+  /**
+   * Where the document is.
+   *
+   * @generated from oneof llmgateway.v1.Document.source
+   */
+  source: {
+    /**
+     * An https:// or data: URL.
+     *
+     * @generated from field: string url = 1;
+     */
+    value: string;
+    case: "url";
+  } | {
+    /**
+     * The file itself; `media_type` says its format ("application/pdf").
+     *
+     * @generated from field: bytes data = 2;
+     */
+    value: Uint8Array;
+    case: "data";
+  } | {
+    /**
+     * A plain-text document.
+     *
+     * @generated from field: string text = 3;
+     */
+    value: string;
+    case: "text";
+  } | { case: undefined; value?: undefined };
+
+  /**
+   * MIME type of `data`. Required with `data`.
+   *
+   * @generated from field: string media_type = 4;
+   */
+  mediaType: string;
+
+  /**
+   * Title, for providers that take one.
+   *
+   * @generated from field: string title = 5;
+   */
+  title: string;
+
+  /**
+   * A file name, for providers that take one.
+   *
+   * @generated from field: string filename = 6;
+   */
+  filename: string;
+};
+
+/**
+ * Describes the message llmgateway.v1.Document.
+ * Use `create(DocumentSchema)` to create a new message.
+ */
+export const DocumentSchema: GenMessage<Document> = /*@__PURE__*/
+  messageDesc(file_llmgateway_v1_llm, 6);
 
 /**
  * Image is an image given by URL or inline bytes.
@@ -389,7 +592,7 @@ export type Image = Message$1<"llmgateway.v1.Image"> & {
  * Use `create(ImageSchema)` to create a new message.
  */
 export const ImageSchema: GenMessage<Image> = /*@__PURE__*/
-  messageDesc(file_llmgateway_v1_llm, 4);
+  messageDesc(file_llmgateway_v1_llm, 7);
 
 /**
  * ToolCall is a call the model asked for.
@@ -417,6 +620,21 @@ export type ToolCall = Message$1<"llmgateway.v1.ToolCall"> & {
    * @generated from field: string arguments_json = 3;
    */
   argumentsJson: string;
+
+  /**
+   * Provider state attached to the call (Gemini thought signature), sent back verbatim to the wire
+   * format named in `signature_provider` and dropped for any other.
+   *
+   * @generated from field: string signature = 4;
+   */
+  signature: string;
+
+  /**
+   * The wire format that produced `signature`.
+   *
+   * @generated from field: string signature_provider = 5;
+   */
+  signatureProvider: string;
 };
 
 /**
@@ -424,7 +642,7 @@ export type ToolCall = Message$1<"llmgateway.v1.ToolCall"> & {
  * Use `create(ToolCallSchema)` to create a new message.
  */
 export const ToolCallSchema: GenMessage<ToolCall> = /*@__PURE__*/
-  messageDesc(file_llmgateway_v1_llm, 5);
+  messageDesc(file_llmgateway_v1_llm, 8);
 
 /**
  * Tool is a function the model may call.
@@ -453,6 +671,29 @@ export type Tool = Message$1<"llmgateway.v1.Tool"> & {
    * @generated from field: string parameters_json = 3;
    */
   parametersJson: string;
+
+  /**
+   * Prompt-cache breakpoint after the tool definitions up to this one (Anthropic cache_control).
+   *
+   * @generated from field: llmgateway.v1.CacheHint cache_hint = 4;
+   */
+  cacheHint?: CacheHint | undefined;
+
+  /**
+   * A provider's built-in tool instead of a function ("web_search_preview", "file_search", ...):
+   * its type here and its whole JSON object in `builtin_json`. Passed verbatim only to a provider
+   * that runs it (OpenAI over wire: responses); any other refuses the call with INVALID_ARGUMENT.
+   *
+   * @generated from field: string builtin_type = 5;
+   */
+  builtinType: string;
+
+  /**
+   * The built-in tool's JSON object, verbatim.
+   *
+   * @generated from field: string builtin_json = 6;
+   */
+  builtinJson: string;
 };
 
 /**
@@ -460,7 +701,7 @@ export type Tool = Message$1<"llmgateway.v1.Tool"> & {
  * Use `create(ToolSchema)` to create a new message.
  */
 export const ToolSchema: GenMessage<Tool> = /*@__PURE__*/
-  messageDesc(file_llmgateway_v1_llm, 6);
+  messageDesc(file_llmgateway_v1_llm, 9);
 
 /**
  * ToolChoice says whether and which tool the model must call.
@@ -497,7 +738,7 @@ export type ToolChoice = Message$1<"llmgateway.v1.ToolChoice"> & {
  * Use `create(ToolChoiceSchema)` to create a new message.
  */
 export const ToolChoiceSchema: GenMessage<ToolChoice> = /*@__PURE__*/
-  messageDesc(file_llmgateway_v1_llm, 7);
+  messageDesc(file_llmgateway_v1_llm, 10);
 
 /**
  * Mode is the general policy.
@@ -538,7 +779,7 @@ export enum ToolChoice_Mode {
  * Describes the enum llmgateway.v1.ToolChoice.Mode.
  */
 export const ToolChoice_ModeSchema: GenEnum<ToolChoice_Mode> = /*@__PURE__*/
-  enumDesc(file_llmgateway_v1_llm, 7, 0);
+  enumDesc(file_llmgateway_v1_llm, 10, 0);
 
 /**
  * ResponseFormat constrains the output.
@@ -580,7 +821,7 @@ export type ResponseFormat = Message$1<"llmgateway.v1.ResponseFormat"> & {
  * Use `create(ResponseFormatSchema)` to create a new message.
  */
 export const ResponseFormatSchema: GenMessage<ResponseFormat> = /*@__PURE__*/
-  messageDesc(file_llmgateway_v1_llm, 8);
+  messageDesc(file_llmgateway_v1_llm, 11);
 
 /**
  * Type is the kind of output.
@@ -621,7 +862,7 @@ export enum ResponseFormat_Type {
  * Describes the enum llmgateway.v1.ResponseFormat.Type.
  */
 export const ResponseFormat_TypeSchema: GenEnum<ResponseFormat_Type> = /*@__PURE__*/
-  enumDesc(file_llmgateway_v1_llm, 8, 0);
+  enumDesc(file_llmgateway_v1_llm, 11, 0);
 
 /**
  * CacheControl is the per-request cache policy.
@@ -656,7 +897,7 @@ export type CacheControl = Message$1<"llmgateway.v1.CacheControl"> & {
  * Use `create(CacheControlSchema)` to create a new message.
  */
 export const CacheControlSchema: GenMessage<CacheControl> = /*@__PURE__*/
-  messageDesc(file_llmgateway_v1_llm, 9);
+  messageDesc(file_llmgateway_v1_llm, 12);
 
 /**
  * Usage counts tokens. int32 on purpose: int64 becomes a bigint in TypeScript and a string in JSON.
@@ -720,7 +961,7 @@ export type Usage = Message$1<"llmgateway.v1.Usage"> & {
  * Use `create(UsageSchema)` to create a new message.
  */
 export const UsageSchema: GenMessage<Usage> = /*@__PURE__*/
-  messageDesc(file_llmgateway_v1_llm, 10);
+  messageDesc(file_llmgateway_v1_llm, 13);
 
 /**
  * Attempt is one upstream call the gateway made for a client call.
@@ -755,7 +996,7 @@ export type Attempt = Message$1<"llmgateway.v1.Attempt"> & {
  * Use `create(AttemptSchema)` to create a new message.
  */
 export const AttemptSchema: GenMessage<Attempt> = /*@__PURE__*/
-  messageDesc(file_llmgateway_v1_llm, 11);
+  messageDesc(file_llmgateway_v1_llm, 14);
 
 /**
  * GatewayInfo says what the gateway did for a call.
@@ -819,6 +1060,13 @@ export type GatewayInfo = Message$1<"llmgateway.v1.GatewayInfo"> & {
    * @generated from field: int32 cache_age_s = 8;
    */
   cacheAgeS: number;
+
+  /**
+   * What context_overflow TRIM removed to make the prompt fit; unset when nothing was trimmed.
+   *
+   * @generated from field: llmgateway.v1.ContextTrim context_trim = 9;
+   */
+  contextTrim?: ContextTrim | undefined;
 };
 
 /**
@@ -826,7 +1074,56 @@ export type GatewayInfo = Message$1<"llmgateway.v1.GatewayInfo"> & {
  * Use `create(GatewayInfoSchema)` to create a new message.
  */
 export const GatewayInfoSchema: GenMessage<GatewayInfo> = /*@__PURE__*/
-  messageDesc(file_llmgateway_v1_llm, 12);
+  messageDesc(file_llmgateway_v1_llm, 15);
+
+/**
+ * ContextTrim reports what was dropped to fit a context window.
+ *
+ * @generated from message llmgateway.v1.ContextTrim
+ */
+export type ContextTrim = Message$1<"llmgateway.v1.ContextTrim"> & {
+  /**
+   * Whole messages dropped (oldest first, after the system prompt).
+   *
+   * @generated from field: int32 dropped_messages = 1;
+   */
+  droppedMessages: number;
+
+  /**
+   * Characters cut from the middle of the longest user text.
+   *
+   * @generated from field: int32 cut_chars = 2;
+   */
+  cutChars: number;
+
+  /**
+   * Estimated prompt tokens before and after.
+   *
+   * @generated from field: int32 input_tokens_before = 3;
+   */
+  inputTokensBefore: number;
+
+  /**
+   * Estimated prompt tokens after trimming.
+   *
+   * @generated from field: int32 input_tokens_after = 4;
+   */
+  inputTokensAfter: number;
+
+  /**
+   * Context window of the deployment it was fitted to.
+   *
+   * @generated from field: int32 context_window = 5;
+   */
+  contextWindow: number;
+};
+
+/**
+ * Describes the message llmgateway.v1.ContextTrim.
+ * Use `create(ContextTrimSchema)` to create a new message.
+ */
+export const ContextTrimSchema: GenMessage<ContextTrim> = /*@__PURE__*/
+  messageDesc(file_llmgateway_v1_llm, 16);
 
 /**
  * ChatResponse is a whole answer.
@@ -889,6 +1186,13 @@ export type ChatResponse = Message$1<"llmgateway.v1.ChatResponse"> & {
    * @generated from field: string reasoning = 8;
    */
   reasoning: string;
+
+  /**
+   * The stop sequence that ended generation, when the provider reports it.
+   *
+   * @generated from field: string stop_sequence = 9;
+   */
+  stopSequence: string;
 };
 
 /**
@@ -896,7 +1200,7 @@ export type ChatResponse = Message$1<"llmgateway.v1.ChatResponse"> & {
  * Use `create(ChatResponseSchema)` to create a new message.
  */
 export const ChatResponseSchema: GenMessage<ChatResponse> = /*@__PURE__*/
-  messageDesc(file_llmgateway_v1_llm, 13);
+  messageDesc(file_llmgateway_v1_llm, 17);
 
 /**
  * ChatStreamResponse is one event of a streamed answer.
@@ -941,7 +1245,7 @@ export type ChatStreamResponse = Message$1<"llmgateway.v1.ChatStreamResponse"> &
  * Use `create(ChatStreamResponseSchema)` to create a new message.
  */
 export const ChatStreamResponseSchema: GenMessage<ChatStreamResponse> = /*@__PURE__*/
-  messageDesc(file_llmgateway_v1_llm, 14);
+  messageDesc(file_llmgateway_v1_llm, 18);
 
 /**
  * StreamStart opens a stream. It is written together with the first content the upstream
@@ -977,7 +1281,7 @@ export type StreamStart = Message$1<"llmgateway.v1.StreamStart"> & {
  * Use `create(StreamStartSchema)` to create a new message.
  */
 export const StreamStartSchema: GenMessage<StreamStart> = /*@__PURE__*/
-  messageDesc(file_llmgateway_v1_llm, 15);
+  messageDesc(file_llmgateway_v1_llm, 19);
 
 /**
  * Delta is a piece of the answer.
@@ -1005,6 +1309,22 @@ export type Delta = Message$1<"llmgateway.v1.Delta"> & {
    * @generated from field: string reasoning = 3;
    */
   reasoning: string;
+
+  /**
+   * Which reasoning part of this turn `reasoning` and `reasoning_state` belong to (0-based).
+   *
+   * @generated from field: int32 reasoning_index = 4;
+   */
+  reasoningIndex: number;
+
+  /**
+   * The opaque state of reasoning part `reasoning_index` (signature, encrypted content, redacted
+   * data, provider, id; `text` empty: the text arrives in `reasoning`). Sent whole, once, usually
+   * after the part's text.
+   *
+   * @generated from field: llmgateway.v1.Reasoning reasoning_state = 5;
+   */
+  reasoningState?: Reasoning | undefined;
 };
 
 /**
@@ -1012,7 +1332,7 @@ export type Delta = Message$1<"llmgateway.v1.Delta"> & {
  * Use `create(DeltaSchema)` to create a new message.
  */
 export const DeltaSchema: GenMessage<Delta> = /*@__PURE__*/
-  messageDesc(file_llmgateway_v1_llm, 16);
+  messageDesc(file_llmgateway_v1_llm, 20);
 
 /**
  * ToolCallDelta is a fragment of a tool call; fragments with the same index belong together.
@@ -1047,6 +1367,20 @@ export type ToolCallDelta = Message$1<"llmgateway.v1.ToolCallDelta"> & {
    * @generated from field: string arguments_delta = 4;
    */
   argumentsDelta: string;
+
+  /**
+   * Provider state of the call (Gemini thought signature), whole, on one fragment.
+   *
+   * @generated from field: string signature = 5;
+   */
+  signature: string;
+
+  /**
+   * The wire format that produced `signature`.
+   *
+   * @generated from field: string signature_provider = 6;
+   */
+  signatureProvider: string;
 };
 
 /**
@@ -1054,7 +1388,7 @@ export type ToolCallDelta = Message$1<"llmgateway.v1.ToolCallDelta"> & {
  * Use `create(ToolCallDeltaSchema)` to create a new message.
  */
 export const ToolCallDeltaSchema: GenMessage<ToolCallDelta> = /*@__PURE__*/
-  messageDesc(file_llmgateway_v1_llm, 17);
+  messageDesc(file_llmgateway_v1_llm, 21);
 
 /**
  * StreamEnd closes a successful stream.
@@ -1082,6 +1416,13 @@ export type StreamEnd = Message$1<"llmgateway.v1.StreamEnd"> & {
    * @generated from field: llmgateway.v1.GatewayInfo gateway = 3;
    */
   gateway?: GatewayInfo | undefined;
+
+  /**
+   * The stop sequence that ended generation, when the provider reports it.
+   *
+   * @generated from field: string stop_sequence = 4;
+   */
+  stopSequence: string;
 };
 
 /**
@@ -1089,7 +1430,7 @@ export type StreamEnd = Message$1<"llmgateway.v1.StreamEnd"> & {
  * Use `create(StreamEndSchema)` to create a new message.
  */
 export const StreamEndSchema: GenMessage<StreamEnd> = /*@__PURE__*/
-  messageDesc(file_llmgateway_v1_llm, 18);
+  messageDesc(file_llmgateway_v1_llm, 22);
 
 /**
  * EmbedRequest asks for vectors.
@@ -1138,7 +1479,7 @@ export type EmbedRequest = Message$1<"llmgateway.v1.EmbedRequest"> & {
  * Use `create(EmbedRequestSchema)` to create a new message.
  */
 export const EmbedRequestSchema: GenMessage<EmbedRequest> = /*@__PURE__*/
-  messageDesc(file_llmgateway_v1_llm, 19);
+  messageDesc(file_llmgateway_v1_llm, 23);
 
 /**
  * Embedding is one vector.
@@ -1166,7 +1507,7 @@ export type Embedding = Message$1<"llmgateway.v1.Embedding"> & {
  * Use `create(EmbeddingSchema)` to create a new message.
  */
 export const EmbeddingSchema: GenMessage<Embedding> = /*@__PURE__*/
-  messageDesc(file_llmgateway_v1_llm, 20);
+  messageDesc(file_llmgateway_v1_llm, 24);
 
 /**
  * EmbedResponse holds one vector per input, in input order.
@@ -1215,7 +1556,7 @@ export type EmbedResponse = Message$1<"llmgateway.v1.EmbedResponse"> & {
  * Use `create(EmbedResponseSchema)` to create a new message.
  */
 export const EmbedResponseSchema: GenMessage<EmbedResponse> = /*@__PURE__*/
-  messageDesc(file_llmgateway_v1_llm, 21);
+  messageDesc(file_llmgateway_v1_llm, 25);
 
 /**
  * ModelInfo describes a model callers may name.
@@ -1285,7 +1626,7 @@ export type ModelInfo = Message$1<"llmgateway.v1.ModelInfo"> & {
  * Use `create(ModelInfoSchema)` to create a new message.
  */
 export const ModelInfoSchema: GenMessage<ModelInfo> = /*@__PURE__*/
-  messageDesc(file_llmgateway_v1_llm, 22);
+  messageDesc(file_llmgateway_v1_llm, 26);
 
 /**
  * ListModelsRequest filters the model list.
@@ -1320,7 +1661,7 @@ export type ListModelsRequest = Message$1<"llmgateway.v1.ListModelsRequest"> & {
  * Use `create(ListModelsRequestSchema)` to create a new message.
  */
 export const ListModelsRequestSchema: GenMessage<ListModelsRequest> = /*@__PURE__*/
-  messageDesc(file_llmgateway_v1_llm, 23);
+  messageDesc(file_llmgateway_v1_llm, 27);
 
 /**
  * ListModelsResponse is the model list.
@@ -1341,7 +1682,7 @@ export type ListModelsResponse = Message$1<"llmgateway.v1.ListModelsResponse"> &
  * Use `create(ListModelsResponseSchema)` to create a new message.
  */
 export const ListModelsResponseSchema: GenMessage<ListModelsResponse> = /*@__PURE__*/
-  messageDesc(file_llmgateway_v1_llm, 24);
+  messageDesc(file_llmgateway_v1_llm, 28);
 
 /**
  * GetModelRequest names one model.
@@ -1362,7 +1703,7 @@ export type GetModelRequest = Message$1<"llmgateway.v1.GetModelRequest"> & {
  * Use `create(GetModelRequestSchema)` to create a new message.
  */
 export const GetModelRequestSchema: GenMessage<GetModelRequest> = /*@__PURE__*/
-  messageDesc(file_llmgateway_v1_llm, 25);
+  messageDesc(file_llmgateway_v1_llm, 29);
 
 /**
  * GetModelResponse describes one model.
@@ -1383,7 +1724,7 @@ export type GetModelResponse = Message$1<"llmgateway.v1.GetModelResponse"> & {
  * Use `create(GetModelResponseSchema)` to create a new message.
  */
 export const GetModelResponseSchema: GenMessage<GetModelResponse> = /*@__PURE__*/
-  messageDesc(file_llmgateway_v1_llm, 26);
+  messageDesc(file_llmgateway_v1_llm, 30);
 
 /**
  * CountTokensRequest is the prompt to count.
@@ -1418,7 +1759,7 @@ export type CountTokensRequest = Message$1<"llmgateway.v1.CountTokensRequest"> &
  * Use `create(CountTokensRequestSchema)` to create a new message.
  */
 export const CountTokensRequestSchema: GenMessage<CountTokensRequest> = /*@__PURE__*/
-  messageDesc(file_llmgateway_v1_llm, 27);
+  messageDesc(file_llmgateway_v1_llm, 31);
 
 /**
  * CountTokensResponse is the count.
@@ -1453,7 +1794,7 @@ export type CountTokensResponse = Message$1<"llmgateway.v1.CountTokensResponse">
  * Use `create(CountTokensResponseSchema)` to create a new message.
  */
 export const CountTokensResponseSchema: GenMessage<CountTokensResponse> = /*@__PURE__*/
-  messageDesc(file_llmgateway_v1_llm, 28);
+  messageDesc(file_llmgateway_v1_llm, 32);
 
 /**
  * HealthRequest asks for the health summary.
@@ -1468,7 +1809,7 @@ export type HealthRequest = Message$1<"llmgateway.v1.HealthRequest"> & {
  * Use `create(HealthRequestSchema)` to create a new message.
  */
 export const HealthRequestSchema: GenMessage<HealthRequest> = /*@__PURE__*/
-  messageDesc(file_llmgateway_v1_llm, 29);
+  messageDesc(file_llmgateway_v1_llm, 33);
 
 /**
  * ProviderHealth is one provider's state.
@@ -1510,7 +1851,7 @@ export type ProviderHealth = Message$1<"llmgateway.v1.ProviderHealth"> & {
  * Use `create(ProviderHealthSchema)` to create a new message.
  */
 export const ProviderHealthSchema: GenMessage<ProviderHealth> = /*@__PURE__*/
-  messageDesc(file_llmgateway_v1_llm, 30);
+  messageDesc(file_llmgateway_v1_llm, 34);
 
 /**
  * HealthResponse is the health summary.
@@ -1583,7 +1924,7 @@ export type HealthResponse = Message$1<"llmgateway.v1.HealthResponse"> & {
  * Use `create(HealthResponseSchema)` to create a new message.
  */
 export const HealthResponseSchema: GenMessage<HealthResponse> = /*@__PURE__*/
-  messageDesc(file_llmgateway_v1_llm, 31);
+  messageDesc(file_llmgateway_v1_llm, 35);
 
 /**
  * DeploymentHealth is the live state of one deployment (provider + upstream model).
@@ -1639,7 +1980,43 @@ export type DeploymentHealth = Message$1<"llmgateway.v1.DeploymentHealth"> & {
  * Use `create(DeploymentHealthSchema)` to create a new message.
  */
 export const DeploymentHealthSchema: GenMessage<DeploymentHealth> = /*@__PURE__*/
-  messageDesc(file_llmgateway_v1_llm, 32);
+  messageDesc(file_llmgateway_v1_llm, 36);
+
+/**
+ * ContextOverflow is the policy for a prompt that does not fit a model's context window.
+ *
+ * @generated from enum llmgateway.v1.ContextOverflow
+ */
+export enum ContextOverflow {
+  /**
+   * The model's configured policy (reject unless configured otherwise).
+   *
+   * @generated from enum value: CONTEXT_OVERFLOW_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Refuse the call with INVALID_ARGUMENT (CONTEXT_TOO_LONG).
+   *
+   * @generated from enum value: CONTEXT_OVERFLOW_REJECT = 1;
+   */
+  REJECT = 1,
+
+  /**
+   * Drop the oldest turns after the system prompt (a tool call and its results together), then cut
+   * the middle of the longest user text with a visible marker, until it fits; refit on fallback.
+   * What was dropped is reported in GatewayInfo.context_trim.
+   *
+   * @generated from enum value: CONTEXT_OVERFLOW_TRIM = 2;
+   */
+  TRIM = 2,
+}
+
+/**
+ * Describes the enum llmgateway.v1.ContextOverflow.
+ */
+export const ContextOverflowSchema: GenEnum<ContextOverflow> = /*@__PURE__*/
+  enumDesc(file_llmgateway_v1_llm, 0);
 
 /**
  * Role is who wrote a message.
@@ -1687,7 +2064,7 @@ export enum Role {
  * Describes the enum llmgateway.v1.Role.
  */
 export const RoleSchema: GenEnum<Role> = /*@__PURE__*/
-  enumDesc(file_llmgateway_v1_llm, 0);
+  enumDesc(file_llmgateway_v1_llm, 1);
 
 /**
  * FinishReason is why generation stopped.
@@ -1735,7 +2112,7 @@ export enum FinishReason {
  * Describes the enum llmgateway.v1.FinishReason.
  */
 export const FinishReasonSchema: GenEnum<FinishReason> = /*@__PURE__*/
-  enumDesc(file_llmgateway_v1_llm, 1);
+  enumDesc(file_llmgateway_v1_llm, 2);
 
 /**
  * CacheStatus says whether the gateway's response cache answered.
@@ -1776,7 +2153,7 @@ export enum CacheStatus {
  * Describes the enum llmgateway.v1.CacheStatus.
  */
 export const CacheStatusSchema: GenEnum<CacheStatus> = /*@__PURE__*/
-  enumDesc(file_llmgateway_v1_llm, 2);
+  enumDesc(file_llmgateway_v1_llm, 3);
 
 /**
  * Capability is something a model can do.
@@ -1838,7 +2215,7 @@ export enum Capability {
  * Describes the enum llmgateway.v1.Capability.
  */
 export const CapabilitySchema: GenEnum<Capability> = /*@__PURE__*/
-  enumDesc(file_llmgateway_v1_llm, 3);
+  enumDesc(file_llmgateway_v1_llm, 4);
 
 /**
  * ServingStatus is a component's state.
@@ -1872,7 +2249,7 @@ export enum ServingStatus {
  * Describes the enum llmgateway.v1.ServingStatus.
  */
 export const ServingStatusSchema: GenEnum<ServingStatus> = /*@__PURE__*/
-  enumDesc(file_llmgateway_v1_llm, 4);
+  enumDesc(file_llmgateway_v1_llm, 5);
 
 /**
  * LLMService is the gateway's data plane: chat (unary and streamed), embeddings, the model list,
