@@ -208,8 +208,9 @@ export type ReasoningOptions = Message$1<"llmgateway.v1.ReasoningOptions"> & {
 
   /**
    * Stream / return the reasoning text where the provider exposes it (Delta.reasoning). Reasoning
-   * that carries provider state (a signature, encrypted content, redacted data) is returned as a
-   * Reasoning content part whether or not this is set: the next turn needs it back.
+   * that carries provider state (a signature, encrypted content, redacted data) is returned whole
+   * whether or not this is set (a Reasoning content part; streamed as Delta.reasoning +
+   * reasoning_state): the next turn needs it back verbatim.
    *
    * @generated from field: bool include_reasoning = 3;
    */
