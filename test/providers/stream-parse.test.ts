@@ -50,25 +50,26 @@ describe("stream parsers: linear time on a huge line", () => {
   const nd = (n: number) =>
     collect(parseLines(bigLine('{"a":"', n, '"}\n').body, { maxEventBytes: 64 * MIB }));
 
-  it("SSE: a 32 MiB data line in 64 KiB chunks parses in well under 2 s (was ~6 s), 4x the size ~ 4x the time", async () => {
+  it("SSE: a 32 MiB data line in 64 KiB chunks parses in well under 2 s (was ~6 s), 16x the size ~ 16x the time", async () => {
     let events: SSEEvent[] = [];
     expect(await cpuMs(async () => (events = await sse(32 * MIB)))).toBeLessThan(2000);
     expect(events).toHaveLength(1);
     expect(events[0]?.data.length).toBeGreaterThanOrEqual(32 * MIB - 6);
-    const t4 = await fastest(() => sse(4 * MIB));
-    const t16 = await fastest(() => sse(16 * MIB));
-    // Four times the size: linear ~4x the time, quadratic (the old re-scan and re-concatenation of
-    // the whole buffer per chunk) ~16x. Generous: the machine is shared.
-    expect(t16 / t4).toBeLessThan(8);
+    const t2 = await fastest(() => sse(2 * MIB));
+    const t32 = await fastest(() => sse(32 * MIB));
+    // Sixteen times the size: linear ~16x the time, quadratic (the old re-scan and re-concatenation
+    // of the whole buffer per chunk) ~256x. The bound sits far from both: a busy machine (GC
+    // threads, a hog on the other core) stretched a 4x-vs-16x bound of 8 to 8.2 once.
+    expect(t32 / t2).toBeLessThan(64);
   });
 
   it("NDJSON: the same for one 32 MiB line", async () => {
     let lines: string[] = [];
     expect(await cpuMs(async () => (lines = await nd(32 * MIB)))).toBeLessThan(2000);
     expect(lines).toHaveLength(1);
-    const t4 = await fastest(() => nd(4 * MIB));
-    const t16 = await fastest(() => nd(16 * MIB));
-    expect(t16 / t4).toBeLessThan(8);
+    const t2 = await fastest(() => nd(2 * MIB));
+    const t32 = await fastest(() => nd(32 * MIB));
+    expect(t32 / t2).toBeLessThan(64);
   });
 });
 
