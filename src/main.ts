@@ -14,7 +14,28 @@ function load(): ReturnType<typeof loadConfig> {
   return loadConfig({ argv: process.argv.slice(2), env: process.env, presets: presetInfo, implementedTypes });
 }
 
+/** A start failure the operator can act on, as one line (no stack trace): a port in use, say. */
+function startFailure(e: unknown): string | undefined {
+  const err = e as { code?: unknown; address?: unknown; port?: unknown; message?: unknown };
+  if (typeof err?.code !== "string" || !/^E[A-Z]+$/.test(err.code)) return undefined;
+  const where = typeof err.port === "number" ? ` ${String(err.address ?? "")}:${err.port}` : "";
+  const what: Record<string, string> = {
+    EADDRINUSE: "the address is already in use (another gateway or program listens there)",
+    EACCES: "permission denied (ports below 1024 need privileges)",
+    EADDRNOTAVAIL: "the address is not available on this machine",
+    ENOENT: "a file named in the config does not exist",
+  };
+  return `llm-gateway: cannot start${where}: ${what[err.code] ?? String(err.message)} (${err.code})`;
+}
+
 async function main(): Promise<void> {
+  // `llm-gateway keys generate | head -2`: a closed pipe ends the output, not in a crash.
+  for (const s of [process.stdout, process.stderr]) {
+    s.on("error", (e: NodeJS.ErrnoException) => {
+      if (e.code === "EPIPE") process.exit(process.exitCode ?? 0);
+      throw e;
+    });
+  }
   const cli = runCli(process.argv.slice(2), {
     out: (l) => console.log(l),
     err: (l) => console.error(l),
@@ -43,6 +64,12 @@ async function main(): Promise<void> {
     if (e instanceof CatalogError || e instanceof ConfigError) {
       console.error(`llm-gateway: invalid configuration: ${e.message}`);
       process.exit(2);
+    }
+    const line = startFailure(e);
+    if (line) {
+      log.flush();
+      console.error(line);
+      process.exit(1);
     }
     throw e;
   }

@@ -1,3 +1,7 @@
-// The gateway's version: reported by Health (GetHealth's `version`) and on every trace's resource
-// (service.version). Ground floor: imported by the pipeline and by telemetry alike.
-export const VERSION = "0.2.0";
+// The gateway's version, from package.json (one version everywhere): reported by Health, by
+// `llm-gateway --version` and on every trace's resource (service.version). Ground floor: imported
+// by the pipeline, telemetry and the CLI alike. tsc emits package.json next to dist/src, so the
+// same import works from the sources and from the build.
+import pkg from "../package.json" with { type: "json" };
+
+export const VERSION: string = pkg.version;
