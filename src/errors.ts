@@ -82,6 +82,11 @@ export type Reason =
   | "USAGE_UNAVAILABLE"
   | "BUDGET_EXCEEDED"
   | "BUDGET_UNAVAILABLE"
+  // Stored responses of the Responses API (src/responses).
+  | "RESPONSE_NOT_FOUND"
+  | "RESPONSE_STORAGE_DISABLED"
+  | "RESPONSE_TOO_LARGE"
+  | "RESPONSE_STORE_UNAVAILABLE"
   | "INTERNAL";
 
 /** gRPC status codes used by the gateway (names as in google.rpc.Code). */

@@ -48,6 +48,7 @@ const DEFAULT_POLICY: ModelPolicy = {
   cache: { enabled: false, ttlS: 600 },
   equivalents: false,
   unsupportedParams: "reject",
+  contextOverflow: "reject",
 };
 
 /** Parses `--name value` / `--name=value` flags. */
@@ -143,6 +144,7 @@ function mergePolicy(base: ModelPolicy, over: NonNullable<FileConfig["defaults"]
     cache: { enabled: c.enabled ?? base.cache.enabled, ttlS: c.ttl_s ?? base.cache.ttlS },
     equivalents: over.equivalents ?? base.equivalents,
     unsupportedParams: over.unsupported_params ?? base.unsupportedParams,
+    contextOverflow: over.context_overflow ?? base.contextOverflow,
   };
 }
 
@@ -189,6 +191,9 @@ function resolveProviders(
       warnings.push(`provider ${name} disabled: its api_key resolved empty`);
       continue;
     }
+    if (spec?.wire !== undefined && type !== "openai") {
+      throw new ConfigError(`providers.${name}.wire: only for providers of type openai`);
+    }
     const embedBaseUrl =
       spec?.embed_base_url || (type === "huggingface" ? env["HF_EMBED_BASE_URL"] : undefined);
     out.push({
@@ -198,6 +203,7 @@ function resolveProviders(
       apiKey,
       headers: spec?.headers ?? {},
       ...(embedBaseUrl ? { embedBaseUrl } : {}),
+      ...(spec?.wire === undefined ? {} : { wire: spec.wire }),
       ...(spec ? { transport: providerTransport(name, spec, configPath) } : {}),
     });
   }
@@ -274,9 +280,23 @@ export function loadConfig(input: LoadInput): GatewayConfig {
     models,
     defaults,
     logging: { level, logPrompts: file.logging?.log_prompts ?? false },
+    responses: responsesSettings(file.responses),
     redisUrl: file.redis?.url || env["REDIS_URL"] || "",
     warnings,
     file,
+  };
+}
+
+/** responses.* with their defaults (README "Stored responses"); the schema checked the bounds. */
+function responsesSettings(r: FileConfig["responses"]): GatewayConfig["responses"] {
+  return {
+    storeDefault: r?.store_default ?? false,
+    allowAnonymousStore: r?.allow_anonymous_store ?? false,
+    ttlS: r?.ttl_s ?? 3600,
+    maxEntries: r?.max_entries ?? 10_000,
+    maxBytes: r?.max_bytes ?? 64 * 1024 * 1024,
+    maxRecordBytes: r?.max_record_bytes ?? 4 * 1024 * 1024,
+    redisTimeoutMs: r?.redis_timeout_ms ?? 2000,
   };
 }
 

@@ -38,6 +38,8 @@ const modelPolicy = {
   cache: cache.optional(),
   equivalents: z.boolean().optional(),
   unsupported_params: z.enum(["reject", "warn"]).optional(),
+  /** A prompt over the deployment's context window: refuse it (default) or trim it to fit. */
+  context_overflow: z.enum(["reject", "trim"]).optional(),
 };
 
 const deployment = z.strictObject({
@@ -151,6 +153,8 @@ export const fileSchema = z.strictObject({
             })
             .optional(),
           enabled: z.boolean().optional(),
+          /** type openai: "chat" (/chat/completions), "responses" (/responses) or "auto" (default: responses for OpenAI's reasoning models). */
+          wire: z.enum(["chat", "responses", "auto"]).optional(),
           // How calls leave for this upstream (src/providers/upstream.ts; README, providers section).
           /** Proxy URL (http:// or https://, user:password@ allowed); "none" = direct; unset = HTTPS_PROXY / HTTP_PROXY / NO_PROXY. */
           proxy: z
@@ -283,6 +287,29 @@ export const fileSchema = z.strictObject({
           '"host:port", e.g. "127.0.0.1:9464" or "[::1]:9464"',
         )
         .optional(),
+    })
+    .optional(),
+  /** Stored responses of the Responses API (src/responses): `store`, previous_response_id, GET / DELETE. */
+  responses: z
+    .strictObject({
+      /** Whether a call that omits `store` is stored (default false; OpenAI's own default is true). */
+      store_default: z.boolean().optional(),
+      /** With no gateway keys configured (or a keyless caller), store under the shared owner "anonymous" (default false). */
+      allow_anonymous_store: z.boolean().optional(),
+      /** How long a stored response lives, s (default 3600; at most 30 days, OpenAI's own retention). */
+      ttl_s: positiveInt.max(30 * 86_400, "at most 2592000 (30 days)").optional(),
+      /** Most stored responses (memory: in all; Redis: per owner). Beyond it the oldest go (default 10000). */
+      max_entries: positiveInt.optional(),
+      /** Most bytes of stored responses (memory: in all; Redis: per owner) (default 64 MiB). */
+      max_bytes: positiveInt.optional(),
+      /** Largest one stored response, bytes; a bigger one is not stored (default 4 MiB). */
+      max_record_bytes: positiveInt.optional(),
+      /** Redis: the longest wait for one command of the store's own connection, ms (default 2000). */
+      redis_timeout_ms: positiveInt.max(60_000).optional(),
+    })
+    .refine((r) => (r.max_record_bytes ?? 4 * 1024 * 1024) <= (r.max_bytes ?? 64 * 1024 * 1024), {
+      message: "max_record_bytes must not exceed max_bytes (one record must fit)",
+      path: ["max_record_bytes"],
     })
     .optional(),
   /** Usage accounting (per key, model and UTC day). */

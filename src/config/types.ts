@@ -18,6 +18,8 @@ export interface ModelPolicy {
   cache: { enabled: boolean; ttlS: number };
   equivalents: boolean;
   unsupportedParams: "reject" | "warn";
+  /** A prompt over the context window: refused, or trimmed to fit (src/gateway/context-trim.ts). */
+  contextOverflow: "reject" | "trim";
 }
 
 /** An enabled provider: endpoint and credentials (the key never leaves this object but to its provider). */
@@ -29,6 +31,8 @@ export interface ProviderConfig {
   headers: Record<string, string>;
   /** Hugging Face only: where embeddings go (feature-extraction), when not the default. */
   embedBaseUrl?: string;
+  /** type openai only: which wire its chat calls take ("auto" when absent; providers/openai-responses/select.ts). */
+  wire?: "chat" | "responses" | "auto";
   /** How calls leave for the upstream (providers.<name>.proxy / tls / http2 / ...); defaults when absent. */
   transport?: ProviderTransport;
 }
@@ -87,6 +91,20 @@ export interface TlsSettings {
   clientAuth: "none" | "optional" | "require";
 }
 
+/** responses.* resolved with defaults (stored responses of the Responses API, src/responses). */
+export interface ResponsesSettings {
+  storeDefault: boolean;
+  allowAnonymousStore: boolean;
+  ttlS: number;
+  /** Memory: in all; Redis: per owner. */
+  maxEntries: number;
+  /** Memory: in all; Redis: per owner. */
+  maxBytes: number;
+  maxRecordBytes: number;
+  /** Redis: command timeout of the store's own connection (big records do not queue behind the limiter). */
+  redisTimeoutMs: number;
+}
+
 /** The whole configuration. */
 export interface GatewayConfig {
   configPath: string;
@@ -115,6 +133,8 @@ export interface GatewayConfig {
   models: Map<string, ModelConfig>;
   defaults: ModelPolicy;
   logging: { level: string; logPrompts: boolean };
+  /** Stored responses (responses.*). */
+  responses: ResponsesSettings;
   /** Problems that do not stop the gateway (a provider disabled, ...), logged at start. */
   warnings: string[];
   /** redis.url, else REDIS_URL ("" = no Redis unless sentinels / cluster_nodes are configured). */

@@ -26,7 +26,8 @@ export class CallLog {
   /** Observers that want the gap between stream chunks. */
   readonly gapObservers: CallObserver[] = [];
 
-  constructor(private readonly log: Logger) {}
+  /** `log` is the gateway's logger (also for lines about a call's request, e.g. foreign-state.ts). */
+  constructor(readonly log: Logger) {}
 
   /** Adds an observer of finished calls. */
   observe(o: CallObserver): void {
@@ -76,6 +77,7 @@ export class CallLog {
     }
     const failed = error !== undefined && (error.code === "INTERNAL" || error.code === "UNAVAILABLE");
     if (!this.log.isLevelEnabled(failed ? "warn" : "info")) return; // nothing to build at this level
+    const trim = call.contextTrim();
     const line = {
       rid: ctx.requestId,
       trace_id: traceId ?? traceIdOf(ctx.traceparent),
@@ -96,6 +98,14 @@ export class CallLog {
       cost_usd: call.costMicros ? call.costMicros / 1e6 : undefined,
       cache: cache ? cacheLabel(cache.status) : undefined,
       coalesced: cache?.shared || undefined,
+      // context_overflow TRIM: what the answering deployment's prompt lost to fit its window.
+      context_trim: trim && {
+        dropped_messages: trim.droppedMessages,
+        cut_chars: trim.cutChars,
+        tokens_before: trim.inputTokensBefore,
+        tokens_after: trim.inputTokensAfter,
+        context_window: trim.contextWindow,
+      },
     };
     if (failed) this.log.warn({ ...line, err: error.message }, "call failed");
     else this.log.info(line, "call");

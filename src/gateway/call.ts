@@ -1,7 +1,12 @@
 // Per-call bookkeeping shared by the pipeline and the attempt runner: the attempt trail, who
 // answered, the winning deployment's live state, and what the client is told in GatewayInfo.
 
-import { type GatewayInfo, GatewayInfoSchema, type Usage } from "../../gen/llmgateway/v1/llm_pb.js";
+import {
+  type ContextTrim,
+  type GatewayInfo,
+  GatewayInfoSchema,
+  type Usage,
+} from "../../gen/llmgateway/v1/llm_pb.js";
 import { create } from "../lib/create.js";
 import type { DeploymentState } from "../resilience/index.js";
 import type { Deployment } from "../routing/index.js";
@@ -39,10 +44,17 @@ export class Call {
   costMicros = 0;
   /** ChatStream: ms from the call's start to the first content written. */
   firstTokenMs: number | undefined;
+  /** context_overflow TRIM: what was trimmed for each deployment (context-window.ts ContextFit). */
+  contextTrims: ReadonlyMap<Deployment, ContextTrim> | undefined;
   constructor(
     readonly ctx: CallContext,
     readonly requested: string,
   ) {}
+
+  /** What was trimmed from the prompt the answering deployment got; undefined when nothing was. */
+  contextTrim(): ContextTrim | undefined {
+    return this.deployment && this.contextTrims?.get(this.deployment);
+  }
 
   info(): GatewayInfo {
     return create(GatewayInfoSchema, {
@@ -51,6 +63,7 @@ export class Call {
       upstreamLatencyMs: this.upstreamMs,
       requestId: this.ctx.requestId,
       attemptTrail: this.trail,
+      contextTrim: this.contextTrim(),
     });
   }
 }

@@ -13,7 +13,7 @@ import { create } from "../lib/create.js";
 import { Admission } from "./admission.js";
 import { Call } from "./call.js";
 import type { CallContext } from "./context.js";
-import { checkContextWindow } from "./context-window.js";
+import { ContextFit } from "./context-window.js";
 import { type Parts, prepare } from "./parts.js";
 import { chatReserve } from "./pricing.js";
 import { toGatewayError } from "./run.js";
@@ -33,6 +33,7 @@ export async function* chatStream(
   ctx: CallContext,
 ): AsyncGenerator<ChatStreamResponse> {
   const reserve = chatReserve(req, parts.guard.defaultOutputReserve);
+  const fit = new ContextFit(req, (d) => parts.pricing.entryFor(d), parts.guard.defaultOutputReserve);
   const call = new Call(ctx, req.model);
   const adm = Admission.admit(parts, call, true, req);
   let error: GatewayError | undefined;
@@ -48,12 +49,12 @@ export async function* chatStream(
         fallbacks: req.fallbackModels,
         validate: () => validateChat(req),
         chat: req,
-        preflight: (d) => checkContextWindow(parts.pricing.entryFor(d), req),
+        preflight: (d, plan, c) => fit.preflight(d, plan.policy, c),
         reserve,
       },
       (p) => p.policy.timeouts.maxStreamMs,
     );
-    const up = new StreamCommit(parts, req, call, plan);
+    const up = new StreamCommit(parts, req, call, plan, fit);
     commit = up;
     const policy = resolveCachePolicy(plan.policy.cache, req.cache);
     if (!policy) {

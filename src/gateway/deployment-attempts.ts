@@ -4,13 +4,14 @@
 
 import { GatewayError, UpstreamError } from "../errors.js";
 import { sleep } from "../lib/sleep.js";
-import { type OutboundGrant, OutboundLimiter } from "../limits/outbound.js";
+import { type OutboundGrant, OutboundLimiter, type OutboundSpec } from "../limits/outbound.js";
 import {
   type DeploymentRegistry,
   type DeploymentState,
   decide,
   OPEN,
   retryWaitMs,
+  type Trial,
 } from "../resilience/index.js";
 import type { Deployment } from "../routing/index.js";
 import { OUTBOUND_LIMITED } from "../telemetry/observer.js";
@@ -21,7 +22,8 @@ import { AttemptScope, type CallScope } from "./scope.js";
 /** The abort reason that releases a failed attempt's upstream request (preallocated: no stack per call). */
 const ATTEMPT_OVER = new GatewayError("CANCELLED", "CANCELLED", "the attempt is over");
 
-const noop = () => {};
+/** What a deployment without outbound limits takes from its bucket: nothing (shared, no object per call). */
+const NO_GRANT: { readonly grant: undefined } = Object.freeze({ grant: undefined });
 
 /** Tokens an attempt really used, from a unary answer's usage; undefined when it reported none. */
 function usageOf(out: unknown): number | undefined {
@@ -44,10 +46,7 @@ function skipOpen(call: Call, st: DeploymentState, last: UpstreamError | undefin
 /** Attempts on deployments, with the live deployment state and the outbound buckets. */
 export class DeploymentAttempts {
   /** Kept (streamed) attempts: the outbound grant and the breaker's verdict, given when the stream ends. */
-  private readonly kept = new WeakMap<
-    Call,
-    { grant: OutboundGrant | undefined; verdict: (why: unknown) => void }
-  >();
+  private readonly kept = new WeakMap<Call, { grant: OutboundGrant | undefined; trial: Trial }>();
 
   constructor(
     readonly registry: DeploymentRegistry,
@@ -69,7 +68,8 @@ export class DeploymentAttempts {
       }
       if (!st.breaker.admits()) return skipOpen(call, st, last);
       // The outbound bucket, after the breaker (an open breaker takes nothing from it), before sending.
-      const taken = await this.take(r, d, last);
+      const spec = d.limits;
+      const taken = OutboundLimiter.limits(spec) ? await this.take(r, d, spec, last) : NO_GRANT;
       if (taken === SKIPPED) return SKIPPED;
       let out: T | typeof OPEN;
       try {
@@ -87,17 +87,17 @@ export class DeploymentAttempts {
   }
 
   /**
-   * Takes the attempt's tokens from the deployment's outbound bucket (when it has limits). An empty
+   * Takes the attempt's tokens from the deployment's outbound bucket (it has limits). An empty
    * bucket: SKIPPED, the deployment noted as limited — counted neither way, nothing was sent — or, on a
    * retry, the last failure (the plan goes on). Throws LIMITER_UNAVAILABLE (redis.on_outage: fail_closed).
    */
   private async take<T>(
     r: Run<T>,
     d: Deployment,
+    spec: OutboundSpec,
     last: UpstreamError | undefined,
   ): Promise<{ grant: OutboundGrant | undefined } | typeof SKIPPED> {
-    if (!OutboundLimiter.limits(d.limits)) return { grant: undefined };
-    const got = await this.outbound.take(d.target, d.limits, r.rs.reserve.total);
+    const got = await this.outbound.take(d.target, spec, r.rs.reserve.total);
     if (got.ok) return { grant: got.grant };
     if (last) throw last; // a retry that would exceed the limit: the plan goes on
     const now = performance.now();
@@ -108,10 +108,11 @@ export class DeploymentAttempts {
   }
 
   /**
-   * One attempt, run through the deployment's breaker (`breaker.run`): `fn` up to the upstream's answer,
-   * then the verdict the breaker judges — given at once for a unary call, when the stream ends for a kept
-   * one (`settle`), HEDGE_LOST for an answer that lost its race. Throws the attempt's failure (already
-   * explained: attempt timeout, deadline, cancel); OPEN when the breaker let nothing through.
+   * One attempt, as a trial of the deployment's breaker (`breaker.begin`): `fn` up to the upstream's
+   * answer, then the verdict the breaker judges (`trial.end`) — given at once for a unary call, when the
+   * stream ends for a kept one (`settle`), HEDGE_LOST for an answer that lost its race. Throws the
+   * attempt's failure (already explained: attempt timeout, deadline, cancel) once the breaker has taken
+   * it; OPEN when the breaker let nothing through.
    */
   private async attempt<T>(
     r: Run<T>,
@@ -121,44 +122,27 @@ export class DeploymentAttempts {
     first: boolean,
     grant: OutboundGrant | undefined,
   ): Promise<T | typeof OPEN> {
+    const trial = st.breaker.begin();
+    if (trial === OPEN) return OPEN; // nothing ran
     const { call, scope, attemptMs, fn, keep, discard, rs } = r;
-    let a: AttemptScope | undefined;
-    let ta = 0;
-    let verdict: (why: unknown) => void = noop;
-    let answer: (out: T) => void = noop;
-    const answered = new Promise<T>((resolve) => {
-      answer = resolve;
-    });
-    const ran = st.breaker.run(async (trial) => {
-      if (first) st.budget.first(st.lastUsed);
-      const at = new AttemptScope(scope, d.provider.name);
-      a = at;
-      at.arm(attemptMs, "no answer within the attempt timeout");
-      ta = performance.now();
-      if (lane) {
-        lane.current = at;
-        lane.startedAt = ta;
-      }
-      st.inflight++;
-      let out: T;
-      try {
-        out = await fn(d, at);
-      } catch (e: unknown) {
-        throw lane?.lost || e === HEDGE_LOST ? HEDGE_LOST : at.explain(e);
-      }
-      trial.answered = true;
-      const why = await new Promise<unknown>((resolve) => {
-        verdict = resolve;
-        answer(out);
-      });
-      if (why !== undefined) throw why;
-      return out;
-    });
-    ran.catch(noop); // after the answer its outcome is the breaker's alone
+    if (first) st.budget.first(st.lastUsed);
+    const a = new AttemptScope(scope, d.provider.name);
+    a.arm(attemptMs, "no answer within the attempt timeout");
+    const ta = performance.now();
+    if (lane) {
+      lane.current = a;
+      lane.startedAt = ta;
+    }
+    st.inflight++;
     let kept = false;
     try {
-      const out = await Promise.race([answered, ran]);
-      if (out === OPEN) return OPEN; // nothing ran
+      let out: T;
+      try {
+        out = await fn(d, a);
+      } catch (e: unknown) {
+        throw lane?.lost || e === HEDGE_LOST ? HEDGE_LOST : a.explain(e);
+      }
+      trial.answered = true;
       const ms = performance.now() - ta;
       st.observe(ms);
       if (lane && !lane.claim()) {
@@ -170,20 +154,23 @@ export class DeploymentAttempts {
       call.provider = d.provider.name;
       call.model = d.target;
       call.deployment = d;
-      if (keep && a) {
+      if (keep) {
         call.state = st; // the stream gives its verdict (and leaves in-flight) when it ends: `settle`
-        this.kept.set(call, { grant, verdict });
+        this.kept.set(call, { grant, trial });
         keep(a);
         kept = true;
       } else {
         st.inflight--;
-        verdict(undefined);
+        trial.end(undefined);
         grant?.settle(usageOf(out) ?? grant.reserved);
       }
       return out;
     } catch (e: unknown) {
-      if (kept || !a) throw e;
-      verdict(e); // an answer that lost its hedge: neutral for the breaker (a probe's answer closes it)
+      if (kept) throw e;
+      // A failure before the answer: the breaker takes it first (a counted one may open it). After the
+      // answer (it lost its hedge): neutral for the breaker, though a probe's answer closes it.
+      const judged = trial.end(e);
+      if (judged && !trial.answered) await judged;
       // Sent but not answered (failed, timed out, lost a hedge): the prompt at least was spent.
       grant?.settle(Math.min(rs.reserve.prompt, grant.reserved));
       a.cancel.abort(ATTEMPT_OVER); // whatever failed, nothing of this attempt may linger upstream
@@ -196,7 +183,7 @@ export class DeploymentAttempts {
       throw e;
     } finally {
       if (lane) lane.startedAt = 0;
-      if (!kept) a?.dispose();
+      if (!kept) a.dispose();
     }
   }
 
@@ -226,6 +213,6 @@ export class DeploymentAttempts {
       k.grant.settle(error === undefined && used > 0 ? used : k.grant.reserved);
     }
     // Undefined (ended well) is a success; ill health counts against it; anything else is neutral.
-    k.verdict(error);
+    k.trial.end(error);
   }
 }

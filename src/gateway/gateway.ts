@@ -25,7 +25,8 @@ import { AttemptRunner } from "./attempts.js";
 import { CallLog } from "./call-log.js";
 import { chatStream } from "./chat-stream.js";
 import type { CallContext } from "./context.js";
-import { checkContextWindow } from "./context-window.js";
+import { ContextFit } from "./context-window.js";
+import { forDeployment } from "./foreign-state.js";
 import type { Parts } from "./parts.js";
 import { chatReserve, embedReserve, Pricing } from "./pricing.js";
 import { unary } from "./unary.js";
@@ -115,16 +116,24 @@ export class Gateway {
 
   /** Chat: one whole answer. */
   chat(req: ChatRequest, ctx: CallContext): Promise<ChatResponse> {
+    const fit = new ContextFit(req, (d) => this.entryFor(d), this.guard.defaultOutputReserve);
     return unary(this.parts, {
       ctx,
       model: req.model,
       fallbacks: req.fallbackModels,
       validate: () => validateChat(req),
       chat: req,
-      preflight: (d) => checkContextWindow(this.entryFor(d), req),
+      preflight: (d, plan, call) => fit.preflight(d, plan.policy, call),
       reserve: chatReserve(req, this.guard.defaultOutputReserve),
       body: req,
-      send: (d, a) => d.provider.chat(req, { signal: a.signal, model: d.model, requestId: ctx.requestId }),
+      send: (d, a) =>
+        fit.send(d, (r) =>
+          d.provider.chat(forDeployment(r, d, this.log, ctx.requestId), {
+            signal: a.signal,
+            model: d.model,
+            requestId: ctx.requestId,
+          }),
+        ),
       viaCache: (k, p, s, c) => this.cached.chat(k, p, s, c),
     });
   }

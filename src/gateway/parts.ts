@@ -7,6 +7,7 @@ import type { CachedCalls } from "../cache/index.js";
 import type { Deployment, Plan, Router } from "../routing/index.js";
 import type { Admission, AdmissionParts } from "./admission.js";
 import type { AttemptRunner } from "./attempts.js";
+import type { Call } from "./call.js";
 import type { Reserve } from "./pricing.js";
 import { assertPresent, effectiveDeadlineMs } from "./scope.js";
 
@@ -26,8 +27,11 @@ export interface Entry {
   validate: () => void;
   /** A Chat's request: routing may read it, and the call's record carries it. */
   chat: ChatRequest | undefined;
-  /** A check on the plan's first deployment before anything is held (the context window). */
-  preflight?: ((first: Deployment) => Promise<void> | undefined) | undefined;
+  /**
+   * A check on the plan's first deployment before anything is held (the context window: checked, or
+   * fitted under context_overflow TRIM, which also tells the call what it trimmed).
+   */
+  preflight?: ((first: Deployment, plan: Plan, call: Call) => Promise<void> | undefined) | undefined;
   reserve: Reserve;
 }
 
@@ -57,7 +61,7 @@ export async function prepare(
   const plan = parts.router.plan(e.model, e.fallbacks, e.chat);
   parts.guard.authorize(who, e.model, e.fallbacks, plan);
   const first = plan.deployments[0];
-  const pending = first && e.preflight?.(first);
+  const pending = first && e.preflight?.(first, plan, adm.call);
   if (pending) await pending;
   assertPresent(ctx.signal);
   const ms = effectiveDeadlineMs(ctx.timeoutMs, serverMs(plan));

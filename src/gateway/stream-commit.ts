@@ -16,6 +16,8 @@ import { create } from "../lib/create.js";
 import { nextOrAbort } from "../lib/next-or-abort.js";
 import type { Plan } from "../routing/index.js";
 import type { Call } from "./call.js";
+import type { ContextFit } from "./context-window.js";
+import { forDeployment } from "./foreign-state.js";
 import type { Parts } from "./parts.js";
 import { toGatewayError } from "./run.js";
 import { type AttemptScope, CallScope } from "./scope.js";
@@ -44,6 +46,8 @@ export class StreamCommit {
     private readonly req: ChatRequest,
     private readonly call: Call,
     private readonly plan: Plan,
+    /** The request each deployment gets (context_overflow TRIM fits it to the deployment's window). */
+    private readonly fit: ContextFit,
   ) {}
 
   /** The stream, on `signal` (the client's, or a shared flight's) for up to `ms`. */
@@ -59,7 +63,10 @@ export class StreamCommit {
         scope,
         this.plan,
         this.plan.policy.timeouts.firstTokenMs,
-        (d, a) => openStream(this.req, this.call.ctx, d, a),
+        (d, a) =>
+          this.fit.send(d, (r) =>
+            openStream(forDeployment(r, d, this.parts.log.log, this.call.ctx.requestId), this.call.ctx, d, a),
+          ),
         (a) => {
           up.attempt = a;
         },

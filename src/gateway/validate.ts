@@ -1,10 +1,16 @@
 // Request validation: everything a request must satisfy before any routing or upstream call.
 // Violations are collected (not thrown one by one) so the client can fix them all at once.
 import type { ChatRequest, EmbedRequest, Message } from "../../gen/llmgateway/v1/llm_pb.js";
-import { ResponseFormat_Type, Role } from "../../gen/llmgateway/v1/llm_pb.js";
+import { ContextOverflow, ResponseFormat_Type, Role } from "../../gen/llmgateway/v1/llm_pb.js";
 import { type FieldViolation, GatewayError } from "../errors.js";
+import { checkBuiltinTool, checkPart } from "./validate-parts.js";
 
 const ROLES = new Set<number>([Role.SYSTEM, Role.USER, Role.ASSISTANT, Role.TOOL]);
+const OVERFLOWS = new Set<number>([
+  ContextOverflow.UNSPECIFIED,
+  ContextOverflow.REJECT,
+  ContextOverflow.TRIM,
+]);
 
 function fail(violations: FieldViolation[]): never {
   const first = violations[0];
@@ -39,9 +45,11 @@ function checkMessage(m: Message, i: number, out: FieldViolation[]): void {
     out.push({ field: `${f}.content`, description: "must not be empty" });
   }
   for (let j = 0; j < m.content.length; j++) {
-    const part = m.content[j]?.part;
+    const c = m.content[j];
+    const part = c?.part;
+    if (c) checkPart(c, m.role, `${f}.content[${j}]`, out);
     if (part?.case === undefined)
-      out.push({ field: `${f}.content[${j}]`, description: "must set text or image" });
+      out.push({ field: `${f}.content[${j}]`, description: "must set text, image, reasoning or document" });
     else if (part.case === "image") {
       const img = part.value;
       if (img.source.case === undefined) {
@@ -76,6 +84,7 @@ export function validateChat(req: ChatRequest): void {
   const p = req.topP;
   if (p !== undefined && !(p >= 0 && p <= 1))
     out.push({ field: "top_p", description: "must be between 0 and 1" });
+  if (req.topK !== undefined && req.topK <= 0) out.push({ field: "top_k", description: "must be > 0" });
   if (req.maxTokens !== undefined && req.maxTokens <= 0)
     out.push({ field: "max_tokens", description: "must be > 0" });
   for (const [name, v] of [
@@ -88,7 +97,7 @@ export function validateChat(req: ChatRequest): void {
   if (req.stop.length > 4) out.push({ field: "stop", description: "at most 4 stop sequences" });
   for (let i = 0; i < req.tools.length; i++) {
     const tool = req.tools[i];
-    if (!tool) continue;
+    if (!tool || checkBuiltinTool(tool, i, out)) continue;
     if (!/^[a-zA-Z0-9_-]{1,64}$/.test(tool.name)) {
       out.push({ field: `tools[${i}].name`, description: "must be 1-64 letters, digits, _ or -" });
     }
@@ -113,6 +122,8 @@ export function validateChat(req: ChatRequest): void {
   }
   const ttl = req.cache?.ttlS;
   if (ttl !== undefined && ttl <= 0) out.push({ field: "cache.ttl_s", description: "must be > 0" });
+  if (!OVERFLOWS.has(req.contextOverflow))
+    out.push({ field: "context_overflow", description: `unknown value ${req.contextOverflow}` });
   if (out.length) fail(out);
 }
 

@@ -21,6 +21,11 @@ export const FEATURES = [
   "reasoning",
   "list_models",
   "seed",
+  "top_k",
+  "documents",
+  "cache_hints",
+  "builtin_tools",
+  "reasoning_state",
 ] as const;
 
 /** One feature of the contract a provider may or may not honour. */
@@ -49,9 +54,20 @@ export const FEATURE_LABELS: Readonly<Record<Feature, string>> = {
   reasoning: "reasoning (effort / budget)",
   list_models: "model list",
   seed: "seed",
+  top_k: "top_k",
+  documents: "documents (PDF / text)",
+  cache_hints: "prompt-cache hints (cache_hint)",
+  builtin_tools: "built-in tools (builtin_type)",
+  reasoning_state: "reasoning state round trip (signatures)",
 };
 
 const MOCK_ONLY = { supported: false, why: "mock provider: echo only" } as const;
+
+/** Built-in tools run only on OpenAI's Responses API; every other wire refuses them (never dropped). */
+const NO_BUILTIN = {
+  supported: false,
+  why: "built-in tools run only on OpenAI with `wire: responses` (INVALID_ARGUMENT elsewhere)",
+} as const;
 
 /** Everything honoured: the starting point of the real wire formats. */
 const ALL = {
@@ -70,6 +86,11 @@ const ALL = {
   reasoning: true,
   list_models: true,
   seed: true,
+  top_k: true,
+  documents: true,
+  cache_hints: true,
+  builtin_tools: NO_BUILTIN,
+  reasoning_state: true,
 } as const;
 
 /**
@@ -93,17 +114,86 @@ export const capabilities = {
     reasoning: MOCK_ONLY,
     list_models: true,
     seed: MOCK_ONLY,
+    top_k: true,
+    documents: { supported: false, why: "mock provider: text documents only (echoed)" },
+    cache_hints: true, // accepted and ignored, as by every wire that caches on its own
+    builtin_tools: NO_BUILTIN,
+    reasoning_state: MOCK_ONLY,
   },
-  openai: ALL,
+  openai: {
+    ...ALL,
+    top_k: {
+      supported: false,
+      why: "OpenAI has no top_k (refused, or dropped with a warning under `unsupported_params: warn`)",
+    },
+    documents: { supported: false, why: "chat completions: PDF and text documents, no document URLs" },
+    reasoning_state: {
+      supported: false,
+      why: "chat completions return no reasoning state (encrypted reasoning needs `wire: responses`)",
+    },
+  },
   anthropic: {
     ...ALL,
     embeddings: { supported: false, why: "Anthropic has no embeddings API" },
     seed: { supported: false, why: "the Messages API has no seed" },
   },
   gemini: ALL,
-  ollama: ALL,
-  huggingface: ALL,
+  ollama: {
+    ...ALL,
+    documents: { supported: false, why: "Ollama reads text documents only (as text)" },
+    reasoning_state: { supported: false, why: "Ollama returns no reasoning state" },
+  },
+  huggingface: {
+    ...ALL,
+    top_k: { supported: false, why: "the OpenAI-compatible router has no top_k" },
+    documents: { supported: false, why: "the OpenAI-compatible router takes no documents" },
+    reasoning_state: { supported: false, why: "the OpenAI-compatible router returns no reasoning state" },
+  },
 } as const satisfies Record<ProviderType, CapabilitySet>;
+
+/**
+ * Wire variants a provider of one type may speak, keyed `type/wire` (OpenAI over the Responses API:
+ * `openai` with `wire: responses`). They differ from their type's column only where listed.
+ */
+export const wireVariants: Readonly<Record<string, CapabilitySet>> = {
+  "openai/responses": {
+    ...capabilities.openai,
+    documents: true,
+    builtin_tools: true,
+    reasoning_state: true,
+  },
+};
+
+/** What a configured provider advertises about its wire format. */
+export interface Advertised {
+  /** The wire format (Provider.type): "openai", "anthropic", ... */
+  readonly type: string;
+  /** The API variant of that wire format when it has several ("responses" for OpenAI). */
+  readonly wire?: string | undefined;
+}
+
+/**
+ * The declaration for what a provider advertises: its wire variant's when it names one we know
+ * (`openai` + `wire: responses`, or a type spelled `openai-responses`), else its type's column;
+ * undefined for a type this build does not know.
+ */
+export function capabilitiesOf(p: Advertised): CapabilitySet | undefined {
+  if (p.wire !== undefined && p.wire !== "") {
+    const v = wireVariants[`${p.type}/${p.wire}`];
+    if (v !== undefined) return v;
+  }
+  const dash = p.type.indexOf("-");
+  if (dash > 0) {
+    const v = wireVariants[`${p.type.slice(0, dash)}/${p.type.slice(dash + 1)}`];
+    if (v !== undefined) return v;
+  }
+  return Object.hasOwn(capabilities, p.type) ? capabilities[p.type as ProviderType] : undefined;
+}
+
+/** True when the provider (as it advertises itself) honours `feature`. */
+export function providerSupports(p: Advertised, feature: Feature): boolean {
+  return capabilitiesOf(p)?.[feature] === true;
+}
 
 /** The provider columns, in the README's order. */
 export const PROVIDER_COLUMNS: readonly ProviderType[] = [

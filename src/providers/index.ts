@@ -49,6 +49,7 @@ export const factories = {
     createOpenAIProvider({
       ...common(cfg, opts),
       quirks: isOpenAIPresetName(cfg.name) ? openaiPresets[cfg.name].quirks : compatibleQuirks,
+      ...(cfg.wire === undefined ? {} : { wire: cfg.wire }),
     }),
   anthropic: (cfg, opts) => createAnthropicProvider(common(cfg, opts)),
   gemini: (cfg, opts) => createGeminiProvider(common(cfg, opts)),

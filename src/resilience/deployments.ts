@@ -33,7 +33,7 @@ export class DeploymentState {
   ewmaMs = -1;
   lastUsed = performance.now();
   readonly budget: RetryBudget;
-  /** Every attempt on the deployment runs through it (`breaker.run`): successes count too. */
+  /** Every attempt on the deployment is a trial of it (`breaker.begin`): successes count too. */
   readonly breaker: Breaker;
 
   constructor(

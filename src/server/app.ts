@@ -13,6 +13,7 @@ import type { Logger } from "../lib/logger.js";
 import { Limiter } from "../limits/index.js";
 import { closeHttpPools, createProviders, setUpstreamLimits } from "../providers/index.js";
 import { createRedisLink } from "../redis/client.js";
+import { createResponseStore, responsesDeps } from "../responses/index.js";
 import { setupTelemetry } from "../telemetry/index.js";
 import { createConnectHandler, type FastPath, type Served } from "./adapter.js";
 import { withCors } from "./cors.js";
@@ -20,6 +21,7 @@ import { createFastConnect } from "./fast-connect.js";
 import { createFastGrpc } from "./fast-grpc.js";
 import { listenOnePort, type OnePort } from "./listen.js";
 import { listenMetrics, type MetricsListener, metricsRoute } from "./metrics-route.js";
+import { httpProbe } from "./http-probes.js";
 import { ProbeHealth } from "./probes.js";
 import { type Generation, LiveGateway, type ReloadResult } from "./reload.js";
 import { createRestHandler } from "./rest/index.js";
@@ -100,6 +102,8 @@ export async function startApp(
     inflight: () => ({ calls: live.inFlight, streams: live.streamsInFlight }),
   });
   onGateway.push((g) => telemetry.attach(g));
+  // Stored responses (Responses API): Redis when configured (every replica), else this process's memory.
+  const responseStore = createResponseStore(config, log).store;
   // One generation of the pipeline per config (at start, then on each reload); shared state above.
   const build = (cfg: GatewayConfig): Generation => {
     const providers = createProviders(cfg.providers, {
@@ -158,6 +162,7 @@ export async function startApp(
       models: deps.models,
       maxRequestBytes: config.server.maxRequestBytes,
       log,
+      responses: responsesDeps(responseStore, () => live.config),
     }),
   });
   const served = withCors(handler, config.server.corsOrigins);
@@ -169,9 +174,11 @@ export async function startApp(
   if (metricsAll && tel.metrics_listen)
     metricsListener = await listenMetrics(tel.metrics_listen, metricsAll, log);
   const metrics = metricsListener ? undefined : metricsAll;
+  const probe = httpProbe(health);
   const server: OnePort = await listenOnePort(
     (req, res) => {
       if (metrics?.(req, res)) return;
+      if (probe(req, res)) return;
       served(req, res);
     },
     {
@@ -246,6 +253,7 @@ export async function startApp(
       // Usage recorded so far reaches Redis before the link closes (bounded: Redis may be down).
       await Promise.race([usage.flush(), new Promise((r) => setTimeout(r, 2000).unref())]);
       usage.close();
+      await responseStore.close();
       await redis?.close();
       await closeHttpPools();
       log.info("stopped");

@@ -35,6 +35,9 @@ export function restartNeeded(old: GatewayConfig, next: GatewayConfig): string[]
   if (!same(old.file.cache, next.file.cache)) out.push("cache");
   if (!same(old.file.telemetry, next.file.telemetry)) out.push("telemetry");
   if (!same(old.file.usage, next.file.usage)) out.push("usage");
+  // The response store is built once (its backend follows redis); its bounds are read at start.
+  for (const k of ["max_entries", "max_bytes", "max_record_bytes", "redis_timeout_ms"] as const)
+    if (old.file.responses?.[k] !== next.file.responses?.[k]) out.push(`responses.${k}`);
   // The key store is built once per process: every auth setting but these two is read at start.
   const reloadable = new Set(["allow_anonymous", "admin_sha256"]);
   const oa: Record<string, unknown> = old.file.auth ?? {};

@@ -1,20 +1,30 @@
 // A real HTTP/1.1 server on loopback speaking Anthropic's Messages API (unary + SSE with `event:`
 // lines, /v1/models, error bodies), with faults chosen by the request's model string
-// (`claude-x+status=529+retry_after=2`; see anthropic-faults.ts for the directives).
+// (`claude-x+status=529+retry_after=2`; see anthropic-faults.ts for the directives), and as strict
+// as the API about signed thinking, cache breakpoints and blocks (anthropic-strict.ts).
 import {
   type AnthropicAnswer,
-  type AnthropicDirectives,
   anthropicAnswer,
   anthropicEvents,
+  fieldOf,
+  validateMessages,
+} from "./anthropic-answers.js";
+import {
+  type AnthropicDirectives,
   anthropicFault,
   anthropicHeaders,
   errorBody,
-  fieldOf,
   parseAnthropicDirectives,
   sendAnthropicJson,
-  validateMessages,
   withoutAnthropicFailures,
 } from "./anthropic-faults.js";
+import {
+  checkBlocks,
+  checkThinkingHistory,
+  PromptCache,
+  promptElements,
+  ThinkingSigner,
+} from "./anthropic-strict.js";
 import {
   type BodyInfo,
   crashWith,
@@ -61,7 +71,7 @@ function unary(ex: Exchange, d: AnthropicDirectives, a: AnthropicAnswer, id: str
     model: d.base,
     content: a.blocks,
     stop_reason: a.stopReason,
-    stop_sequence: null,
+    stop_sequence: a.stopSequence,
     usage: { ...a.usage, service_tier: "standard" },
   };
   if (d.stall) return;
@@ -115,6 +125,8 @@ function invalid(ex: Exchange, message: string): void {
 /** Starts the fake on a free loopback port; with `apiKey` set, requests must carry it. */
 export async function startAnthropicFake(opts: { apiKey?: string } = {}): Promise<AnthropicFake> {
   const calls = new Map<string, number>();
+  const signer = new ThinkingSigner();
+  const cache = new PromptCache();
   let seq = 0;
 
   async function handle(ex: Exchange, info: BodyInfo): Promise<void> {
@@ -161,8 +173,10 @@ export async function startAnthropicFake(opts: { apiKey?: string } = {}): Promis
       return sendAnthropicJson(ex, 404, errorBody("not_found_error", "Not Found"));
     }
 
-    const problem = validateMessages(body);
+    const problem = validateMessages(body) ?? checkBlocks(body) ?? checkThinkingHistory(body, signer);
     if (problem !== undefined) return invalid(ex, problem);
+    const elements = promptElements(body);
+    if (typeof elements === "string") return invalid(ex, elements);
     const model = fieldOf(body, "model") as string;
     const n = (calls.get(model) ?? 0) + 1;
     calls.set(model, n);
@@ -179,7 +193,9 @@ export async function startAnthropicFake(opts: { apiKey?: string } = {}): Promis
     }
     seq++;
     const id = `msg_fake${String(seq).padStart(4, "0")}`;
-    const answer = anthropicAnswer(d, body, seq);
+    const answer = anthropicAnswer(d, body, seq, signer);
+    const cached = cache.account(d.base, elements);
+    if (cached !== undefined) Object.assign(answer.usage, cached);
     if (fieldOf(body, "stream") === true) return stream(ex, d, answer, id);
     return unary(ex, d, answer, id);
   }
@@ -193,6 +209,7 @@ export async function startAnthropicFake(opts: { apiKey?: string } = {}): Promis
     reset() {
       server.reset();
       calls.clear();
+      cache.clear();
     },
   };
 }

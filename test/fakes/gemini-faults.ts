@@ -20,6 +20,8 @@ export interface GeminiDirectives {
   stall: boolean;
   drop?: number;
   tools: boolean;
+  /** With tools: two parallel function calls (a Gemini 3 model signs only the first). */
+  parallel: boolean;
   length: boolean;
   /** finishReason SAFETY, no content. */
   safety: boolean;
@@ -41,6 +43,7 @@ const FLAGS = {
   reset: "reset",
   stall: "stall",
   tools: "tools",
+  parallel: "parallel",
   length: "length",
   safety: "safety",
   blocked: "blocked",
@@ -61,6 +64,7 @@ export function parseGeminiDirectives(model: string): GeminiDirectives {
     reset: false,
     stall: false,
     tools: false,
+    parallel: false,
     length: false,
     safety: false,
     blocked: false,

@@ -210,3 +210,92 @@ describe("gemini fake: errors", () => {
     expect(await fake.waitForAbort(0, 5000)).toBe(true);
   });
 });
+
+describe("gemini fake: thought signatures (Gemini 3-style models)", () => {
+  const ask = { role: "user", parts: [{ text: "weather in Paris?" }] };
+  const answer = {
+    role: "user",
+    parts: [{ functionResponse: { name: "get_weather", response: { temp: 21 } } }],
+  };
+  const followUp = (call: Record<string, unknown>) =>
+    ai.models.generateContent({
+      model: "gemini-3-flash",
+      contents: [ask, { role: "model", parts: [call] }, answer],
+      config: { tools: [weather] },
+    });
+
+  it("signs the function call; the follow-up turn must send it back on that part", async () => {
+    const r = await ai.models.generateContent({
+      model: "gemini-3-flash+tools",
+      contents: "weather in Paris?",
+      config: { tools: [weather] },
+    });
+    const part = r.candidates?.[0]?.content?.parts?.[0];
+    expect(part?.functionCall).toEqual({ name: "get_weather", args: { city: "Paris" } });
+    const signature = part?.thoughtSignature ?? "";
+    expect(signature).toMatch(/^[A-Za-z0-9+/=]{16,}$/);
+
+    const ok = await followUp({ functionCall: part?.functionCall, thoughtSignature: signature });
+    expect(ok.text).toBe("echo: weather in Paris?");
+
+    const missing = await caught(followUp({ functionCall: part?.functionCall }));
+    expect(missing).toBeInstanceOf(ApiError);
+    expect((missing as ApiError).status).toBe(400);
+    const body = JSON.parse((missing as ApiError).message) as { error: { status: string; message: string } };
+    expect(body.error.status).toBe("INVALID_ARGUMENT");
+    expect(body.error.message).toContain("missing a `thought_signature`");
+
+    const forged = await caught(followUp({ functionCall: part?.functionCall, thoughtSignature: "c2lnbmVk" }));
+    expect((forged as ApiError).status).toBe(400);
+    expect((forged as ApiError).message).toContain("Corrupted thought signature");
+
+    // Gemini's documented dummy for calls it did not make is accepted.
+    const dummy = await followUp({
+      functionCall: part?.functionCall,
+      thoughtSignature: "skip_thought_signature_validator",
+    });
+    expect(dummy.text).toBe("echo: weather in Paris?");
+  });
+
+  it("parallel calls: only the first is signed, and only it must come back signed", async () => {
+    const r = await ai.models.generateContent({
+      model: "gemini-3-flash+tools+parallel",
+      contents: "weather in Paris and Rome?",
+      config: { tools: [weather] },
+    });
+    const parts = r.candidates?.[0]?.content?.parts ?? [];
+    expect(parts.map((p) => [p.functionCall?.args, typeof p.thoughtSignature])).toEqual([
+      [{ city: "Paris" }, "string"],
+      [{ city: "Rome" }, "undefined"],
+    ]);
+    const back = await ai.models.generateContent({
+      model: "gemini-3-flash",
+      contents: [ask, { role: "model", parts }, answer],
+      config: { tools: [weather] },
+    });
+    expect(back.text).toBe("echo: weather in Paris?");
+  });
+
+  it("an earlier turn is not validated; a Gemini 2.5 model validates no turn", async () => {
+    const later = { role: "user", parts: [{ text: "and tomorrow?" }] };
+    const unsigned = { role: "model", parts: [{ functionCall: { name: "get_weather", args: {} } }] };
+    const old = await ai.models.generateContent({
+      model: "gemini-3-flash",
+      contents: [ask, unsigned, answer, { role: "model", parts: [{ text: "21" }] }, later],
+    });
+    expect(old.text).toBe("echo: and tomorrow?");
+    const v25 = await ai.models.generateContent({
+      model: "gemini-2.5-flash",
+      contents: [ask, unsigned, answer],
+    });
+    expect(v25.text).toBe("echo: weather in Paris?");
+  });
+
+  it("a streamed text answer's signature comes last, on an empty text part", async () => {
+    const chunks = await streamed("gemini-3-flash");
+    expect(chunks.map((c) => c.text ?? "").join("")).toBe("echo: hello there world");
+    const last = chunks.at(-1)?.candidates?.[0];
+    expect(last?.content?.parts).toEqual([{ text: "", thoughtSignature: expect.any(String) }]);
+    expect(last?.finishReason).toBe(FinishReason.STOP);
+  });
+});

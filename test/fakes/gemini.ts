@@ -33,6 +33,7 @@ import {
   wantsThoughts,
   withoutFailures,
 } from "./gemini-faults.js";
+import { SignatureBook, signsThoughts } from "./gemini-signatures.js";
 import { embeddingVector, kill, killAfterFlush, pause, wordCount, words } from "./openai-faults.js";
 
 /** One request as the fake saw it. */
@@ -107,19 +108,21 @@ function sendError(ex: Exchange, body: GoogleErrorBody, headers: Record<string, 
 interface Answer {
   text: string;
   thought?: string;
-  call?: { name: string; args: Record<string, unknown> };
+  calls: { name: string; args: Record<string, unknown> }[];
   finish: string;
   usage?: Record<string, number>;
 }
 
 function answerFor(d: GeminiDirectives, reqBody: unknown): Answer {
   const prompt = promptTokenCount(reqBody);
-  const a: Answer = { text: "", finish: finishOf(d) };
-  if (d.tools || d.malformedCall) a.call = { name: firstFunctionName(reqBody), args: TOOL_ARGS };
-  else if (!d.safety) a.text = `echo: ${lastUserText(reqBody)}`;
+  const a: Answer = { text: "", calls: [], finish: finishOf(d) };
+  if (d.tools || d.malformedCall) {
+    a.calls.push({ name: firstFunctionName(reqBody), args: TOOL_ARGS });
+    if (d.parallel) a.calls.push({ name: firstFunctionName(reqBody), args: { city: "Rome" } });
+  } else if (!d.safety) a.text = `echo: ${lastUserText(reqBody)}`;
   if (d.thinking && wantsThoughts(reqBody)) a.thought = THOUGHT;
   if (d.noUsage) return a;
-  const out = a.call ? 5 : wordCount(a.text);
+  const out = a.calls.length > 0 ? 5 * a.calls.length : wordCount(a.text);
   a.usage = { promptTokenCount: prompt, candidatesTokenCount: out, totalTokenCount: prompt + out };
   if (d.thinking) {
     a.usage["thoughtsTokenCount"] = THOUGHT_TOKENS;
@@ -148,16 +151,29 @@ function blockedPayload(d: GeminiDirectives, reqBody: unknown, id: string): Reco
   });
 }
 
-function generate(ex: Exchange, d: GeminiDirectives, reqBody: unknown, id: string) {
+/** `part` with a new signature when the model signs (Gemini 3), else as it is. */
+type Sign = (part: Record<string, unknown>) => Record<string, unknown>;
+
+function signer(d: GeminiDirectives, book: SignatureBook): Sign {
+  return signsThoughts(d.base) ? (part) => ({ ...part, thoughtSignature: book.issue() }) : (part) => part;
+}
+
+/** The function call parts: only the first of parallel calls is signed. */
+function callParts(a: Answer, sign: Sign): Record<string, unknown>[] {
+  return a.calls.map((c, k) => (k === 0 ? sign({ functionCall: c }) : { functionCall: c }));
+}
+
+function generate(ex: Exchange, d: GeminiDirectives, reqBody: unknown, id: string, book: SignatureBook) {
   if (d.stall) return;
   let payload: Record<string, unknown>;
   if (d.blocked) payload = blockedPayload(d, reqBody, id);
   else {
     const a = answerFor(d, reqBody);
+    const sign = signer(d, book);
     const parts: unknown[] = [];
-    if (a.thought !== undefined) parts.push({ text: a.thought, thought: true });
-    if (a.text !== "") parts.push({ text: a.text });
-    if (a.call) parts.push({ functionCall: a.call });
+    if (a.thought !== undefined) parts.push(sign({ text: a.thought, thought: true }));
+    if (a.text !== "") parts.push(a.calls.length > 0 ? { text: a.text } : sign({ text: a.text }));
+    parts.push(...callParts(a, sign));
     payload = envelope(d, id, {
       candidates: [candidate(parts, a.finish)],
       ...(a.usage ? { usageMetadata: a.usage } : {}),
@@ -173,7 +189,13 @@ function generate(ex: Exchange, d: GeminiDirectives, reqBody: unknown, id: strin
   else ex.res.write(text.slice(0, Math.floor(text.length / 2)), () => kill(ex, false));
 }
 
-async function stream(ex: Exchange, d: GeminiDirectives, reqBody: unknown, id: string): Promise<void> {
+async function stream(
+  ex: Exchange,
+  d: GeminiDirectives,
+  reqBody: unknown,
+  id: string,
+  book: SignatureBook,
+): Promise<void> {
   ex.res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
   const chunks: Record<string, unknown>[] = [];
   if (d.blocked) chunks.push(blockedPayload(d, reqBody, id));
@@ -182,10 +204,13 @@ async function stream(ex: Exchange, d: GeminiDirectives, reqBody: unknown, id: s
     const running = a.usage
       ? { promptTokenCount: a.usage["promptTokenCount"], totalTokenCount: a.usage["promptTokenCount"] }
       : undefined;
+    const sign = signer(d, book);
     const pieces: unknown[][] = [];
-    if (a.thought !== undefined) pieces.push([{ text: a.thought, thought: true }]);
+    if (a.thought !== undefined) pieces.push([sign({ text: a.thought, thought: true })]);
     for (const w of words(a.text)) pieces.push([{ text: w }]);
-    if (a.call) pieces.push([{ functionCall: a.call }]);
+    // A streamed text answer's signature comes last, on an empty text part.
+    if (a.text !== "" && a.calls.length === 0 && signsThoughts(d.base)) pieces.push([sign({ text: "" })]);
+    if (a.calls.length > 0) pieces.push(callParts(a, sign));
     if (pieces.length === 0 || d.safety) pieces.push([]);
     pieces.forEach((parts, i) => {
       const last = i === pieces.length - 1;
@@ -268,6 +293,7 @@ function listModels(ex: Exchange, query: URLSearchParams): void {
 /** Starts the fake; with `apiKey` set, requests must carry it (x-goog-api-key or ?key=). */
 export async function startGeminiFake(opts: { apiKey?: string } = {}): Promise<GeminiFake> {
   const calls = new Map<string, number>();
+  const book = new SignatureBook();
 
   async function handle(ex: Exchange, body: BodyInfo): Promise<void> {
     const { req, rec } = ex;
@@ -320,14 +346,16 @@ export async function startGeminiFake(opts: { apiKey?: string } = {}): Promise<G
     if (!Array.isArray(at(rec.body, "contents"))) {
       return sendError(ex, badRequestBody("* GenerateContentRequest.contents: contents is not specified\n"));
     }
+    const badSignature = book.check(rec.body, signsThoughts(d.base));
+    if (badSignature !== undefined) return sendError(ex, badSignature);
     const id = randomBytes(9).toString("base64url");
     if (verb === "streamGenerateContent") {
       if (parsed.searchParams.get("alt") !== "sse") {
         return sendError(ex, badRequestBody("the fake only streams with alt=sse"));
       }
-      return stream(ex, d, rec.body, id);
+      return stream(ex, d, rec.body, id, book);
     }
-    return generate(ex, d, rec.body, id);
+    return generate(ex, d, rec.body, id, book);
   }
 
   const server = await startFakeServer(handle, {
@@ -340,6 +368,7 @@ export async function startGeminiFake(opts: { apiKey?: string } = {}): Promise<G
     reset() {
       server.reset();
       calls.clear();
+      book.clear();
     },
   };
 }

@@ -199,7 +199,12 @@ function embeddings(ex: Exchange, d: Directives, reqBody: unknown): void {
   });
 }
 
-export async function startOpenAIFake(opts: { apiKey?: string } = {}): Promise<OpenAIFake> {
+/** A route a fake built on this one adds (openai-responses.ts); true when it answered the request. */
+export type ExtraRoute = (ex: Exchange) => boolean | Promise<boolean>;
+
+export async function startOpenAIFake(
+  opts: { apiKey?: string; route?: ExtraRoute } = {},
+): Promise<OpenAIFake> {
   const calls = new Map<string, number>();
   let seq = 0;
 
@@ -223,6 +228,7 @@ export async function startOpenAIFake(opts: { apiKey?: string } = {}): Promise<O
       const m = FAKE_MODELS.find((x) => x.id === id);
       return m ? sendJson(ex, 200, m) : sendError(ex, 404, modelNotFoundBody(id));
     }
+    if (opts.route !== undefined && (await opts.route(ex))) return;
     const isChat = method === "POST" && path === "/v1/chat/completions";
     const isEmbed = method === "POST" && path === "/v1/embeddings";
     if (!isChat && !isEmbed) return sendError(ex, 404, invalidUrlBody(method, path));

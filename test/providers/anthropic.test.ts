@@ -31,16 +31,21 @@ function summarize(ev: ChatStreamResponse): unknown {
       const out: Record<string, unknown> = {};
       if (d.text !== "") out["text"] = d.text;
       if (d.reasoning !== "") out["reasoning"] = d.reasoning;
+      if (d.reasoning !== "" || d.reasoningState !== undefined) out["part"] = d.reasoningIndex;
+      const st = d.reasoningState;
+      if (st !== undefined) out["state"] = [st.signature, st.redactedData, st.provider];
       if (d.toolCalls.length > 0)
         out["tools"] = d.toolCalls.map((t) => [t.index, t.id, t.name, t.argumentsDelta]);
       return out;
     }
     case "end": {
       const u = e.value.usage;
-      return {
+      const end: Record<string, unknown> = {
         end: FinishReason[e.value.finishReason],
         usage: [u?.inputTokens, u?.outputTokens, u?.cachedInputTokens, u?.cacheWriteTokens, u?.estimated],
       };
+      if (e.value.stopSequence !== "") end["stop"] = e.value.stopSequence;
+      return end;
     }
     default:
       return { unknown: true };
@@ -59,6 +64,9 @@ describe("request.ts", () => {
     { name: "tools", stream: true, provider: "anthropic" },
     { name: "vision", stream: false, provider: "anthropic" },
     { name: "thinking", stream: false, provider: "claude-eu" },
+    { name: "reasoning-loop", stream: true, provider: "anthropic" },
+    { name: "cache", stream: false, provider: "anthropic" },
+    { name: "documents", stream: false, provider: "anthropic" },
   ])("$name.input.json -> $name.request.json", ({ name, stream, provider }) => {
     const req = fromJson(ChatRequestSchema, json(`${name}.input.json`));
     const model = req.model.slice(req.model.indexOf("/") + 1);
@@ -200,7 +208,7 @@ describe("response.ts", () => {
       "anthropic",
       finish,
     ]);
-    const part = r.message?.content[0]?.part;
+    const part = r.message?.content.at(-1)?.part;
     expect(part?.case === "text" ? part.value : undefined).toBe(text);
     const u = r.usage!;
     expect([
@@ -213,15 +221,54 @@ describe("response.ts", () => {
     ]).toEqual(usage);
   });
 
-  it("tool_use -> ToolCall with stringified input; thinking only when asked for", () => {
+  it("tool_use -> ToolCall with stringified input", () => {
     const r = fromAnthropicResponse(json("tool-use.response.json"), ctx);
     expect(r.message?.toolCalls.map((c) => [c.id, c.name, JSON.parse(c.argumentsJson)])).toEqual([
       ["toolu_01A09q90qw90lq917835lq9", "get_weather", { location: "San Francisco, CA", unit: "celsius" }],
     ]);
-    expect(fromAnthropicResponse(json("thinking.response.json"), ctx).reasoning).toBe("");
-    expect(
-      fromAnthropicResponse(json("thinking.response.json"), { ...ctx, includeReasoning: true }).reasoning,
-    ).toMatch(/^1021 is not/);
+  });
+
+  it("signed thinking and redacted_thinking -> Reasoning parts before the text, with or without include_reasoning", () => {
+    for (const includeReasoning of [false, true]) {
+      const r = fromAnthropicResponse(json("thinking.response.json"), { ...ctx, includeReasoning });
+      expect(r.message?.content.map((c) => [c.part.case, c.part.value])).toEqual([
+        [
+          "reasoning",
+          expect.objectContaining({
+            text: expect.stringMatching(/^1021 is not/),
+            signature: "EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxBdjrkzLoky3dl1pkiMOYds",
+            redactedData: "",
+            provider: "anthropic",
+          }),
+        ],
+        [
+          "reasoning",
+          expect.objectContaining({
+            text: "",
+            signature: "",
+            redactedData: "EmwKAhgBEgy3va3pzix/LafPsn4aDFIT2Xlxh0L5L8rLVyIwxtE3rAFBa8cr3qpP",
+            provider: "anthropic",
+          }),
+        ],
+        ["text", "Yes, 1021 is prime."],
+      ]);
+      expect(r.reasoning).toMatch(/^1021 is not.*prime\.$/);
+    }
+  });
+
+  it("unsigned thinking (a compatible endpoint) is text only, and only with include_reasoning", () => {
+    const body = {
+      id: "m",
+      content: [
+        { type: "thinking", thinking: "hmm" },
+        { type: "text", text: "ok" },
+      ],
+      stop_reason: "stop_sequence",
+      stop_sequence: "END",
+    };
+    const plain = fromAnthropicResponse(body, ctx);
+    expect([plain.message?.content.length, plain.reasoning, plain.stopSequence]).toEqual([1, "", "END"]);
+    expect(fromAnthropicResponse(body, { ...ctx, includeReasoning: true }).reasoning).toBe("hmm");
   });
 
   it.each([
@@ -293,20 +340,18 @@ describe("stream.ts", () => {
     ]);
   });
 
-  it("thinking.sse: reasoning deltas only with include_reasoning", async () => {
+  it("thinking.sse: signed reasoning text + its state (once, at block stop), with or without include_reasoning", async () => {
     const text = read("thinking.sse");
-    expect((await translate(text)).map(summarize)).toEqual([
+    const expected = [
       { start: ["msg_01Think", "claude-sonnet-4-5-20250929"] },
-      { reasoning: "Let me solve this step by step:\n\n1. " },
-      { reasoning: "27 * 453 = 12231" },
+      { reasoning: "Let me solve this step by step:\n\n1. ", part: 0 },
+      { reasoning: "27 * 453 = 12231", part: 0 },
+      { part: 0, state: ["EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxBdjrkzLoky3dl1pkiMOYds", "", "anthropic"] },
       { text: "27 * 453 = 12,231" },
       { end: "STOP", usage: [35, 120, 0, 5, false] },
-    ]);
-    expect((await translate(text, 7, false)).map(summarize)).toEqual([
-      { start: ["msg_01Think", "claude-sonnet-4-5-20250929"] },
-      { text: "27 * 453 = 12,231" },
-      { end: "STOP", usage: [35, 120, 0, 5, false] },
-    ]);
+    ];
+    expect((await translate(text)).map(summarize)).toEqual(expected);
+    expect((await translate(text, 7, false)).map(summarize)).toEqual(expected);
   });
 
   it.each([

@@ -421,3 +421,114 @@ describe("http.ts helpers", () => {
     expect([e.kind, e.provider]).toEqual(["network", "openai"]);
   });
 });
+
+describe("request.ts: reasoning, documents, cache hints, top_k, built-in tools", () => {
+  const text = (value: string) => ({ part: { case: "text" as const, value } });
+  const userAsk = { role: 2, content: [text("x")] };
+
+  it("skips reasoning parts (no state goes over chat completions); reasoning only -> content null", () => {
+    const req = create(ChatRequestSchema, {
+      messages: [
+        userAsk,
+        {
+          role: 3,
+          content: [
+            {
+              part: {
+                case: "reasoning",
+                value: { encryptedContent: "gAAA", provider: "openai", id: "rs_1" },
+              },
+            },
+            { part: { case: "reasoning", value: { text: "t", signature: "s", provider: "anthropic" } } },
+          ],
+          toolCalls: [
+            { id: "c1", name: "f", argumentsJson: "{}", signature: "g", signatureProvider: "gemini" },
+          ],
+        },
+        { role: 4, toolCallId: "c1", content: [text("ok")] },
+        {
+          role: 3,
+          content: [{ part: { case: "reasoning", value: { text: "t", provider: "openai" } } }, text("hi")],
+        },
+      ],
+    });
+    const body = toOpenAIChatRequest(req, "m", false, openai);
+    expect(body.messages.slice(1)).toEqual([
+      {
+        role: "assistant",
+        content: null,
+        tool_calls: [{ id: "c1", type: "function", function: { name: "f", arguments: "{}" } }],
+      },
+      { role: "tool", content: "ok", tool_call_id: "c1" },
+      { role: "assistant", content: [{ type: "text", text: "hi" }] },
+    ]);
+  });
+
+  it("documents: bytes and data: URLs as file parts, text as text, cache hints ignored; URLs refused", () => {
+    const doc = (value: Record<string, unknown>) => ({ part: { case: "document" as const, value } });
+    const req = create(ChatRequestSchema, {
+      messages: [
+        {
+          role: 2,
+          content: [
+            doc({
+              source: { case: "data", value: new Uint8Array([37, 80, 68, 70]) },
+              mediaType: "application/pdf",
+            }),
+            doc({
+              source: { case: "url", value: "data:application/pdf;base64,JVBERg==" },
+              filename: "a.pdf",
+            }),
+            doc({ source: { case: "text", value: "notes" } }),
+            { ...text("summarize"), cacheHint: { type: "ephemeral", ttlS: 300 } },
+          ],
+        },
+      ],
+    });
+    expect(toOpenAIChatRequest(req, "m", false, openai).messages[0]?.content).toEqual([
+      { type: "file", file: { file_data: "data:application/pdf;base64,JVBERg==", filename: "document.pdf" } },
+      { type: "file", file: { file_data: "data:application/pdf;base64,JVBERg==", filename: "a.pdf" } },
+      { type: "text", text: "notes" },
+      { type: "text", text: "summarize" },
+    ]);
+    const byUrl = create(ChatRequestSchema, {
+      messages: [
+        { role: 2, content: [doc({ source: { case: "url", value: "https://x.test/a.pdf" } }), text("x")] },
+      ],
+    });
+    expect(() => toOpenAIChatRequest(byUrl, "m", false, openai)).toThrowError(
+      expect.objectContaining({
+        reason: "UNSUPPORTED_PARAMETER",
+        message: expect.stringContaining("document URLs"),
+      }),
+    );
+    const warned = toOpenAIChatRequest(byUrl, "m", false, { ...openai, unsupportedParams: "warn" });
+    expect(warned.messages[0]?.content).toBe("x");
+  });
+
+  it("top_k follows the unsupported-parameter policy; built-in tools are always refused", () => {
+    const req = create(ChatRequestSchema, { messages: [userAsk], topK: 5 });
+    expect(() => toOpenAIChatRequest(req, "m", false, openai)).toThrowError(
+      expect.objectContaining({ reason: "UNSUPPORTED_PARAMETER", message: expect.stringContaining("top_k") }),
+    );
+    const warnings: string[] = [];
+    const body = toOpenAIChatRequest(req, "m", false, {
+      ...openai,
+      unsupportedParams: "warn",
+      warn: (m) => warnings.push(m),
+    });
+    expect([body.top_k, warnings]).toEqual([undefined, [expect.stringContaining("top_k")]]);
+    const builtin = create(ChatRequestSchema, {
+      messages: [userAsk],
+      tools: [{ builtinType: "web_search_preview", builtinJson: '{"type":"web_search_preview"}' }],
+    });
+    for (const unsupportedParams of ["reject", "warn"] as const) {
+      expect(() => toOpenAIChatRequest(builtin, "m", false, { ...openai, unsupportedParams })).toThrowError(
+        expect.objectContaining({
+          code: "INVALID_ARGUMENT",
+          message: expect.stringContaining("runs only on OpenAI with wire: responses"),
+        }),
+      );
+    }
+  });
+});

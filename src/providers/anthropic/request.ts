@@ -1,9 +1,8 @@
 // Pure translation of the contract's ChatRequest into an Anthropic Messages body: system lifted to
-// the top level, tool results as user turns, same-role neighbours merged, thinking, escape hatch.
+// the top level, tool results as user turns, same-role neighbours merged, thinking (options and the
+// signed blocks sent back), cache breakpoints, escape hatch. Content parts: content.ts.
 import {
   type ChatRequest,
-  type ContentPart,
-  type Image,
   type Message,
   ReasoningOptions_Effort,
   ResponseFormat_Type,
@@ -13,8 +12,8 @@ import {
 import { invalid } from "../../errors.js";
 import { providerOptionObjects } from "../options.js";
 import { parseJson, refuse } from "../params.js";
+import { cacheControl, translateParts } from "./content.js";
 import type {
-  AntImageBlock,
   AntMessage,
   AntMessagesRequest,
   AntRequestBlock,
@@ -22,6 +21,7 @@ import type {
   AntThinking,
   AntTool,
   AntToolChoice,
+  AntToolResultBlock,
 } from "./wire.js";
 
 /** What the translator needs besides the request; one object per provider, reused per call. */
@@ -54,48 +54,14 @@ function drop(param: string, o: AnthropicTranslateOptions, why = "is not support
   return refuse(param, `parameter "${param}" ${why} by provider "${o.provider}" (anthropic)`, o);
 }
 
-const DATA_URL = /^data:([^;,]*)((?:;[^;,]*)*),(.*)$/s;
-
-function image(img: Image, field: string): AntImageBlock {
-  const src = img.source;
-  if (src.case === "data") {
-    if (img.mediaType === "") throw invalid(`${field}.media_type`, "required with data");
-    const d = src.value;
-    const data = Buffer.from(d.buffer, d.byteOffset, d.byteLength).toString("base64");
-    return { type: "image", source: { type: "base64", media_type: img.mediaType, data } };
-  }
-  if (src.case !== "url" || src.value === "") throw invalid(field, "needs url or data");
-  if (!src.value.startsWith("data:")) return { type: "image", source: { type: "url", url: src.value } };
-  const m = DATA_URL.exec(src.value);
-  const mediaType = m?.[1] || img.mediaType;
-  if (m === null || mediaType === "") throw invalid(`${field}.url`, "malformed data: URL");
-  const payload = m[3] ?? "";
-  const data = m[2]?.split(";").includes("base64")
-    ? payload
-    : Buffer.from(decodeURIComponent(payload), "utf8").toString("base64");
-  return { type: "image", source: { type: "base64", media_type: mediaType, data } };
-}
-
-function blocks(parts: ContentPart[], i: number, images: boolean): (AntTextBlock | AntImageBlock)[] {
-  const out: (AntTextBlock | AntImageBlock)[] = [];
-  for (let j = 0; j < parts.length; j++) {
-    const p = parts[j]!.part;
-    if (p.case === "text") {
-      if (p.value !== "") out.push({ type: "text", text: p.value }); // Anthropic refuses empty text blocks
-    } else if (p.case === "image") {
-      if (!images) throw invalid(`messages[${i}].content[${j}]`, "images only in user and tool messages");
-      out.push(image(p.value, `messages[${i}].content[${j}].image`));
-    }
-  }
-  return out;
-}
-
 function turn(m: Message, i: number): AntMessage {
   switch (m.role) {
     case Role.USER:
-      return { role: "user", content: blocks(m.content, i, true) };
+      return { role: "user", content: translateParts(m.content, i, "user").blocks };
     case Role.ASSISTANT: {
-      const content: AntRequestBlock[] = blocks(m.content, i, false);
+      // Anthropic wants the turn's thinking first, then its text, then its tool calls.
+      const parts = translateParts(m.content, i, "assistant");
+      const content: AntRequestBlock[] = [...parts.thinking, ...parts.blocks];
       m.toolCalls.forEach((c, j) => {
         const field = `messages[${i}].tool_calls[${j}]`;
         if (c.id === "" || c.name === "") throw invalid(field, "id and name are required");
@@ -106,9 +72,11 @@ function turn(m: Message, i: number): AntMessage {
     }
     case Role.TOOL: {
       if (m.toolCallId === "") throw invalid(`messages[${i}].tool_call_id`, "required for tool messages");
-      const parts = blocks(m.content, i, true);
-      const content = parts.every((b) => b.type === "text") ? parts.map((b) => b.text).join("") : parts;
-      return { role: "user", content: [{ type: "tool_result", tool_use_id: m.toolCallId, content }] };
+      const { blocks, toolHint } = translateParts(m.content, i, "tool");
+      const content = blocks.every((b) => b.type === "text") ? blocks.map((b) => b.text).join("") : blocks;
+      const result: AntToolResultBlock = { type: "tool_result", tool_use_id: m.toolCallId, content };
+      if (toolHint !== undefined) result.cache_control = toolHint;
+      return { role: "user", content: [result] };
     }
     default:
       throw invalid(`messages[${i}].role`, "must be system, user, assistant or tool");
@@ -122,7 +90,7 @@ function conversation(req: ChatRequest, o: AnthropicTranslateOptions) {
   req.messages.forEach((m, i) => {
     if (m.name !== "") drop("name", o);
     if (m.role === Role.SYSTEM) {
-      for (const b of blocks(m.content, i, false)) if (b.type === "text") system.push(b);
+      for (const b of translateParts(m.content, i, "system").blocks) if (b.type === "text") system.push(b);
       return;
     }
     const t = turn(m, i);
@@ -137,15 +105,40 @@ function conversation(req: ChatRequest, o: AnthropicTranslateOptions) {
 
 function tools(req: ChatRequest): AntTool[] {
   return req.tools.map((t, i) => {
+    if (t.builtinType !== "") {
+      throw invalid(
+        `tools[${i}].builtin_type`,
+        `built-in tool ${t.builtinType} runs only on OpenAI (wire: responses)`,
+      );
+    }
     if (t.name === "") throw invalid(`tools[${i}].name`, "required");
     const schema =
       t.parametersJson === ""
         ? { type: "object", properties: {} }
         : parseJson(t.parametersJson, `tools[${i}].parameters_json`);
-    return t.description === ""
-      ? { name: t.name, input_schema: schema }
-      : { name: t.name, description: t.description, input_schema: schema };
+    const tool: AntTool =
+      t.description === ""
+        ? { name: t.name, input_schema: schema }
+        : { name: t.name, description: t.description, input_schema: schema };
+    if (t.cacheHint !== undefined) tool.cache_control = cacheControl(t.cacheHint, `tools[${i}]`);
+    return tool;
   });
+}
+
+/** Anthropic's limit on cache_control breakpoints per request. */
+export const MAX_CACHE_BREAKPOINTS = 4;
+
+/** Refuses more breakpoints than Anthropic takes, before Anthropic does it with a 400. */
+function checkBreakpoints(out: AntMessagesRequest): void {
+  let n = 0;
+  for (const t of out.tools ?? []) if (t.cache_control !== undefined) n++;
+  if (Array.isArray(out.system)) for (const b of out.system) if (b.cache_control !== undefined) n++;
+  for (const m of out.messages) {
+    for (const b of m.content) if ("cache_control" in b && b.cache_control !== undefined) n++;
+  }
+  if (n > MAX_CACHE_BREAKPOINTS) {
+    throw invalid("cache_hint", `Anthropic takes at most ${MAX_CACHE_BREAKPOINTS} cache hints, got ${n}`);
+  }
 }
 
 function toolChoice(req: ChatRequest): AntToolChoice | undefined {
@@ -195,18 +188,24 @@ export function toAnthropicRequest(
     throw invalid("reasoning.budget_tokens", `must be less than max_tokens (${maxTokens})`);
   }
   const out: AntMessagesRequest = { model, messages, max_tokens: maxTokens };
-  if (system.length === 1) out.system = system[0]!.text;
-  else if (system.length > 1) out.system = system;
+  // Block form when there are several parts or a cache breakpoint; a plain string otherwise.
+  if (system.length === 1 && system[0]!.cache_control === undefined) out.system = system[0]!.text;
+  else if (system.length > 0) out.system = system;
   if (req.temperature !== undefined) {
     if (req.temperature >= 0 && req.temperature <= 1) out.temperature = req.temperature;
     else drop("temperature", o, `= ${req.temperature} is outside 0..1 and not supported`);
   }
   if (req.topP !== undefined) out.top_p = req.topP;
+  if (req.topK !== undefined) {
+    if (req.topK <= 0) throw invalid("top_k", "must be > 0");
+    out.top_k = req.topK;
+  }
   if (req.stop.length > 0) out.stop_sequences = req.stop;
   if (req.seed !== undefined) drop("seed", o);
   if (req.presencePenalty !== undefined) drop("presence_penalty", o);
   if (req.frequencyPenalty !== undefined) drop("frequency_penalty", o);
   if (req.tools.length > 0) out.tools = tools(req);
+  checkBreakpoints(out);
   const choice = toolChoice(req);
   if (choice !== undefined) out.tool_choice = choice;
   const f = req.responseFormat;

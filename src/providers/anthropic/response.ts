@@ -11,6 +11,7 @@ import {
   MessageSchema,
   type ModelInfo,
   ModelInfoSchema,
+  ReasoningSchema,
   Role,
   type ToolCall,
   ToolCallSchema,
@@ -20,6 +21,7 @@ import {
 import { UpstreamError } from "../../errors.js";
 import { create } from "../../lib/create.js";
 import { estimateUsage, tokenCount } from "../usage.js";
+import { ANTHROPIC_WIRE } from "./content.js";
 import type { AntMessagesResponse, AntModelsList, AntStopReason, AntUsage } from "./wire.js";
 
 /** Who answered and what was asked, for errors, ids, estimates and reasoning. */
@@ -27,7 +29,7 @@ export interface AnthropicResponseContext {
   provider: string;
   /** The upstream model requested (used when the body names none). */
   model: string;
-  /** Pass thinking text on (ChatResponse.reasoning / Delta.reasoning). */
+  /** Pass unsigned thinking text on too (signed thinking always goes: the next turn needs it). */
   includeReasoning?: boolean;
   /** Prompt characters, for the chars/4 estimate when the upstream reports no usage. */
   promptChars?: number;
@@ -84,7 +86,18 @@ export function mapUsage(u: AntUsage): Usage {
   });
 }
 
-/** Messages JSON -> ChatResponse: text blocks joined, tool_use as tool calls, thinking on request. */
+/** A signed (or redacted) thinking block -> a Reasoning content part for the next turn. */
+function reasoningPart(state: { text?: string; signature?: string; redactedData?: string }): ContentPart {
+  return create(ContentPartSchema, {
+    part: { case: "reasoning", value: create(ReasoningSchema, { ...state, provider: ANTHROPIC_WIRE }) },
+  });
+}
+
+/**
+ * Messages JSON -> ChatResponse: text blocks joined, tool_use as tool calls. Signed thinking and
+ * redacted_thinking become Reasoning parts before the text (always: the next turn needs them), and
+ * their text is `reasoning`; unsigned thinking (never from Anthropic itself) only on request.
+ */
 export function fromAnthropicResponse(json: unknown, ctx: AnthropicResponseContext): ChatResponse {
   const body = json as AntMessagesResponse | null;
   if (typeof body !== "object" || body === null || !Array.isArray(body.content)) {
@@ -92,12 +105,17 @@ export function fromAnthropicResponse(json: unknown, ctx: AnthropicResponseConte
   }
   let text = "";
   let reasoning = "";
+  const content: ContentPart[] = [];
   const calls: ToolCall[] = [];
   for (const b of body.content) {
     if (typeof b !== "object" || b === null) continue;
     if (b.type === "text" && typeof b.text === "string") text += b.text;
-    else if (b.type === "thinking" && ctx.includeReasoning && typeof b.thinking === "string") {
-      reasoning += b.thinking;
+    else if (b.type === "thinking" && typeof b.thinking === "string") {
+      const signature = typeof b.signature === "string" ? b.signature : "";
+      if (signature !== "") content.push(reasoningPart({ text: b.thinking, signature }));
+      if (signature !== "" || ctx.includeReasoning) reasoning += b.thinking;
+    } else if (b.type === "redacted_thinking" && typeof b.data === "string" && b.data !== "") {
+      content.push(reasoningPart({ redactedData: b.data }));
     } else if (b.type === "tool_use") {
       if (typeof b.id !== "string" || typeof b.name !== "string") {
         throw protocolError(ctx, "tool_use block without id or name");
@@ -106,10 +124,9 @@ export function fromAnthropicResponse(json: unknown, ctx: AnthropicResponseConte
         create(ToolCallSchema, { id: b.id, name: b.name, argumentsJson: JSON.stringify(b.input ?? {}) }),
       );
     }
-    // redacted_thinking, server tool blocks and future types carry nothing the contract models.
+    // Server tool blocks and future types carry nothing the contract models.
   }
-  const content: ContentPart[] =
-    text === "" ? [] : [create(ContentPartSchema, { part: { case: "text", value: text } })];
+  if (text !== "") content.push(create(ContentPartSchema, { part: { case: "text", value: text } }));
   let usage: Usage;
   if (typeof body.usage === "object" && body.usage !== null) usage = mapUsage(body.usage);
   else {
@@ -125,6 +142,7 @@ export function fromAnthropicResponse(json: unknown, ctx: AnthropicResponseConte
     finishReason: mapStopReason(body.stop_reason, ctx),
     usage,
     reasoning,
+    stopSequence: typeof body.stop_sequence === "string" ? body.stop_sequence : "",
   });
 }
 

@@ -1,10 +1,13 @@
 // Turns an Anthropic Messages event stream (parsed SSE events) into the contract's stream: one
-// `start` (message_start), non-empty `delta`s (text, tool-call fragments, reasoning), one `end`.
+// `start` (message_start), non-empty `delta`s (text, tool-call fragments, reasoning text and state
+// by reasoning part), one `end`.
 
 import {
   type ChatStreamResponse,
   ChatStreamResponseSchema,
+  DeltaSchema,
   type FinishReason,
+  ReasoningSchema,
   type ToolCallDelta,
   ToolCallDeltaSchema,
 } from "../../../gen/llmgateway/v1/llm_pb.js";
@@ -12,6 +15,7 @@ import { UpstreamError } from "../../errors.js";
 import { create } from "../../lib/create.js";
 import type { SSEEvent } from "../stream-parse.js";
 import { estimateUsage } from "../usage.js";
+import { ANTHROPIC_WIRE } from "./content.js";
 import { fromAnthropicStreamError } from "./errors.js";
 import { type AnthropicResponseContext, mapStopReason, mapUsage, protocolError } from "./response.js";
 import type { AntStreamEvent, AntUsage } from "./wire.js";
@@ -48,10 +52,33 @@ function delta(text: string, reasoning: string, calls: ToolCallDelta[]): ChatStr
   });
 }
 
+/** Reasoning text or state of reasoning part `index`. */
+function reasoningDelta(
+  index: number,
+  text: string,
+  state?: { signature?: string; redactedData?: string },
+): ChatStreamResponse {
+  const value = create(DeltaSchema, { reasoning: text, reasoningIndex: index });
+  if (state !== undefined)
+    value.reasoningState = create(ReasoningSchema, { ...state, provider: ANTHROPIC_WIRE });
+  return create(ChatStreamResponseSchema, { event: { case: "delta", value } });
+}
+
 /** A tool_use block being streamed: its 0-based position among the turn's tool calls. */
 interface ToolBlock {
   index: number;
   sawArgs: boolean;
+}
+
+/**
+ * A thinking / redacted_thinking block being streamed: its 0-based position among the turn's
+ * reasoning parts, and its state, sent once at content_block_stop (signature_delta may come in
+ * pieces; redacted data comes whole with content_block_start).
+ */
+interface ReasoningBlock {
+  index: number;
+  signature: string;
+  redactedData: string;
 }
 
 /**
@@ -67,7 +94,9 @@ export async function* translateAnthropicStream(
   let finish: FinishReason | undefined;
   let usage: AntUsage | undefined;
   let outChars = 0;
+  let stopSequence = "";
   const tools = new Map<number, ToolBlock>(); // content block index -> tool call
+  const thoughts = new Map<number, ReasoningBlock>(); // content block index -> reasoning part
   const start = (id: string, model: string) => {
     started = true;
     return create(ChatStreamResponseSchema, {
@@ -99,6 +128,15 @@ export async function* translateAnthropicStream(
         } else if (b?.type === "text" && typeof b.text === "string" && b.text !== "") {
           outChars += b.text.length;
           yield delta(b.text, "", []);
+        } else if (b?.type === "thinking" || b?.type === "redacted_thinking") {
+          if (typeof e.index !== "number") throw protocolError(ctx, "content_block_start without index");
+          const r: ReasoningBlock = {
+            index: thoughts.size,
+            signature: typeof b.signature === "string" ? b.signature : "",
+            redactedData: b.type === "redacted_thinking" && typeof b.data === "string" ? b.data : "",
+          };
+          thoughts.set(e.index, r);
+          if (typeof b.thinking === "string" && b.thinking !== "") yield reasoningDelta(r.index, b.thinking);
         }
         break;
       }
@@ -116,13 +154,26 @@ export async function* translateAnthropicStream(
           outChars += d.partial_json.length;
           const frag = create(ToolCallDeltaSchema, { index: tool.index, argumentsDelta: d.partial_json });
           yield delta("", "", [frag]);
-        } else if (d.type === "thinking_delta" && ctx.includeReasoning && typeof d.thinking === "string") {
-          if (d.thinking !== "") yield delta("", d.thinking, []);
+        } else if (d.type === "thinking_delta" && typeof d.thinking === "string") {
+          const r = thoughts.get(e.index ?? -1);
+          if (r === undefined) throw protocolError(ctx, "thinking_delta outside a thinking block");
+          if (d.thinking !== "") yield reasoningDelta(r.index, d.thinking);
+        } else if (d.type === "signature_delta" && typeof d.signature === "string") {
+          const r = thoughts.get(e.index ?? -1);
+          if (r === undefined) throw protocolError(ctx, "signature_delta outside a thinking block");
+          r.signature += d.signature;
         }
-        // signature_delta, citations_delta and future delta types carry nothing the contract models.
+        // citations_delta and future delta types carry nothing the contract models.
         break;
       }
       case "content_block_stop": {
+        const r = thoughts.get(e.index ?? -1);
+        if (r !== undefined && (r.signature !== "" || r.redactedData !== "")) {
+          const state = r.redactedData !== "" ? { redactedData: r.redactedData } : { signature: r.signature };
+          r.signature = "";
+          r.redactedData = "";
+          yield reasoningDelta(r.index, "", state);
+        }
         const tool = tools.get(e.index ?? -1);
         if (tool !== undefined && !tool.sawArgs) {
           tool.sawArgs = true;
@@ -133,6 +184,7 @@ export async function* translateAnthropicStream(
       case "message_delta":
         usage = mergeUsage(usage, e.usage);
         if (typeof e.delta?.stop_reason === "string") finish = mapStopReason(e.delta.stop_reason, ctx);
+        if (typeof e.delta?.stop_sequence === "string") stopSequence = e.delta.stop_sequence;
         break;
       case "message_stop": {
         if (finish === undefined) throw protocolError(ctx, "stream ended without a stop_reason");
@@ -142,6 +194,7 @@ export async function* translateAnthropicStream(
             case: "end",
             value: {
               finishReason: finish,
+              stopSequence,
               usage: usage === undefined ? estimateUsage(ctx.promptChars ?? 0, outChars) : mapUsage(usage),
             },
           },

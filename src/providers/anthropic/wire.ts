@@ -1,10 +1,18 @@
 // Anthropic Messages API JSON (POST /v1/messages, its event stream, GET /v1/models, error bodies)
 // as typed structs. Requests list every field we send; responses list what we read.
 
+/** A prompt-cache breakpoint: the prompt up to and including this block may be cached. */
+export interface AntCacheControl {
+  type: "ephemeral";
+  /** Absent: Anthropic's default (5m). */
+  ttl?: "5m" | "1h";
+}
+
 /** A text block (request and response). */
 export interface AntTextBlock {
   type: "text";
   text: string;
+  cache_control?: AntCacheControl;
 }
 
 /** Where an image comes from: inline base64, or a URL Anthropic fetches itself. */
@@ -16,6 +24,34 @@ export type AntImageSource =
 export interface AntImageBlock {
   type: "image";
   source: AntImageSource;
+  cache_control?: AntCacheControl;
+}
+
+/** Where a document comes from: an inline PDF, plain text, or a URL Anthropic fetches. */
+export type AntDocumentSource =
+  | { type: "base64"; media_type: "application/pdf"; data: string }
+  | { type: "text"; media_type: "text/plain"; data: string }
+  | { type: "url"; url: string };
+
+/** A document block (user turns and tool results). */
+export interface AntDocumentBlock {
+  type: "document";
+  source: AntDocumentSource;
+  title?: string;
+  cache_control?: AntCacheControl;
+}
+
+/** Signed thinking of an earlier assistant turn, sent back verbatim. */
+export interface AntThinkingBlock {
+  type: "thinking";
+  thinking: string;
+  signature: string;
+}
+
+/** Encrypted thinking of an earlier assistant turn, sent back verbatim. */
+export interface AntRedactedThinkingBlock {
+  type: "redacted_thinking";
+  data: string;
 }
 
 /** A tool call the assistant made (request history and response). */
@@ -26,15 +62,24 @@ export interface AntToolUseBlock {
   input: unknown;
 }
 
+/** What a user turn or a tool result may hold besides tool results. */
+export type AntUserContentBlock = AntTextBlock | AntImageBlock | AntDocumentBlock;
+
 /** The answer to a tool call; sent in a user turn. */
 export interface AntToolResultBlock {
   type: "tool_result";
   tool_use_id: string;
-  content: string | (AntTextBlock | AntImageBlock)[];
+  content: string | AntUserContentBlock[];
+  cache_control?: AntCacheControl;
 }
 
 /** Any block we send in a request message. */
-export type AntRequestBlock = AntTextBlock | AntImageBlock | AntToolUseBlock | AntToolResultBlock;
+export type AntRequestBlock =
+  | AntUserContentBlock
+  | AntThinkingBlock
+  | AntRedactedThinkingBlock
+  | AntToolUseBlock
+  | AntToolResultBlock;
 
 /** One turn; roles must alternate, so the translator merges neighbours of one role. */
 export interface AntMessage {
@@ -47,6 +92,7 @@ export interface AntTool {
   name: string;
   description?: string;
   input_schema: unknown;
+  cache_control?: AntCacheControl;
 }
 
 /** tool_choice. */
@@ -70,6 +116,7 @@ export interface AntMessagesRequest {
   system?: string | AntTextBlock[];
   temperature?: number;
   top_p?: number;
+  top_k?: number;
   stop_sequences?: string[];
   tools?: AntTool[];
   tool_choice?: AntToolChoice;
@@ -106,6 +153,9 @@ export interface AntResponseBlock {
   type: string;
   text?: string;
   thinking?: string;
+  signature?: string;
+  /** redacted_thinking: the encrypted thinking. */
+  data?: string;
   id?: string;
   name?: string;
   input?: unknown;
@@ -147,7 +197,9 @@ export interface AntStreamEvent {
     text?: string;
     partial_json?: string;
     thinking?: string;
+    signature?: string;
     stop_reason?: string | null;
+    stop_sequence?: string | null;
   };
   usage?: AntUsage | null;
   error?: AntErrorObject;

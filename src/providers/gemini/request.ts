@@ -2,7 +2,6 @@
 // parameter Gemini cannot honour is refused (or dropped with a warning), never silently lost.
 import {
   type ChatRequest,
-  type ContentPart,
   type EmbedRequest,
   type Message,
   ReasoningOptions_Effort,
@@ -12,8 +11,10 @@ import {
 } from "../../../gen/llmgateway/v1/llm_pb.js";
 import { invalid } from "../../errors.js";
 import { isObject } from "../../lib/object.js";
+import { refuseBuiltinTools } from "../builtin.js";
 import { providerOptionObjects } from "../options.js";
 import { parseJson, refuse } from "../params.js";
+import { assistantParts, parts, signCurrentTurn } from "./content.js";
 import type {
   GBatchEmbedRequest,
   GContent,
@@ -41,51 +42,6 @@ function unsupported(param: string, o: GeminiTranslateOptions, why = ""): false 
   return refuse(param, `parameter "${param}" is not supported by provider "${o.provider}"${why}`, o);
 }
 
-const DATA_URL = /^data:([^;,]*)((?:;[^;,]*)*),(.*)$/s;
-
-function imagePart(part: ContentPart, field: string, o: GeminiTranslateOptions): GPart | undefined {
-  if (part.part.case !== "image") return undefined;
-  const img = part.part.value;
-  if (img.detail !== "" && img.detail !== "auto") unsupported(`${field}.image.detail`, o);
-  const src = img.source;
-  if (src.case === "data") {
-    if (img.mediaType === "") throw invalid(`${field}.image.media_type`, "required with data");
-    const d = src.value;
-    const data = Buffer.from(d.buffer, d.byteOffset, d.byteLength).toString("base64");
-    return { inlineData: { mimeType: img.mediaType, data } };
-  }
-  if (src.case !== "url") throw invalid(`${field}.image`, "needs url or data");
-  const url = src.value;
-  const m = DATA_URL.exec(url);
-  if (m !== null) {
-    const mimeType = img.mediaType || m[1] || "";
-    if (mimeType === "") throw invalid(`${field}.image.url`, "data: URL names no media type");
-    const base64 = (m[2] ?? "").split(";").includes("base64");
-    const data = base64 ? m[3]! : Buffer.from(decodeURIComponent(m[3]!), "utf8").toString("base64");
-    return { inlineData: { mimeType, data } };
-  }
-  if (!/^https?:\/\//i.test(url)) throw invalid(`${field}.image.url`, "must be an https:// or data: URL");
-  if (img.mediaType === "") {
-    unsupported(`${field}.image.url`, o, " without media_type (Gemini fetches URLs only as typed fileData)");
-    return undefined;
-  }
-  return { fileData: { fileUri: url, mimeType: img.mediaType } };
-}
-
-function parts(m: Message, i: number, o: GeminiTranslateOptions, images: boolean): GPart[] {
-  const out: GPart[] = [];
-  for (let j = 0; j < m.content.length; j++) {
-    const c = m.content[j]!;
-    if (c.part.case === "text") out.push({ text: c.part.value });
-    else if (c.part.case === "image") {
-      if (!images) throw invalid(`messages[${i}].content[${j}]`, "images only in user messages");
-      const p = imagePart(c, `messages[${i}].content[${j}]`, o);
-      if (p !== undefined) out.push(p);
-    }
-  }
-  return out;
-}
-
 function textOf(m: Message): string {
   let s = "";
   for (const c of m.content) if (c.part.case === "text") s += c.part.value;
@@ -103,13 +59,6 @@ function toolResult(text: string): Record<string, unknown> {
     }
   }
   return { result: text };
-}
-
-function args(json: string, field: string): Record<string, unknown> {
-  if (json === "") return {};
-  const v = parseJson(json, field);
-  if (!isObject(v)) throw invalid(field, "must be a JSON object");
-  return v;
 }
 
 /** Call name by id, searching the assistant turns before message `i` (nearest first). */
@@ -141,15 +90,7 @@ function conversation(
         contents.push({ role: "user", parts: parts(m, i, o, true) });
         return;
       case Role.ASSISTANT: {
-        const p = parts(m, i, o, false);
-        m.toolCalls.forEach((c, k) => {
-          p.push({
-            functionCall: {
-              name: c.name,
-              args: args(c.argumentsJson, `messages[${i}].tool_calls[${k}].arguments_json`),
-            },
-          });
-        });
+        const p = assistantParts(m, i, o);
         if (p.length > 0) contents.push({ role: "model", parts: p }); // Gemini refuses empty turns
         return;
       }
@@ -168,6 +109,7 @@ function conversation(
         throw invalid(`messages[${i}].role`, "must be system, user, assistant or tool");
     }
   });
+  signCurrentTurn(contents);
   return system.length === 0 ? { contents } : { contents, systemInstruction: { parts: system } };
 }
 
@@ -219,6 +161,7 @@ function generationConfig(req: ChatRequest): GGenerationConfig | undefined {
   const g: GGenerationConfig = {};
   if (req.temperature !== undefined) g.temperature = req.temperature;
   if (req.topP !== undefined) g.topP = req.topP;
+  if (req.topK !== undefined) g.topK = req.topK;
   if (req.maxTokens !== undefined) g.maxOutputTokens = req.maxTokens;
   if (req.stop.length > 0) g.stopSequences = req.stop;
   if (req.seed !== undefined) g.seed = Number(req.seed);
@@ -255,6 +198,7 @@ function providerOptions(req: ChatRequest, body: GGenerateRequest, o: GeminiTran
 /** Builds the generateContent body (the same for streamGenerateContent; the model is in the URL). */
 export function toGeminiRequest(req: ChatRequest, o: GeminiTranslateOptions): GGenerateRequest {
   const body: GGenerateRequest = conversation(req, o);
+  refuseBuiltinTools(req, o.provider);
   if (req.tools.length > 0) body.tools = tools(req);
   const tc = toolConfig(req);
   if (tc !== undefined) body.toolConfig = tc;

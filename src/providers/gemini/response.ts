@@ -5,6 +5,7 @@ import {
   Capability,
   type ChatResponse,
   ChatResponseSchema,
+  type ContentPart,
   ContentPartSchema,
   EmbeddingSchema,
   type EmbedResponse,
@@ -23,6 +24,7 @@ import { tokensOf } from "../../catalog/tokens.js";
 import { UpstreamError } from "../../errors.js";
 import { create } from "../../lib/create.js";
 import { estimateUsage, tokenCount } from "../usage.js";
+import { GEMINI_WIRE } from "./content.js";
 import type { GEmbedResponse, GFinishReason, GGenerateResponse, GModelList, GPart, GUsage } from "./wire.js";
 
 /** Who answered and what was asked, for errors, ids and estimates. */
@@ -125,14 +127,32 @@ export function partsOf(body: GGenerateResponse): GPart[] {
   return Array.isArray(parts) ? parts.filter((p) => typeof p === "object" && p !== null) : [];
 }
 
-/** A functionCall part as a ToolCall; `n` numbers calls without an upstream id (`call_<n>`). */
+/** A part's thought signature, or "" when it has none. */
+export function signatureOf(p: GPart): string {
+  return typeof p.thoughtSignature === "string" ? p.thoughtSignature : "";
+}
+
+/**
+ * A functionCall part as a ToolCall (with its thought signature, to send back on the next turn);
+ * `n` numbers calls without an upstream id (`call_<n>`).
+ */
 export function toolCallOf(p: GPart, index: number): ToolCall | undefined {
   const f = p.functionCall;
   if (typeof f !== "object" || f === null) return undefined;
+  const signature = signatureOf(p);
   return create(ToolCallSchema, {
     id: typeof f.id === "string" && f.id !== "" ? f.id : `call_${index}`,
     name: typeof f.name === "string" ? f.name : "",
     argumentsJson: JSON.stringify(f.args ?? {}),
+    signature,
+    signatureProvider: signature === "" ? "" : GEMINI_WIRE,
+  });
+}
+
+/** A Reasoning content part carrying a Gemini thought signature. */
+export function signedReasoning(text: string, signature: string): ContentPart {
+  return create(ContentPartSchema, {
+    part: { case: "reasoning", value: { text, signature, provider: GEMINI_WIRE } },
   });
 }
 
@@ -148,13 +168,27 @@ export function fromGeminiResponse(json: unknown, ctx: GeminiResponseContext): C
   if (candidate === undefined) throw protocol(ctx, "response has no candidates");
   let text = "";
   let reasoning = "";
+  let run = ""; // the open thought run: thought text up to the part that signs it
+  const signed: ContentPart[] = [];
   const calls: ToolCall[] = [];
   for (const p of partsOf(body)) {
     const call = toolCallOf(p, calls.length);
-    if (call !== undefined) calls.push(call);
-    else if (typeof p.text === "string") {
-      if (p.thought === true) reasoning += p.text;
-      else text += p.text;
+    const sig = signatureOf(p);
+    if (call !== undefined) {
+      calls.push(call);
+      run = "";
+    } else if (p.thought === true) {
+      const t = typeof p.text === "string" ? p.text : "";
+      reasoning += t;
+      run += t;
+      if (sig !== "") {
+        signed.push(signedReasoning(run, sig));
+        run = "";
+      }
+    } else {
+      if (typeof p.text === "string") text += p.text;
+      run = "";
+      if (sig !== "") signed.push(signedReasoning("", sig)); // a text answer's signature
     }
   }
   const finishReason = mapGeminiFinishReason(candidate.finishReason, calls.length > 0, ctx);
@@ -166,7 +200,8 @@ export function fromGeminiResponse(json: unknown, ctx: GeminiResponseContext): C
     for (const c of calls) out += c.argumentsJson.length;
     usage = estimateUsage(ctx.promptChars ?? 0, out);
   }
-  const content = text === "" ? [] : [create(ContentPartSchema, { part: { case: "text", value: text } })];
+  const content = signed;
+  if (text !== "") content.push(create(ContentPartSchema, { part: { case: "text", value: text } }));
   return create(ChatResponseSchema, {
     id: typeof body.responseId === "string" ? body.responseId : "",
     model: typeof body.modelVersion === "string" && body.modelVersion !== "" ? body.modelVersion : ctx.model,

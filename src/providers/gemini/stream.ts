@@ -5,6 +5,8 @@ import {
   type ChatStreamResponse,
   ChatStreamResponseSchema,
   type FinishReason,
+  type Reasoning,
+  ReasoningSchema,
   type ToolCallDelta,
   ToolCallDeltaSchema,
   type Usage,
@@ -13,6 +15,7 @@ import { UpstreamError } from "../../errors.js";
 import { create } from "../../lib/create.js";
 import type { SSEEvent } from "../stream-parse.js";
 import { estimateUsage } from "../usage.js";
+import { GEMINI_WIRE } from "./content.js";
 import { fromGeminiStreamError } from "./errors.js";
 import {
   blockedPrompt,
@@ -20,6 +23,7 @@ import {
   mapGeminiFinishReason,
   mapGeminiUsage,
   partsOf,
+  signatureOf,
   toolCallOf,
 } from "./response.js";
 import type { GGenerateResponse } from "./wire.js";
@@ -41,6 +45,59 @@ function parseChunk(data: string, ctx: GeminiResponseContext): GGenerateResponse
 }
 
 /**
+ * One chunk's deltas, in order: text, reasoning text and tool calls merge into the last delta; a
+ * reasoning part's state closes its delta, and reasoning of another part starts a new one.
+ */
+class Deltas {
+  readonly list: DeltaInit[] = [];
+
+  private last(): DeltaInit {
+    let d = this.list.at(-1);
+    if (d === undefined || d.reasoningState !== undefined) {
+      d = { text: "", reasoning: "", reasoningIndex: 0, toolCalls: [] };
+      this.list.push(d);
+    }
+    return d;
+  }
+
+  /** The delta that may carry reasoning of part `index`. */
+  private forPart(index: number): DeltaInit {
+    let d = this.last();
+    if (d.reasoning !== "" && d.reasoningIndex !== index) {
+      d = { text: "", reasoning: "", reasoningIndex: index, toolCalls: [] };
+      this.list.push(d);
+    }
+    d.reasoningIndex = index;
+    return d;
+  }
+
+  text(t: string): void {
+    this.last().text += t;
+  }
+
+  reasoning(t: string, index: number): void {
+    this.forPart(index).reasoning += t;
+  }
+
+  state(signature: string, index: number): void {
+    this.forPart(index).reasoningState = create(ReasoningSchema, { signature, provider: GEMINI_WIRE });
+  }
+
+  call(c: ToolCallDelta): void {
+    this.last().toolCalls.push(c);
+  }
+}
+
+/** A delta as this translator builds it. */
+interface DeltaInit {
+  text: string;
+  reasoning: string;
+  reasoningIndex: number;
+  reasoningState?: Reasoning;
+  toolCalls: ToolCallDelta[];
+}
+
+/**
  * Translates one upstream stream. Gemini sends whole function calls, so each becomes one
  * complete ToolCallDelta (index, id, name, all arguments). usageMetadata is cumulative: the last
  * one wins, else usage is estimated (chars / 4). The stream ends when the body ends; without a
@@ -55,6 +112,8 @@ export async function* translateGeminiStream(
   let usage: Usage | undefined;
   let outChars = 0;
   let calls = 0;
+  let next = 0; // the next reasoning part's index
+  let open: number | undefined; // the index of the thought run being streamed
   for await (const ev of events) {
     if (ev.data === "" || ev.data === "[DONE]") continue;
     const chunk = parseChunk(ev.data, ctx);
@@ -79,34 +138,42 @@ export async function* translateGeminiStream(
     if (typeof chunk.usageMetadata === "object" && chunk.usageMetadata !== null) {
       usage = mapGeminiUsage(chunk.usageMetadata);
     }
-    let text = "";
-    let reasoning = "";
-    let deltas: ToolCallDelta[] | undefined;
+    const out = new Deltas();
     for (const p of partsOf(chunk)) {
       const call = toolCallOf(p, calls);
+      const sig = signatureOf(p);
       if (call !== undefined) {
-        const d = create(ToolCallDeltaSchema, {
-          index: calls++,
-          id: call.id,
-          name: call.name,
-          argumentsDelta: call.argumentsJson,
-        });
+        open = undefined;
+        out.call(
+          create(ToolCallDeltaSchema, {
+            index: calls++,
+            id: call.id,
+            name: call.name,
+            argumentsDelta: call.argumentsJson,
+            signature: call.signature,
+            signatureProvider: call.signatureProvider,
+          }),
+        );
         outChars += call.argumentsJson.length;
-        if (deltas === undefined) deltas = [d];
-        else deltas.push(d);
-      } else if (typeof p.text === "string") {
-        if (p.thought === true) {
-          if (ctx.includeReasoning) reasoning += p.text;
+      } else if (p.thought === true) {
+        const t = typeof p.text === "string" ? p.text : "";
+        outChars += t.length;
+        if (open === undefined) open = next++;
+        if (ctx.includeReasoning && t !== "") out.reasoning(t, open);
+        if (sig !== "") {
+          out.state(sig, open);
+          open = undefined;
+        }
+      } else {
+        open = undefined;
+        if (typeof p.text === "string" && p.text !== "") {
           outChars += p.text.length;
-        } else text += p.text;
+          out.text(p.text);
+        }
+        if (sig !== "") out.state(sig, next++); // a text answer's signature: a part of its own
       }
     }
-    if (text !== "" || reasoning !== "" || deltas !== undefined) {
-      outChars += text.length;
-      yield create(ChatStreamResponseSchema, {
-        event: { case: "delta", value: { text, reasoning, toolCalls: deltas ?? [] } },
-      });
-    }
+    for (const d of out.list) yield create(ChatStreamResponseSchema, { event: { case: "delta", value: d } });
     const reason = chunk.candidates?.[0]?.finishReason;
     if (typeof reason === "string" && reason !== "") finish = mapGeminiFinishReason(reason, calls > 0, ctx);
   }

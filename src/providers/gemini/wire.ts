@@ -69,6 +69,7 @@ export interface GThinkingConfig {
 export interface GGenerationConfig {
   temperature?: number;
   topP?: number;
+  topK?: number;
   maxOutputTokens?: number;
   stopSequences?: string[];
   seed?: number;

@@ -22,20 +22,25 @@ import { tokensOf } from "../../catalog/tokens.js";
 import { GatewayError, UpstreamError, type UpstreamErrorKind } from "../../errors.js";
 import { create } from "../../lib/create.js";
 import { sleep } from "../../lib/sleep.js";
+import { refuseBuiltinTools } from "../builtin.js";
 import type { CallOptions, Provider } from "../types.js";
 // The mock refuses tools and tool calls, so the shared count is its message text.
 import { promptChars } from "../usage.js";
 
 /**
  * What the mock cannot honour: it echoes, so a request relying on any of these would get a
- * misleading success. Sampling parameters (temperature, top_p, penalties) and `user` are accepted:
- * an echo is deterministic anyway.
+ * misleading success. Sampling parameters (temperature, top_p, top_k, penalties), `user`, cache
+ * hints and reasoning parts of earlier turns are accepted: an echo is deterministic anyway; text
+ * documents are echoed like text.
  */
 function unsupportedIn(req: ChatRequest): string[] {
   const out: string[] = [];
   if (req.tools.length > 0 || req.toolChoice !== undefined) out.push("tools");
   if (req.messages.some((m) => m.toolCalls.length > 0 || m.role === Role.TOOL)) out.push("tool_calls");
   if (req.messages.some((m) => m.content.some((p) => p.part.case === "image"))) out.push("images");
+  const binaryDoc = (p: ChatRequest["messages"][number]["content"][number]) =>
+    p.part.case === "document" && p.part.value.source.case !== "text";
+  if (req.messages.some((m) => m.content.some(binaryDoc))) out.push("documents");
   const format = req.responseFormat?.type;
   if (format === ResponseFormat_Type.JSON_OBJECT || format === ResponseFormat_Type.JSON_SCHEMA)
     out.push("response_format");
@@ -53,6 +58,7 @@ export interface MockOptions {
 }
 
 function checkSupported(req: ChatRequest, o: MockOptions): void {
+  refuseBuiltinTools(req, "mock");
   for (const param of unsupportedIn(req)) {
     const msg = `parameter "${param}" is not supported by provider "mock" (it echoes the last user text)`;
     if (o.unsupportedParams === "warn") o.warn?.(`${msg}; ignored`);
@@ -75,7 +81,11 @@ function lastUserText(req: ChatRequest): string {
     const m = req.messages[i];
     if (m?.role !== Role.USER) continue;
     let text = "";
-    for (const p of m.content) if (p.part.case === "text") text += p.part.value;
+    for (const p of m.content) {
+      if (p.part.case === "text") text += p.part.value;
+      else if (p.part.case === "document" && p.part.value.source.case === "text")
+        text += p.part.value.source.value;
+    }
     return text;
   }
   return "";

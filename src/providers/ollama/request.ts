@@ -12,6 +12,7 @@ import {
 } from "../../../gen/llmgateway/v1/llm_pb.js";
 import { invalid } from "../../errors.js";
 import { isObject } from "../../lib/object.js";
+import { refuseBuiltinTools } from "../builtin.js";
 import { providerOptionObjects } from "../options.js";
 import { parseJson, refuse } from "../params.js";
 import type {
@@ -60,13 +61,21 @@ function imageBase64(img: Image, field: string, o: OllamaTranslateOptions): stri
   return undefined;
 }
 
-/** Text parts joined by newlines, and the images (user messages only). */
+/**
+ * Text parts (and text documents) joined by newlines, and the images (user messages only). Reasoning
+ * parts are skipped (Ollama takes no reasoning state); cache hints are ignored (Ollama keeps its own
+ * KV cache of the prompt prefix).
+ */
 function content(parts: ContentPart[], i: number, images: string[] | undefined, o: OllamaTranslateOptions) {
   const texts: string[] = [];
   for (let j = 0; j < parts.length; j++) {
     const p = parts[j]!.part;
     if (p.case === "text") texts.push(p.value);
-    else if (p.case === "image") {
+    else if (p.case === "document") {
+      // Ollama reads text only: a text document is text; a PDF or a URL is refused (or dropped).
+      if (p.value.source.case === "text") texts.push(p.value.source.value);
+      else unsupported(`messages[${i}].content[${j}].document.${p.value.source.case ?? "source"}`, o);
+    } else if (p.case === "image") {
       const field = `messages[${i}].content[${j}].image`;
       if (images === undefined) throw invalid(field, "images only in user messages");
       const b64 = imageBase64(p.value, field, o);
@@ -185,6 +194,7 @@ export function toOllamaChatRequest(
     messages: req.messages.map((m, i) => message(m, i, names, o)),
     stream,
   };
+  refuseBuiltinTools(req, o.provider);
   if (req.tools.length > 0) out.tools = tools(req);
   checkToolChoice(req, o);
   const f = format(req);
@@ -192,6 +202,7 @@ export function toOllamaChatRequest(
   const opts: OllamaOptions = {};
   if (req.temperature !== undefined) opts.temperature = req.temperature;
   if (req.topP !== undefined) opts.top_p = req.topP;
+  if (req.topK !== undefined) opts.top_k = req.topK;
   if (req.maxTokens !== undefined) opts.num_predict = req.maxTokens;
   if (req.stop.length > 0) opts.stop = req.stop;
   if (req.seed !== undefined) opts.seed = Number(req.seed);

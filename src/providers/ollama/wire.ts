@@ -29,6 +29,7 @@ export interface OllamaTool {
 export interface OllamaOptions {
   temperature?: number;
   top_p?: number;
+  top_k?: number;
   num_predict?: number;
   stop?: string[];
   seed?: number;

@@ -11,6 +11,13 @@ import type {
 import { GatewayError } from "../../errors.js";
 import { endpoint } from "../endpoint.js";
 import { openUpstream } from "../http.js";
+import { responsesChat, responsesChatStream } from "../openai-responses/call.js";
+import {
+  chooseWire,
+  isOpenAIItself,
+  type OpenAIWire,
+  type OpenAIWireSetting,
+} from "../openai-responses/select.js";
 import { parseSSE } from "../stream-parse.js";
 import type { CallOptions, Provider } from "../types.js";
 import type { TransportSettings } from "../upstream.js";
@@ -21,6 +28,7 @@ import { type TranslateOptions, toOpenAIChatRequest, toOpenAIEmbeddingsRequest }
 import { fromOpenAIChatResponse, fromOpenAIEmbeddings, fromOpenAIModels } from "./response.js";
 import { translateOpenAIStream } from "./stream.js";
 
+export type { OpenAIWire, OpenAIWireSetting } from "../openai-responses/select.js";
 export type { OpenAIParam, OpenAIPreset, OpenAIPresetName, OpenAIQuirks } from "./presets.js";
 export { compatibleQuirks, isOpenAIPresetName, openaiPresets } from "./presets.js";
 
@@ -40,10 +48,17 @@ export interface OpenAIProviderOptions {
   /** A parameter the host cannot honour: "reject" (default, INVALID_ARGUMENT) or "warn" and drop. */
   unsupportedParams?: "reject" | "warn";
   warn?: (msg: string) => void;
+  /** providers.<name>.wire: "chat", "responses" or "auto" (default; openai-responses/select.ts). */
+  wire?: OpenAIWireSetting;
+}
+
+/** An openai-type provider: it also says which wire a call to `model` takes (capability checks). */
+export interface OpenAIProvider extends Provider {
+  wireFor(model: string, req?: ChatRequest): OpenAIWire;
 }
 
 /** Builds the provider; no I/O until the first call. */
-export function createOpenAIProvider(opts: OpenAIProviderOptions): Provider {
+export function createOpenAIProvider(opts: OpenAIProviderOptions): OpenAIProvider {
   const name = opts.name;
   const base = opts.baseUrl.replace(/\/+$/, "");
   const quirks: OpenAIQuirks = { ...(opts.preset?.quirks ?? compatibleQuirks), ...opts.quirks };
@@ -68,14 +83,26 @@ export function createOpenAIProvider(opts: OpenAIProviderOptions): Provider {
   const upstream = openUpstream(name, opts.transport);
 
   const ep = endpoint(name, baseHeaders, fromOpenAIHttpError, upstream);
+  const itself = isOpenAIItself(name, base);
+  const wireFor = (model: string, req?: ChatRequest): OpenAIWire =>
+    chooseWire(opts.wire ?? "auto", itself, model, req);
+  const responses = {
+    provider: name,
+    url: `${base}/responses`,
+    streamHeaders,
+    unsupportedParams: translate.unsupportedParams ?? "reject",
+    ...(opts.warn === undefined ? {} : { warn: opts.warn }),
+  };
 
   async function chat(req: ChatRequest, o: CallOptions): Promise<ChatResponse> {
+    if (wireFor(o.model, req) === "responses") return responsesChat(ep, req, o, responses);
     const body = JSON.stringify(toOpenAIChatRequest(req, o.model, false, translate));
     const json = await ep.json(urls.chat, { body, signal: o.signal, requestId: o.requestId, model: o.model });
     return fromOpenAIChatResponse(json, { provider: name, model: o.model, promptChars: promptChars(req) });
   }
 
   async function* chatStream(req: ChatRequest, o: CallOptions): AsyncGenerator<ChatStreamResponse> {
+    if (wireFor(o.model, req) === "responses") return yield* responsesChatStream(ep, req, o, responses);
     const body = JSON.stringify(toOpenAIChatRequest(req, o.model, true, translate));
     const { signal, model } = o;
     const send = { body, signal, requestId: o.requestId, model, headers: streamHeaders, eventStream: true };
@@ -114,5 +141,14 @@ export function createOpenAIProvider(opts: OpenAIProviderOptions): Provider {
     return fromOpenAIModels(await ep.json(urls.models, { signal }), name);
   }
 
-  return { name, type: "openai", chat, chatStream, embed, listModels, close: () => upstream.close() };
+  return {
+    name,
+    type: "openai",
+    chat,
+    chatStream,
+    embed,
+    listModels,
+    wireFor,
+    close: () => upstream.close(),
+  };
 }

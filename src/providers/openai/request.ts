@@ -3,6 +3,7 @@
 import {
   type ChatRequest,
   type ContentPart,
+  type Document,
   type EmbedRequest,
   type Message,
   ReasoningOptions_Effort,
@@ -11,6 +12,7 @@ import {
   ToolChoice_Mode,
 } from "../../../gen/llmgateway/v1/llm_pb.js";
 import { GatewayError, invalid } from "../../errors.js";
+import { refuseBuiltinTools } from "../builtin.js";
 import { providerOptionObjects } from "../options.js";
 import { parseJson, refuse } from "../params.js";
 import type { OpenAIParam, OpenAIQuirks } from "./presets.js";
@@ -42,16 +44,49 @@ function allowed(param: OpenAIParam, o: TranslateOptions): boolean {
   return refuse(param, `parameter "${param}" is not supported by provider "${o.provider}"`, o);
 }
 
+/**
+ * Text parts of a system, assistant or tool message. Reasoning parts are skipped: chat completions
+ * take no reasoning state (the pipeline drops other wires' state; OpenAI's own encrypted reasoning
+ * goes back only over `wire: responses`).
+ */
 function textOnly(parts: ContentPart[], i: number): string | OAITextPart[] {
   if (parts.length === 1 && parts[0]!.part.case === "text") return parts[0]!.part.value;
   const out: OAITextPart[] = [];
   for (let j = 0; j < parts.length; j++) {
     const p = parts[j]!.part;
     if (p.case === "text") out.push({ type: "text", text: p.value });
-    else if (p.case === "image")
-      throw invalid(`messages[${i}].content[${j}]`, "images only in user messages");
+    else if (p.case === "image" || p.case === "document")
+      throw invalid(`messages[${i}].content[${j}]`, `${p.case}s only in user messages`);
   }
   return out.length === 0 ? "" : out;
+}
+
+const EXTENSIONS: Readonly<Record<string, string>> = { "application/pdf": ".pdf", "text/plain": ".txt" };
+
+/**
+ * A document: bytes (or a data: URL) as a file part with its data: URL, text as a text part; a
+ * document URL is refused (chat completions fetch no files).
+ */
+function documentPart(doc: Document, field: string, o: TranslateOptions): OAIContentPart | undefined {
+  const src = doc.source;
+  if (src.case === "text") return { type: "text", text: src.value };
+  let url: string;
+  if (src.case === "data") {
+    if (doc.mediaType === "") throw invalid(`${field}.document.media_type`, "required with data");
+    const d = src.value;
+    url = `data:${doc.mediaType};base64,${Buffer.from(d.buffer, d.byteOffset, d.byteLength).toString("base64")}`;
+  } else if (src.case === "url" && src.value.startsWith("data:")) url = src.value;
+  else if (src.case === "url") {
+    refuse(
+      `${field}.document.url`,
+      `document URLs are not supported by provider "${o.provider}" (send the file as data)`,
+      o,
+    );
+    return undefined;
+  } else throw invalid(`${field}.document`, "needs url, data or text");
+  const mt = doc.mediaType || (/^data:([^;,]*)/.exec(url)?.[1] ?? "");
+  const filename = doc.filename || doc.title || `document${EXTENSIONS[mt] ?? ""}`;
+  return { type: "file", file: { file_data: url, filename } };
 }
 
 const DETAILS: ReadonlySet<string> = new Set(["auto", "low", "high"]);
@@ -63,6 +98,9 @@ function userContent(parts: ContentPart[], i: number, o: TranslateOptions): stri
     const p = parts[j]!.part;
     if (p.case === "text") {
       out.push({ type: "text", text: p.value });
+    } else if (p.case === "document") {
+      const doc = documentPart(p.value, `messages[${i}].content[${j}]`, o);
+      if (doc !== undefined) out.push(doc);
     } else if (p.case === "image") {
       if (!allowed("images", o)) continue;
       const img = p.value;
@@ -80,7 +118,8 @@ function userContent(parts: ContentPart[], i: number, o: TranslateOptions): stri
       } else throw invalid(`messages[${i}].content[${j}].image.detail`, "must be auto, low or high");
     }
   }
-  return out.length === 1 && out[0]!.type === "text" ? out[0]!.text : out;
+  const only = out.length === 1 ? out[0] : undefined;
+  return only?.type === "text" ? only.text : out;
 }
 
 function message(m: Message, i: number, o: TranslateOptions): OAIMessage {
@@ -95,7 +134,8 @@ function message(m: Message, i: number, o: TranslateOptions): OAIMessage {
       return name === undefined ? { role: "user", content } : { role: "user", content, name };
     }
     case Role.ASSISTANT: {
-      const text = m.content.length === 0 ? null : textOnly(m.content, i);
+      const t = m.content.length === 0 ? "" : textOnly(m.content, i);
+      const text = t === "" ? null : t; // nothing but reasoning parts counts as no text
       const out: OAIMessage = { role: "assistant", content: text };
       if (m.toolCalls.length > 0) {
         out.tool_calls = m.toolCalls.map((c) => ({
@@ -171,9 +211,13 @@ export function toOpenAIChatRequest(
   const q = o.quirks;
   if (req.temperature !== undefined && allowed("temperature", o)) out.temperature = req.temperature;
   if (req.topP !== undefined && allowed("top_p", o)) out.top_p = req.topP;
+  // Cache hints are ignored: OpenAI caches long prompt prefixes on its own.
+  if (req.topK !== undefined)
+    refuse("top_k", `parameter "top_k" is not supported by provider "${o.provider}"`, o);
   if (req.maxTokens !== undefined && allowed("max_tokens", o)) out[q.maxTokensField] = req.maxTokens;
   if (req.stop.length > 0 && allowed("stop", o)) out.stop = req.stop;
   if (req.seed !== undefined && allowed("seed", o)) out[q.seedField] = Number(req.seed);
+  refuseBuiltinTools(req, o.provider);
   if (req.tools.length > 0 && allowed("tools", o)) out.tools = tools(req);
   const choice = toolChoice(req);
   if (choice !== undefined && allowed("tool_choice", o)) out.tool_choice = choice;

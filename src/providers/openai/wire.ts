@@ -16,8 +16,14 @@ export interface OAIImagePart {
 /** Resolution hint for an image part. */
 export type OAIImageDetail = "auto" | "low" | "high";
 
+/** A file part (user messages only): a PDF inline as a data: URL. */
+export interface OAIFilePart {
+  type: "file";
+  file: { file_data: string; filename: string };
+}
+
 /** Any content part. */
-export type OAIContentPart = OAITextPart | OAIImagePart;
+export type OAIContentPart = OAITextPart | OAIImagePart | OAIFilePart;
 
 /** A tool call as the assistant made it (request history and response). */
 export interface OAIToolCall {

@@ -5,6 +5,7 @@ import type { MessageInitShape } from "@bufbuild/protobuf";
 import {
   type ChatRequest,
   ChatRequestSchema,
+  ContextOverflow,
   type MessageSchema,
   ReasoningOptions_Effort,
   ResponseFormat_Type,
@@ -259,6 +260,11 @@ export function toChatRequest(body: Obj, policy: ParamPolicy): ParsedChat {
         break;
       case "hedge_after_ms":
         init.hedgeAfterMs = int(v, key);
+        break;
+      case "context_overflow":
+        // Gateway extension: a prompt over the window is refused ("reject") or trimmed to fit ("trim").
+        init.contextOverflow =
+          oneOf(v, key, ["reject", "trim"]) === "trim" ? ContextOverflow.TRIM : ContextOverflow.REJECT;
         break;
       case "cache":
         init.cache = cacheControl(v);

@@ -53,6 +53,9 @@ export function gatewayHeaders(
     "x-llmgw-attempts": String(info?.attempts ?? 0),
     "x-llmgw-cache": cacheHeader(info?.cache),
     "x-llmgw-cost-usd": String(info?.costUsd ?? 0),
+    ...(info?.contextTrim && {
+      "x-llmgw-context-trimmed": `dropped=${info.contextTrim.droppedMessages};cut=${info.contextTrim.cutChars}`,
+    }),
   };
 }
 

@@ -55,6 +55,12 @@ export const REST_ERRORS: Readonly<Record<Reason, RestErrorRow>> = {
   KEY_FROM_CONFIG: bad,
   USAGE_UNAVAILABLE: { status: 501, type: "server_error" },
   BUDGET_UNAVAILABLE: unavailable,
+  // Stored responses (/v1/responses store / previous_response_id / GET / DELETE): OpenAI answers 404
+  // invalid_request_error for an unknown id; storage off is a setting, not a retryable state.
+  RESPONSE_NOT_FOUND: { status: 404, type: "invalid_request_error" },
+  RESPONSE_STORAGE_DISABLED: { ...bad, final: true },
+  RESPONSE_TOO_LARGE: { status: 413, type: "invalid_request_error", final: true },
+  RESPONSE_STORE_UNAVAILABLE: unavailable,
   UPSTREAM_TIMEOUT: timeout,
   DEADLINE_EXCEEDED: timeout,
   CANCELLED: { status: 499, type: "cancelled" },

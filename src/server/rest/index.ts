@@ -8,10 +8,12 @@ import type { Gateway } from "../../gateway/gateway.js";
 import type { ModelDirectory } from "../../gateway/models.js";
 import { create } from "../../lib/create.js";
 import type { Logger } from "../../lib/logger.js";
+import type { ResponsesDeps } from "../../responses/index.js";
 import { isGone, type NodeRequest, type NodeResponse, readBody } from "../bridge.js";
 import { nodeCallContext } from "../fast-shared.js";
 import { requestIdFrom } from "../request-id.js";
 import { jsonUtf8Error } from "../utf8.js";
+import { createAnthropicHandler } from "./anthropic/index.js";
 import { serveChat, serveChatStream } from "./chat.js";
 import { toChatRequest } from "./chat-request.js";
 import { gatewayHeaders } from "./chat-response.js";
@@ -20,6 +22,7 @@ import { asGatewayError } from "./errors.js";
 import { attemptsOf, sendError, sendJson, sendRouteError } from "./http.js";
 import { modelJson, modelsListJson } from "./models.js";
 import { type Obj, type ParamPolicy, parseBody } from "./parse.js";
+import { createResponsesRoute, isResponsesPath } from "./responses/index.js";
 
 /** What the REST door needs from the running app. */
 export interface RestDeps {
@@ -28,6 +31,8 @@ export interface RestDeps {
   models: () => ModelDirectory;
   maxRequestBytes: number;
   log: Logger;
+  /** Stored responses (/v1/responses store, previous_response_id, GET / DELETE): the store and the current policy. */
+  responses?: () => ResponsesDeps;
 }
 
 const MODELS_PREFIX = "/v1/models/";
@@ -76,6 +81,15 @@ export function createRestHandler(deps: RestDeps): (req: NodeRequest, res: NodeR
     };
     return cc;
   };
+
+  const anthropic = createAnthropicHandler(deps, policy);
+  const responses = createResponsesRoute({
+    gateway: deps.gateway,
+    responses: deps.responses,
+    policy,
+    log: deps.log,
+    context,
+  });
 
   const chat = async (req: NodeRequest, res: NodeResponse, rid: string) => {
     const b = await body(req, res, rid, max);
@@ -138,6 +152,8 @@ export function createRestHandler(deps: RestDeps): (req: NodeRequest, res: NodeR
       });
     };
     if (path === "/v1/chat/completions") return served("POST", () => chat(req, res, rid));
+    if (path === "/v1/messages" || path.startsWith("/v1/messages/")) return anthropic(req, res, path, rid);
+    if (isResponsesPath(path)) return responses(req, res, rid, path, served, () => body(req, res, rid, max));
     if (path === "/v1/embeddings") return served("POST", () => embed(req, res, rid));
     if (path === "/v1/models") return served("GET", () => listOrGet(req, res, rid, undefined));
     if (path.startsWith(MODELS_PREFIX) && path.length > MODELS_PREFIX.length) {
