@@ -53,7 +53,9 @@ module.exports = {
         "a provider translates and calls upstream; the pipeline and its parts call it, never the reverse",
       severity: "error",
       from: { path: "^src/providers/" },
-      to: { path: "^src/(server|cli|gateway|auth|limits|cache|routing|resilience|billing|telemetry|redis|responses)/" },
+      to: {
+        path: "^src/(server|cli|gateway|auth|limits|cache|routing|resilience|billing|telemetry|redis|responses)/",
+      },
     },
     ...upward,
     {

@@ -9,9 +9,11 @@ import type { CliIo } from "./client.js";
 
 export async function configCommand(argv: readonly string[], io: CliIo): Promise<number> {
   const [sub, ...rest] = argv;
-  if (sub !== "check") throw new UsageError(`unknown config command "${sub ?? ""}" (usage: llm-gateway config check)`);
+  if (sub !== "check")
+    throw new UsageError(`unknown config command "${sub ?? ""}" (usage: llm-gateway config check)`);
   const a = parseArgs(rest, [], ["config"]);
-  if (a.positionals.length > 0) throw new UsageError(`config check takes no argument ("${a.positionals[0]}")`);
+  if (a.positionals.length > 0)
+    throw new UsageError(`config check takes no argument ("${a.positionals[0]}")`);
   const file = a.flags.get("config");
   try {
     const config = loadConfig({
@@ -21,10 +23,16 @@ export async function configCommand(argv: readonly string[], io: CliIo): Promise
       implementedTypes,
     });
     loadCatalog(config.file.catalog);
-    const providers = config.providers.map((p) => p.name).sort().join(", ") || "none";
+    const providers =
+      config.providers
+        .map((p) => p.name)
+        .sort()
+        .join(", ") || "none";
     io.out(`config ok: ${config.configPath || "no file (flags and env only)"}`);
     io.out(`  listen ${config.server.host}:${config.server.port}; providers: ${providers}`);
-    io.out(`  models: ${config.models.size}; keys: ${config.file.keys?.length ?? 0}; redis: ${config.redisUrl ? "yes" : "no"}`);
+    io.out(
+      `  models: ${config.models.size}; keys: ${config.file.keys?.length ?? 0}; redis: ${config.redisUrl ? "yes" : "no"}`,
+    );
     return 0;
   } catch (e: unknown) {
     if (e instanceof ConfigError || e instanceof CatalogError) {

@@ -5,7 +5,8 @@ import type { CliIo } from "./client.js";
 
 /** The gateway's base URL: --url, LLMGW_URL, or the local port the server would listen on. */
 function baseUrl(a: Args, io: CliIo): URL {
-  const url = a.flags.get("url") ?? io.env["LLMGW_URL"] ?? `http://127.0.0.1:${io.env["LLMGW_PORT"] || "8080"}`;
+  const url =
+    a.flags.get("url") ?? io.env["LLMGW_URL"] ?? `http://127.0.0.1:${io.env["LLMGW_PORT"] || "8080"}`;
   try {
     return new URL(url);
   } catch {
@@ -16,7 +17,8 @@ function baseUrl(a: Args, io: CliIo): URL {
 export async function healthCommand(argv: readonly string[], io: CliIo): Promise<number> {
   const a = parseArgs(argv, ["ready", "live"], ["url", "timeout-ms"]);
   if (a.positionals.length > 0) throw new UsageError(`health takes no argument ("${a.positionals[0]}")`);
-  if (a.flags.has("ready") && a.flags.has("live")) throw new UsageError("--ready and --live exclude each other");
+  if (a.flags.has("ready") && a.flags.has("live"))
+    throw new UsageError("--ready and --live exclude each other");
   const path = a.flags.has("live") ? "/healthz" : "/readyz";
   const target = new URL(path, baseUrl(a, io));
   const timeoutMs = intFlag(a, "timeout-ms") ?? 3000;
@@ -40,7 +42,8 @@ export async function healthCommand(argv: readonly string[], io: CliIo): Promise
 }
 
 function causeOf(e: unknown): string {
-  const cause = e instanceof Error ? (e.cause as { code?: unknown; message?: unknown } | undefined) : undefined;
+  const cause =
+    e instanceof Error ? (e.cause as { code?: unknown; message?: unknown } | undefined) : undefined;
   if (cause && typeof cause.code === "string") return cause.code;
   return e instanceof Error ? e.message : String(e);
 }

@@ -30,7 +30,7 @@ export const HEALTH_USAGE = [
   "usage: llm-gateway health [--ready|--live] [--url URL] [--timeout-ms N]",
   "  Asks a running gateway GET /readyz (--ready, the default) or /healthz (--live).",
   "  Prints SERVING, or NOT_SERVING and why; exit 0 when serving, 1 when not or unreachable.",
-  "  --url  the gateway, default LLMGW_URL or http://127.0.0.1:${LLMGW_PORT:-8080}",
+  "  --url  the gateway, default LLMGW_URL, else http://127.0.0.1 on LLMGW_PORT (default 8080)",
 ];
 
 export const CONFIG_USAGE = [
@@ -64,7 +64,8 @@ const SERVER_SWITCHES = ["watch-config"];
 export function checkServerArgs(argv: readonly string[]): void {
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? "";
-    if (!arg.startsWith("--")) throw new UsageError(`unknown command "${arg}" (llm-gateway --help lists them)`);
+    if (!arg.startsWith("--"))
+      throw new UsageError(`unknown command "${arg}" (llm-gateway --help lists them)`);
     const eq = arg.indexOf("=");
     const name = eq > 0 ? arg.slice(2, eq) : arg.slice(2);
     if (SERVER_SWITCHES.includes(name)) {
@@ -73,7 +74,8 @@ export function checkServerArgs(argv: readonly string[]): void {
       if (eq < 0 && (next === "true" || next === "false")) i++;
       continue;
     }
-    if (!SERVER_VALUED.includes(name)) throw new UsageError(`unknown flag --${name} (llm-gateway --help lists them)`);
+    if (!SERVER_VALUED.includes(name))
+      throw new UsageError(`unknown flag --${name} (llm-gateway --help lists them)`);
     if (eq < 0) {
       const next = argv[i + 1];
       if (next === undefined || next.startsWith("--")) throw new UsageError(`--${name} needs a value`);

@@ -10,7 +10,10 @@ import type { Reasoning } from "../../../gen/llmgateway/v1/llm_pb.js";
 const PREFIX = "llmgw1.";
 
 /** The opaque fields of a Reasoning part (text excluded: every door carries text on its own). */
-export type ReasoningState = Pick<Reasoning, "signature" | "encryptedContent" | "redactedData" | "provider" | "id">;
+export type ReasoningState = Pick<
+  Reasoning,
+  "signature" | "encryptedContent" | "redactedData" | "provider" | "id"
+>;
 
 interface Packed {
   p: string;
@@ -43,10 +46,18 @@ export function isPacked(value: string): boolean {
 export function unpackState(value: string): ReasoningState | undefined {
   if (!isPacked(value)) return undefined;
   try {
-    const p = JSON.parse(Buffer.from(value.slice(PREFIX.length), "base64url").toString("utf8")) as Partial<Packed>;
+    const p = JSON.parse(
+      Buffer.from(value.slice(PREFIX.length), "base64url").toString("utf8"),
+    ) as Partial<Packed>;
     if (typeof p.p !== "string" || p.p === "") return undefined;
     const str = (v: unknown) => (typeof v === "string" ? v : "");
-    return { provider: p.p, signature: str(p.s), encryptedContent: str(p.e), redactedData: str(p.r), id: str(p.i) };
+    return {
+      provider: p.p,
+      signature: str(p.s),
+      encryptedContent: str(p.e),
+      redactedData: str(p.r),
+      id: str(p.i),
+    };
   } catch {
     return undefined;
   }
