@@ -1997,7 +1997,7 @@ export enum ContextOverflow {
   UNSPECIFIED = 0,
 
   /**
-   * Refuse the call with INVALID_ARGUMENT (CONTEXT_TOO_LONG).
+   * Refuse the call with INVALID_ARGUMENT (CONTEXT_LENGTH_EXCEEDED).
    *
    * @generated from enum value: CONTEXT_OVERFLOW_REJECT = 1;
    */
