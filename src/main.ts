@@ -8,6 +8,8 @@ import { parseFlags } from "./config/load.js";
 import { createLogger } from "./lib/logger.js";
 import { implementedTypes, presetInfo } from "./providers/index.js";
 import { startApp } from "./server/app.js";
+import { runSupervisor } from "./server/cluster.js";
+import { installWorker, isWorker, workerSlot } from "./server/cluster-worker.js";
 
 /** The config from the file, LLMGW_* env and flags (at start and on SIGHUP). */
 function load(): ReturnType<typeof loadConfig> {
@@ -56,6 +58,16 @@ async function main(): Promise<void> {
     throw e;
   }
   const log = createLogger(config.logging.level);
+  // --workers N: this process supervises N gateway workers on the one port (src/server/cluster.ts).
+  if (config.server.workers > 1 && !isWorker()) {
+    const code = await runSupervisor({ config, log, load });
+    log.flush();
+    process.exit(code);
+  }
+  if (isWorker()) {
+    installWorker();
+    log.setBindings({ worker: workerSlot(), pid: process.pid });
+  }
   let app: Awaited<ReturnType<typeof startApp>>;
   try {
     app = await startApp(config, log);

@@ -15,6 +15,7 @@ export const SERVER_USAGE = [
   "  --port N                 listen port, default 8080 (LLMGW_PORT)",
   "  --log-level LEVEL        trace|debug|info|warn|error|fatal|silent, default info (LLMGW_LOG_LEVEL)",
   "  --shutdown-grace-ms N    drain time on SIGTERM (LLMGW_SHUTDOWN_GRACE_MS)",
+  "  --workers N|auto         gateway processes on the one port, default 1 (LLMGW_WORKERS)",
   "  --watch-config           reload when the config file changes (as on SIGHUP)",
   "  --help, -h               this help;  --version, -V  the version",
   "",
@@ -57,7 +58,7 @@ export function helpText(command: string | undefined): readonly string[] {
 export const VERSION_LINE = `llm-gateway ${VERSION}`;
 
 /** The server's flags: valued ones, and switches that never take a value. */
-const SERVER_VALUED = ["config", "host", "port", "log-level", "shutdown-grace-ms"];
+const SERVER_VALUED = ["config", "host", "port", "log-level", "shutdown-grace-ms", "workers"];
 const SERVER_SWITCHES = ["watch-config"];
 
 /** Throws a UsageError for anything in `argv` the server does not take (it then never starts). */

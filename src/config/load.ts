@@ -1,6 +1,7 @@
 // Builds the one validated GatewayConfig from flags, LLMGW_* env, a YAML file and provider keys
 // in the environment. Precedence: flags, then env, then file. Errors name the offending field.
 import { readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { dirname, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import type { z } from "zod";
@@ -271,6 +272,7 @@ export function loadConfig(input: LoadInput): GatewayConfig {
         intFromAny(flags.get("shutdown-grace-ms") ?? env["LLMGW_SHUTDOWN_GRACE_MS"]) ??
         s.shutdown_grace_ms ??
         10_000,
+      workers: workerCount(flags.get("workers") ?? (env["LLMGW_WORKERS"] || undefined) ?? s.workers),
       trustedProxies: s.trusted_proxies ?? [],
       corsOrigins: s.cors_origins ?? [],
       conn: connLimits(s),
@@ -311,6 +313,16 @@ function checkMetricsAccess(file: FileConfig): void {
     throw new ConfigError("telemetry.metrics_listen / metrics_auth: set, but telemetry.metrics is false");
   const port = Number(t.metrics_listen?.slice(t.metrics_listen.lastIndexOf(":") + 1) ?? 0);
   if (port > 65535) throw new ConfigError(`telemetry.metrics_listen: port ${port} is above 65535`);
+}
+
+/** server.workers / --workers / LLMGW_WORKERS: a count from 1 to 256, or "auto" (one per core). */
+function workerCount(v: string | number | undefined): number {
+  if (v === undefined) return 1;
+  if (v === "auto") return availableParallelism();
+  const n = typeof v === "number" ? v : Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 256)
+    throw new ConfigError(`server.workers: "${v}" is not a whole number from 1 to 256 or "auto"`);
+  return n;
 }
 
 function intFromAny(v: string | undefined): number | undefined {

@@ -108,6 +108,8 @@ export const fileSchema = z.strictObject({
       max_event_bytes: positiveInt.optional(),
       upstream_buffer_bytes: positiveInt.optional(),
       shutdown_grace_ms: nonNegInt.optional(),
+      /** Gateway processes behind the one port (src/server/cluster.ts): a count, or "auto" (one per core). */
+      workers: z.union([positiveInt, z.literal("auto")]).optional(),
       trusted_proxies: z.array(z.string()).optional(),
       cors_origins: z.array(z.string()).optional(),
       // Connection hardening (src/server/listen.ts): timeouts, caps and the HTTP/2 flood guard.

@@ -122,6 +122,8 @@ export interface GatewayConfig {
       bufferBytes: number;
     };
     shutdownGraceMs: number;
+    /** Gateway processes behind the one port (server.workers, --workers; "auto" resolved); 1 = no cluster. */
+    workers: number;
     trustedProxies: string[];
     corsOrigins: string[];
     /** Connection hardening: timeouts, caps and the HTTP/2 flood guard (src/server/listen.ts). */

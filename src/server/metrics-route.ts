@@ -7,6 +7,7 @@ import { type AdminGuard, presentedKey } from "../auth/index.js";
 import type { Logger } from "../lib/logger.js";
 import type { GatewayMetrics } from "../telemetry/index.js";
 import type { NodeRequest, NodeResponse } from "./bridge.js";
+import { scrapeText, useClusterMetrics } from "./cluster-worker.js";
 
 const PATH = "/metrics";
 
@@ -23,6 +24,8 @@ function header(v: string | string[] | undefined): string | undefined {
  * getter follows config reloads. Anything else gets 401 and no metrics.
  */
 export function metricsRoute(metrics: GatewayMetrics, log: Logger, admin?: () => AdminGuard): MetricsHandler {
+  // Under --workers N a scrape shows the whole group: the primary aggregates every worker (cluster-worker.ts).
+  useClusterMetrics(metrics);
   return (req, res) => {
     const url = req.url ?? "";
     if (!url.startsWith(PATH) || (url.length > PATH.length && url[PATH.length] !== "?")) return false;
@@ -44,7 +47,7 @@ export function metricsRoute(metrics: GatewayMetrics, log: Logger, admin?: () =>
         return true;
       }
     }
-    metrics.text().then(
+    scrapeText(metrics).then(
       (body) => {
         res.writeHead(200, {
           "content-type": metrics.contentType,

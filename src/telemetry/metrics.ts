@@ -328,6 +328,11 @@ export class GatewayMetrics {
     return own + proc;
   }
 
+  /** The registries text() reads (these metrics, the process metrics): a cluster worker sends them as JSON. */
+  registries(): Registry[] {
+    return [this.registry, processRegistry()];
+  }
+
   /** The Prometheus text format's content type. */
   get contentType(): string {
     return this.registry.contentType;

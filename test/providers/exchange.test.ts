@@ -7,8 +7,11 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { UpstreamError } from "../../src/errors.js";
-import { discard, readText, request } from "../../src/providers/http.js";
+import { bufferStats } from "../../src/providers/body-budget.js";
+import { discard, openUpstream, readText, request } from "../../src/providers/http.js";
+import type { Upstream } from "../../src/providers/upstream.js";
 import { listenLocal } from "../helpers/loopback.js";
+import { elapse, waitFor } from "../helpers/wait.js";
 import { rejection } from "./helpers.js";
 
 type Route = (req: IncomingMessage, res: ServerResponse) => void;
@@ -41,8 +44,14 @@ afterAll(() => {
 });
 
 const live = () => new AbortController().signal;
-const get = (path: string, signal = live()) =>
-  request({ url: `${base}${path}`, headers: {}, signal, provider: "test" });
+const get = (path: string, signal = live(), upstream?: Upstream) =>
+  request({
+    url: `${base}${path}`,
+    headers: {},
+    signal,
+    provider: "test",
+    ...(upstream ? { upstream } : {}),
+  });
 
 /** An answer that never ends: `first`, then `more` every 5 ms until the client goes. */
 const trickle =
@@ -54,10 +63,28 @@ const trickle =
     res.on("close", () => clearInterval(t));
   };
 
-/** Resolves once `path` was cut by the client (polls; the close event lands a tick after). */
-async function seenCut(path: string): Promise<boolean> {
-  for (let i = 0; i < 100 && !cut.has(path); i++) await new Promise((r) => setTimeout(r, 10));
-  return cut.has(path);
+/** True once `path` was cut by the client (the close event lands a tick after); false if it never is. */
+function seenCut(path: string): Promise<boolean> {
+  return waitFor(() => cut.has(path), { what: `the client to cut ${path}` }).then(
+    () => true,
+    () => false,
+  );
+}
+
+/**
+ * After an answer's end undici hands its connection back to the pool in a microtask: past one turn of
+ * the event loop the next request takes that idle connection (else the pool may open another).
+ */
+const pooled = () => new Promise<void>((r) => setImmediate(r));
+
+/** Resolves when the server first gets a request for `path` (the route then does `then`). */
+function arrival(path: string, then: Route = () => {}): Promise<void> {
+  return new Promise((resolve) => {
+    routes.set(path, (req, res) => {
+      then(req, res);
+      resolve();
+    });
+  });
 }
 
 describe("upstream exchange", () => {
@@ -82,19 +109,25 @@ describe("upstream exchange", () => {
     });
     const now = await get("/large");
     expect(await readText(now.body, "test")).toBe(big);
+    const held = bufferStats().used;
     const later = await get("/large");
-    await new Promise((r) => setTimeout(r, 100)); // > 64 KiB arrives and pauses the socket
+    await waitFor(() => bufferStats().used - held > 64 * 1024, {
+      what: "over 64 KiB of the answer to queue up unread (the socket pauses)",
+    });
     expect(await readText(later.body, "test")).toBe(big);
   });
 
   it("refuses a body over the limit with a protocol error and closes the connection", async () => {
+    let more = () => {};
     routes.set("/big", (_req, res) => {
       res.writeHead(200);
       res.write(Buffer.alloc(600));
-      setTimeout(() => res.write(Buffer.alloc(600)), 20); // and never ends
+      more = () => res.write(Buffer.alloc(600)); // and never ends
     });
     const r = await get("/big?1");
-    const e = await rejection(readText(r.body, "test", undefined, 1000));
+    const reading = rejection(readText(r.body, "test", undefined, 1000));
+    more(); // the rest arrives while the body is being read whole
+    const e = await reading;
     expect(e).toBeInstanceOf(UpstreamError);
     expect((e as UpstreamError).kind).toBe("protocol");
     expect((e as UpstreamError).message).toContain("exceeds 1000 bytes");
@@ -105,15 +138,19 @@ describe("upstream exchange", () => {
     const chunk = 64 * 1024;
     const n = 768; // 48 MiB: far more than socket buffers hold
     let written = 0;
+    /** The server is waiting for 'drain': the client stopped taking bytes. */
+    let blocked = false;
     routes.set("/large", (_req, res) => {
       res.writeHead(200);
       let i = 0;
       const more = () => {
+        blocked = false;
         while (i < n) {
           const ok = res.write(Buffer.alloc(chunk, i % 251));
           i++;
           written += chunk;
           if (!ok) {
+            blocked = true;
             res.once("drain", more);
             return;
           }
@@ -135,7 +172,8 @@ describe("upstream exchange", () => {
     };
     const first = await it.next();
     if (!first.done) check(first.value);
-    await new Promise((res) => setTimeout(res, 300)); // the reader stops
+    await waitFor(() => blocked, { what: "the server to wait for the client to take more" });
+    await elapse(300); // the reader stops for a while: the behaviour under test
     const during = written;
     for (let c = await it.next(); !c.done; c = await it.next()) check(c.value);
     expect(total).toBe(chunk * n);
@@ -155,40 +193,59 @@ describe("upstream exchange", () => {
     expect(await seenCut("/endless")).toBe(true);
 
     routes.set("/small", (_req, res) => res.end("done"));
-    const a = await get("/small?a");
-    expect(await readText(a.body, "test")).toBe("done");
-    discard(a.body); // after the end: nothing to do
-    await new Promise((r) => setTimeout(r, 50));
-    expect(sockets.get("/small?a")?.destroyed).toBe(false); // still open, back in the pool
-    expect(cut.has("/small?a")).toBe(false);
+    const u = openUpstream("test"); // connections of its own: the next request takes the idle one
+    try {
+      const a = await get("/small?a", live(), u);
+      expect(await readText(a.body, "test")).toBe("done");
+      discard(a.body); // after the end: nothing to do
+      await pooled();
+      // The next request goes out on the same connection: it was kept, back in the pool.
+      const b = await get("/small?b", live(), u);
+      expect(await readText(b.body, "test")).toBe("done");
+      expect(sockets.get("/small?b")).toBe(sockets.get("/small?a"));
+      expect(sockets.get("/small?a")?.destroyed).toBe(false); // still open, back in the pool
+      expect(cut.has("/small?a")).toBe(false);
+    } finally {
+      await u.close();
+    }
   });
 
   it("a body thrown away just before its end keeps the connection (the rest is let in for a moment)", async () => {
+    let terminate = () => {};
     routes.set("/sse", (_req, res) => {
       res.writeHead(200, { "content-type": "text/event-stream" });
       res.write("data: [DONE]\n\n");
-      setTimeout(() => res.end(), 20); // the chunked terminator comes a moment later
+      terminate = () => res.end();
     });
-    const r = await get("/sse?a");
-    for await (const c of r.body) {
-      expect(c.toString()).toContain("[DONE]");
-      break;
+    // A transport of its own: its `running` count says when the exchange is over.
+    const u = openUpstream("test");
+    try {
+      const r = await get("/sse?a", live(), u);
+      for await (const c of r.body) {
+        expect(c.toString()).toContain("[DONE]");
+        break;
+      }
+      discard(r.body); // the stream's reader is done at [DONE]
+      terminate(); // the chunked terminator comes a moment later
+      await waitFor(() => u.running === 0, { what: "the discarded exchange to end (drained or aborted)" });
+      await pooled();
+      expect(cut.has("/sse?a")).toBe(false);
+      expect(sockets.get("/sse?a")?.destroyed).toBe(false);
+      const again = await get("/sse?b", live(), u);
+      expect(sockets.get("/sse?b")).toBe(sockets.get("/sse?a")); // the same connection, reused
+      discard(again.body);
+    } finally {
+      await u.close();
     }
-    discard(r.body); // the stream's reader is done at [DONE]
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(cut.has("/sse?a")).toBe(false);
-    expect(sockets.get("/sse?a")?.destroyed).toBe(false);
-    const again = await get("/sse?b");
-    expect(sockets.get("/sse?b")).toBe(sockets.get("/sse?a")); // the same connection, reused
-    discard(again.body);
   });
 
   it("an abort before the answer rejects with the signal's reason and cancels the request", async () => {
-    routes.set("/slow", () => {}); // never answers
+    const reached = arrival("/slow"); // never answers
     const ac = new AbortController();
     const reason = new Error("caller left");
     const p = get("/slow?1", ac.signal);
-    setTimeout(() => ac.abort(reason), 30);
+    await reached; // the request is out, its answer awaited
+    ac.abort(reason);
     expect(await rejection(p)).toBe(reason);
     expect(await seenCut("/slow?1")).toBe(true);
   });
@@ -198,10 +255,9 @@ describe("upstream exchange", () => {
     const ac = new AbortController();
     const reason = new Error("deadline");
     const r = await get("/trickle", ac.signal);
-    setTimeout(() => ac.abort(reason), 30);
     const read = (async () => {
       for await (const _ of r.body) {
-        /* keep reading */
+        ac.abort(reason); // the body has begun to arrive, and more keeps coming: keep reading
       }
     })();
     expect(await rejection(read)).toBe(reason);

@@ -495,3 +495,72 @@ describe("provider against the Ollama fake", () => {
     await dead.close();
   });
 });
+
+describe("request.ts: top_k, documents, reasoning parts, cache hints, built-in tools", () => {
+  const text = (value: string) => ({ part: { case: "text" as const, value } });
+  const doc = (value: Record<string, unknown>) => ({ part: { case: "document" as const, value } });
+
+  it("top_k -> options.top_k; text documents as text; reasoning skipped; cache hints ignored", () => {
+    const req = create(ChatRequestSchema, {
+      topK: 20,
+      messages: [
+        {
+          role: 2,
+          content: [doc({ source: { case: "text", value: "notes" } }), { ...text("sum up"), cacheHint: {} }],
+        },
+        {
+          role: 3,
+          content: [
+            { part: { case: "reasoning", value: { text: "t", signature: "s", provider: "anthropic" } } },
+            text("ok"),
+          ],
+        },
+      ],
+    });
+    const body = toOllamaChatRequest(req, "m", false, { provider: "ollama" });
+    expect(body.options).toEqual({ top_k: 20 });
+    expect(body.messages).toEqual([
+      { role: "user", content: "notes\nsum up" },
+      { role: "assistant", content: "ok" },
+    ]);
+  });
+
+  it("a PDF or URL document is refused (or dropped under warn); built-in tools always refused", () => {
+    const pdf = create(ChatRequestSchema, {
+      messages: [
+        {
+          role: 2,
+          content: [
+            doc({ source: { case: "data", value: new Uint8Array([1]) }, mediaType: "application/pdf" }),
+            text("x"),
+          ],
+        },
+      ],
+    });
+    expect(() => toOllamaChatRequest(pdf, "m", false, { provider: "ollama" })).toThrowError(
+      expect.objectContaining({
+        reason: "UNSUPPORTED_PARAMETER",
+        message: expect.stringContaining("document.data"),
+      }),
+    );
+    const warnings: string[] = [];
+    const body = toOllamaChatRequest(pdf, "m", false, {
+      provider: "ollama",
+      unsupportedParams: "warn",
+      warn: (m) => warnings.push(m),
+    });
+    expect([body.messages[0]?.content, warnings.length]).toEqual(["x", 1]);
+    const builtin = create(ChatRequestSchema, {
+      messages: [{ role: 2, content: [text("x")] }],
+      tools: [{ builtinType: "file_search", builtinJson: "{}" }],
+    });
+    expect(() =>
+      toOllamaChatRequest(builtin, "m", false, { provider: "ollama", unsupportedParams: "warn" }),
+    ).toThrowError(
+      expect.objectContaining({
+        code: "INVALID_ARGUMENT",
+        message: expect.stringContaining("wire: responses"),
+      }),
+    );
+  });
+});

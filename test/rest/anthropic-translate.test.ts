@@ -59,6 +59,7 @@ describe("request", () => {
     const { max_tokens: _, ...noMax } = base;
     expect(problem(noMax).message).toBe("max_tokens: Field required");
     expect(problem({ model: "m/x", max_tokens: 4 }).message).toBe("messages: Field required");
+    expect(problem({ ...base, messages: [] }).message).toContain("at least one message");
     expect(problem({ ...base, max_tokens: 0 }).details.violations?.[0]?.field).toBe("max_tokens");
     expect(problem({ ...base, frobnicate: 1 }).message).toContain("frobnicate");
     expect(problem({ ...base, messages: [{ role: "tool", content: "x" }] }).message).toContain(
@@ -181,6 +182,48 @@ describe("response", () => {
     expect(parts?.[0]).toMatchObject({ text: "Mine.", signature: "sig-A", provider: "anthropic" });
     expect(parts?.[1]).toMatchObject({ redactedData: "REDACTED", provider: "anthropic" });
     expect(parts?.[2]).toMatchObject(openai);
+  });
+
+  it("carries a tool call's foreign state (Gemini thought signature) in its id, in both directions", () => {
+    const r = create(ChatResponseSchema, {
+      message: {
+        role: Role.ASSISTANT,
+        toolCalls: [
+          { id: "g1", name: "f", argumentsJson: "{}", signature: "SIG", signatureProvider: "gemini" },
+          { id: "a1", name: "f", argumentsJson: "{}", signature: "", signatureProvider: "" },
+        ],
+      },
+      finishReason: FinishReason.TOOL_CALLS,
+    });
+    const m = JSON.parse(messageJson(r, "x", "r")) as { content: { id: string }[] };
+    const [packed, plain] = m.content.map((b) => b.id);
+    expect(packed).toMatch(/^llmgw1\./);
+    expect(plain).toBe("a1");
+    const ev = new MessageEvents("msg", "x");
+    const sse = ev.next(
+      create(DeltaSchema, {
+        toolCalls: [{ index: 0, id: "g1", name: "f", signature: "SIG", signatureProvider: "gemini" }],
+      }),
+    );
+    expect(events(sse)[0]?.[1]["content_block"]).toMatchObject({ id: packed });
+    const back = toChatRequest(
+      {
+        ...base,
+        messages: [
+          ...base.messages,
+          { role: "assistant", content: m.content },
+          { role: "user", content: [{ type: "tool_result", tool_use_id: packed, content: "ok" }] },
+        ],
+      },
+      reject,
+    ).req;
+    expect(back.messages[1]?.toolCalls[0]).toMatchObject({
+      id: "g1",
+      signature: "SIG",
+      signatureProvider: "gemini",
+    });
+    expect(back.messages[1]?.toolCalls[1]).toMatchObject({ id: "a1", signature: "" });
+    expect(back.messages[2]?.toolCallId).toBe("g1");
   });
 
   it("shows unsigned reasoning as one unsigned thinking block, and stop sequences", () => {

@@ -331,6 +331,19 @@ describe("conversations and the store", () => {
     expect((await failure(a.responses.retrieve(r.id))).status).toBe(404);
   });
 
+  it("stores a streamed response before response.completed, ready to GET and to continue", async () => {
+    const final = await a.responses.stream({ model: "mock/echo", input: "streamed one" }).finalResponse();
+    const got = await a.responses.retrieve(final.id);
+    expect(shape(got)).toEqual(shape(final));
+    expect(got.output.map((o) => o.id)).toEqual(final.output.map((o) => o.id));
+    const next = await a.responses.create({
+      model: "mock/echo",
+      previous_response_id: final.id,
+      input: "second",
+    });
+    expect(next.output_text).toBe("echo: second");
+  });
+
   it("resolves an item_reference to an item of a stored response", async () => {
     openaiFake.reset();
     const first = await a.responses.create({ model: "openai/gpt-4o", input: "remember this" });

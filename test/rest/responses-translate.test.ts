@@ -138,6 +138,25 @@ describe("request", () => {
     expect(thrown(() => parseResponses({ model: "m" }, reject)).message).toContain("input");
     const p = parseResponses({ model: "m", input: [{ type: "computer_call_output", call_id: "c" }] }, reject);
     expect(thrown(() => chatRequestOf(p, p.input, reject)).message).toContain('"computer_call_output"');
+    const bad: unknown[] = [
+      5,
+      [5],
+      [{ type: "reasoning", summary: [5] }],
+      [{ role: "robot", content: "x" }],
+      [{ type: "function_call", call_id: 1, name: "f", arguments: "{}" }],
+      [{ role: "user", content: [{ type: "input_image", image_url: "ftp://x" }] }],
+      [{ role: "assistant", content: [{ type: "input_image", image_url: "https://x" }] }],
+    ];
+    for (const input of bad) {
+      const e = thrown(() => {
+        const q = parseResponses({ model: "m", input }, reject);
+        chatRequestOf(q, q.input, reject);
+      });
+      expect(e.reason).toBe("INVALID_REQUEST");
+    }
+    expect(thrown(() => parseResponses({ model: "m", input: "x", tools: [5] }, reject)).message).toContain(
+      "tools[0]",
+    );
     expect(
       parseResponses({ model: "m", input: "x", truncation: "disabled" }, reject).init.contextOverflow,
     ).toBe(ContextOverflow.REJECT);
@@ -177,7 +196,12 @@ describe("response", () => {
       provider: "anthropic",
       signature: "sig",
     });
-    expect(out[1]).toMatchObject({ id: "rs_up", encrypted_content: "enc", summary: [] });
+    expect(out[1]).toMatchObject({ summary: [] });
+    expect(unpackState(String(out[1]?.["encrypted_content"]))).toMatchObject({
+      provider: "openai",
+      encryptedContent: "enc",
+      id: "rs_up",
+    });
     expect(out[2]).toMatchObject({
       status: "incomplete",
       content: [{ type: "output_text", text: "Hello", annotations: [] }],

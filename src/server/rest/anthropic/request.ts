@@ -209,6 +209,7 @@ export function toChatRequest(body: Obj, policy: ParamPolicy, forCount = false):
     }
   }
   if (messages === undefined) throw invalid("messages", "Field required");
+  if (messages.length === 0) throw invalid("messages", "at least one message is required");
   if (init.maxTokens === undefined && !forCount) throw invalid("max_tokens", "Field required");
   if (body["cache_control"] != null) lastPartHint(messages, body["cache_control"]);
   init.messages = head ? [head, ...messages] : messages;

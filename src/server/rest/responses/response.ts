@@ -23,9 +23,13 @@ export function stateOf(r: ReasoningState): ReasoningState | undefined {
   return r.signature === "" && r.encryptedContent === "" && r.redactedData === "" ? undefined : r;
 }
 
-/** The id of a reasoning item: OpenAI's own id for its own state (so it can go straight back). */
-export function reasoningId(token: string, n: number, state: ReasoningState | undefined): string {
-  return state?.provider === "openai" && state.id !== "" ? state.id : itemId("rs", token, n);
+/**
+ * Whether OpenAI's own state must be packed anyway: the item's id is the gateway's (so that an
+ * `item_reference` to it resolves, and a stream can announce it before the state arrives), and
+ * OpenAI's item id then rides inside the packed value.
+ */
+export function mustPack(state: ReasoningState | undefined): boolean {
+  return state?.provider === "openai" && state.id !== "";
 }
 
 /** An item's JSON: "in_progress" as announced, else finished ("incomplete" when the answer was cut). */
@@ -81,12 +85,8 @@ export function outputOf(res: ChatResponse, token: string): OutputItem[] {
     if (p.part.case === "reasoning") {
       hasReasoningPart = true;
       const state = stateOf(p.part.value);
-      items.push({
-        kind: "reasoning",
-        id: reasoningId(token, items.length, state),
-        text: p.part.value.text,
-        state,
-      });
+      const id = itemId("rs", token, items.length);
+      items.push({ kind: "reasoning", id, text: p.part.value.text, state, packAlways: mustPack(state) });
     } else if (p.part.case === "text") {
       if (!message) {
         message = { kind: "message", id: itemId("msg", token, items.length), text: "" };

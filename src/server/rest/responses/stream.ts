@@ -7,6 +7,7 @@ import { itemId, packCallId } from "./ids.js";
 import {
   incompleteOf,
   itemJson,
+  mustPack,
   type OutputItem,
   type ResponseHead,
   responseJson,
@@ -119,8 +120,7 @@ export class ResponseEvents {
     const s = d.reasoningState;
     if (s) {
       r.state = stateOf(s);
-      // OpenAI's own item id cannot be this item's (announced before it was known): keep it packed.
-      if (r.state?.provider === "openai" && r.state.id !== "" && r.state.id !== r.id) r.packAlways = true;
+      r.packAlways = mustPack(r.state);
     }
     if (d.reasoning !== "") {
       const base = { item_id: r.id, output_index: this.index(r), summary_index: 0 };

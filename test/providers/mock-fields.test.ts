@@ -1,0 +1,61 @@
+// The mock provider and the contract's newer fields: top_k and cache hints accepted, text documents
+// echoed, other documents and built-in tools refused like the real wires refuse them.
+import { create, type MessageInitShape } from "@bufbuild/protobuf";
+import { describe, expect, it } from "vitest";
+import { ChatRequestSchema, Role } from "../../gen/llmgateway/v1/llm_pb.js";
+import { GatewayError } from "../../src/errors.js";
+import { createMockProvider } from "../../src/providers/mock/index.js";
+import { rejection } from "./helpers.js";
+
+const mock = createMockProvider();
+const opts = { signal: new AbortController().signal, model: "echo", requestId: "r" };
+const req = (init: MessageInitShape<typeof ChatRequestSchema>) =>
+  create(ChatRequestSchema, { model: "mock/echo", ...init });
+const doc = (value: Record<string, unknown>) => ({ part: { case: "document" as const, value } });
+
+describe("mock: newer fields", () => {
+  it("accepts top_k and cache hints; echoes text documents with the text", async () => {
+    const r = await mock.chat(
+      req({
+        topK: 3,
+        messages: [
+          {
+            role: Role.USER,
+            content: [
+              doc({ source: { case: "text", value: "notes " } }),
+              { part: { case: "text", value: "hi" }, cacheHint: {} },
+            ],
+          },
+        ],
+      }),
+      opts,
+    );
+    expect(r.message?.content[0]?.part.value).toBe("echo: notes hi");
+  });
+
+  it("refuses a PDF document (UNSUPPORTED_PARAMETER) and built-in tools (even under warn)", async () => {
+    const pdf = req({
+      messages: [
+        {
+          role: Role.USER,
+          content: [
+            doc({ source: { case: "data", value: new Uint8Array([1]) }, mediaType: "application/pdf" }),
+          ],
+        },
+      ],
+    });
+    const e = await rejection(mock.chat(pdf, opts));
+    expect([(e as GatewayError).reason, (e as GatewayError).details.metadata?.["parameter"]]).toEqual([
+      "UNSUPPORTED_PARAMETER",
+      "documents",
+    ]);
+    const builtin = req({
+      messages: [{ role: Role.USER, content: [{ part: { case: "text", value: "hi" } }] }],
+      tools: [{ builtinType: "web_search_preview", builtinJson: "{}" }],
+    });
+    const lenient = createMockProvider({ unsupportedParams: "warn", warn: () => {} });
+    const b = await rejection(lenient.chat(builtin, opts));
+    expect(b).toBeInstanceOf(GatewayError);
+    expect((b as GatewayError).message).toContain("runs only on OpenAI with wire: responses");
+  });
+});
