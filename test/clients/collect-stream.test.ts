@@ -1,7 +1,7 @@
 // collectStream and errorInfo (clients/ts/src) on fixed inputs: ChatStream events folded back into
 // a ChatResponse (text, tool-call fragments, signed and unsigned reasoning, end fields), and the
 // google.rpc details read off a ConnectError.
-import { create, toBinary } from "@bufbuild/protobuf";
+import { create, type MessageInitShape, toBinary } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
 import { Code, ConnectError, collectStream, errorInfo, textOf } from "../../clients/ts/src/index.js";
 import { ErrorInfoSchema, RetryInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
@@ -13,7 +13,7 @@ import {
   Role,
 } from "../../gen/llmgateway/v1/llm_pb.js";
 
-type Event = ChatStreamResponse["event"];
+type Event = NonNullable<MessageInitShape<typeof ChatStreamResponseSchema>["event"]>;
 const ev = (event: Event) => create(ChatStreamResponseSchema, { event });
 async function* events(list: Event[]): AsyncIterable<ChatStreamResponse> {
   for (const e of list) yield ev(e);
@@ -23,27 +23,27 @@ describe("collectStream", () => {
   it("joins text, tool-call fragments per index and takes the end event's fields", async () => {
     const res = await collectStream(
       events([
-        { case: "start", value: { id: "c1", model: "openai/gpt", provider: "openai" } as never },
-        { case: "delta", value: { text: "Hel" } as never },
+        { case: "start", value: { id: "c1", model: "openai/gpt", provider: "openai" } },
+        { case: "delta", value: { text: "Hel" } },
         {
           case: "delta",
           value: {
             text: "lo",
             toolCalls: [{ index: 1, id: "t2", name: "b", argumentsDelta: '{"y"' }],
-          } as never,
+          },
         },
         {
           case: "delta",
-          value: { toolCalls: [{ index: 0, id: "t1", name: "a", argumentsDelta: "{}" }] } as never,
+          value: { toolCalls: [{ index: 0, id: "t1", name: "a", argumentsDelta: "{}" }] },
         },
-        { case: "delta", value: { toolCalls: [{ index: 1, argumentsDelta: ":2}" }] } as never },
+        { case: "delta", value: { toolCalls: [{ index: 1, argumentsDelta: ":2}" }] } },
         {
           case: "end",
           value: {
             finishReason: FinishReason.TOOL_CALLS,
             usage: { inputTokens: 3, outputTokens: 4, totalTokens: 7 },
             stopSequence: "",
-          } as never,
+          },
         },
       ]),
     );
@@ -67,11 +67,11 @@ describe("collectStream", () => {
     const state = create(ReasoningSchema, { signature: "sig-0", provider: "anthropic" });
     const res = await collectStream(
       events([
-        { case: "delta", value: { reasoning: "think ", reasoningIndex: 0 } as never },
-        { case: "delta", value: { reasoning: "more", reasoningIndex: 0, reasoningState: state } as never },
-        { case: "delta", value: { reasoning: " (unsigned)", reasoningIndex: 1 } as never },
-        { case: "delta", value: { text: "answer" } as never },
-        { case: "end", value: { finishReason: FinishReason.STOP, stopSequence: "END" } as never },
+        { case: "delta", value: { reasoning: "think ", reasoningIndex: 0 } },
+        { case: "delta", value: { reasoning: "more", reasoningIndex: 0, reasoningState: state } },
+        { case: "delta", value: { reasoning: " (unsigned)", reasoningIndex: 1 } },
+        { case: "delta", value: { text: "answer" } },
+        { case: "end", value: { finishReason: FinishReason.STOP, stopSequence: "END" } },
       ]),
     );
     expect(res.reasoning).toBe("think more (unsigned)");
@@ -109,15 +109,14 @@ describe("errorInfo", () => {
       retryDelayMs: 2500,
     });
     // Details as decoded off the wire: type name + binary message.
-    const wire = new ConnectError("x", Code.NotFound, undefined, [
-      {
-        type: "google.rpc.ErrorInfo",
-        value: toBinary(
-          ErrorInfoSchema,
-          create(ErrorInfoSchema, { reason: "MODEL_NOT_FOUND", domain: "llmgateway" }),
-        ),
-      },
-    ]);
+    const wire = new ConnectError("x", Code.NotFound);
+    wire.details.push({
+      type: "google.rpc.ErrorInfo",
+      value: toBinary(
+        ErrorInfoSchema,
+        create(ErrorInfoSchema, { reason: "MODEL_NOT_FOUND", domain: "llmgateway" }),
+      ),
+    });
     const info = errorInfo(wire);
     expect(info).toMatchObject({ codeName: "NotFound", reason: "MODEL_NOT_FOUND" });
     expect(info).not.toHaveProperty("retryDelayMs");

@@ -207,7 +207,10 @@ describe("--workers 2: one port, two gateway processes", () => {
     const fresh = await waitForNewPid(g, pids);
     await waitFor(
       async () => {
-        await call("smart");
+        // Two calls per scrape: connections go round-robin, so one call + one scrape would keep
+        // landing the calls on the same worker.
+        expect((await call("smart")).status).toBe(200);
+        expect((await call("smart")).status).toBe(200);
         return (perPid(await scrape(g)).get(fresh) ?? 0) > 0;
       },
       { what: `the new worker ${fresh} serving a call`, timeoutMs: 30_000 },
@@ -246,6 +249,29 @@ async function waitForNewPid(g: Group, old: number[]): Promise<number> {
 }
 
 describe("--workers 2 start failures", () => {
+  it(
+    "workers that crash in a loop are restarted with a backoff, then the supervisor gives up (exit 1)",
+    async () => {
+      const proc = spawn(process.execPath, ["--import", "tsx", "test/server/workers-crash.fixture.ts"], {
+        cwd: ROOT,
+        env: { PATH: process.env["PATH"] ?? "", PORT: String(await freePort()) },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      const g = new Group(proc, "");
+      expect(await g.exited).toBe(1);
+      const restarts = g.lines("worker exited unexpectedly: restarting it");
+      expect(restarts).toHaveLength(5);
+      // The backoff doubles: 250, 500, 1000, 2000, 4000 ms.
+      expect(restarts.map((l) => l["restart_in_ms"])).toEqual([250, 500, 1000, 2000, 4000]);
+      expect(restarts.every((l) => l["code"] === 3)).toBe(true);
+      const gaveUp = g.lines("workers crash in a loop: giving up (no more restarts); stopping");
+      expect(gaveUp).toHaveLength(1);
+      expect(gaveUp[0]?.["exits"]).toBe(6);
+      expect(g.lines("every worker has exited")).toHaveLength(1);
+    },
+    STARTUP_MS,
+  );
+
   it(
     "a port in use stops the start: one line, exit 1, no restart loop",
     async () => {

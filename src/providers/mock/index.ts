@@ -29,9 +29,9 @@ import { promptChars } from "../usage.js";
 
 /**
  * What the mock cannot honour: it echoes, so a request relying on any of these would get a
- * misleading success. Sampling parameters (temperature, top_p, top_k, penalties), `user`, cache
- * hints and reasoning parts of earlier turns are accepted: an echo is deterministic anyway; text
- * documents are echoed like text.
+ * misleading success. Sampling parameters (temperature, top_p, top_k, penalties, seed), `user`,
+ * cache hints and reasoning parts of earlier turns are accepted: an echo is deterministic anyway;
+ * text documents are echoed like text. `max_tokens` and `stop` are honoured (shape()).
  */
 function unsupportedIn(req: ChatRequest): string[] {
   const out: string[] = [];
@@ -44,9 +44,6 @@ function unsupportedIn(req: ChatRequest): string[] {
   const format = req.responseFormat?.type;
   if (format === ResponseFormat_Type.JSON_OBJECT || format === ResponseFormat_Type.JSON_SCHEMA)
     out.push("response_format");
-  if (req.stop.length > 0) out.push("stop");
-  if (req.maxTokens !== undefined) out.push("max_tokens");
-  if (req.seed !== undefined) out.push("seed");
   if (req.reasoning !== undefined) out.push("reasoning");
   return out;
 }
@@ -140,6 +137,26 @@ async function prelude(model: string, opts: CallOptions): Promise<"echo" | "stal
   );
 }
 
+/** The echo as a model would end it: cut before the first stop sequence, or after max_tokens words. */
+function shape(req: ChatRequest): { text: string; finish: FinishReason; stopSequence: string } {
+  let text = `echo: ${lastUserText(req)}`;
+  let finish = FinishReason.STOP;
+  let stopSequence = "";
+  let at = -1;
+  for (const s of req.stop) {
+    const i = s === "" ? -1 : text.indexOf(s);
+    if (i >= 0 && (at < 0 || i < at)) [at, stopSequence] = [i, s];
+  }
+  if (at >= 0) text = text.slice(0, at);
+  // The mock's tokens are words (usage() counts them so): max_tokens keeps that many.
+  const words = text.split(" ");
+  if (req.maxTokens !== undefined && words.length > req.maxTokens) {
+    text = words.slice(0, req.maxTokens).join(" ");
+    [finish, stopSequence] = [FinishReason.LENGTH, ""];
+  }
+  return { text, finish, stopSequence };
+}
+
 function usage(req: ChatRequest, answer: string) {
   const input = tokensOf(promptChars(req));
   const output = answer.split(" ").length;
@@ -165,7 +182,8 @@ async function* stream(
 ): AsyncGenerator<ChatStreamResponse> {
   checkSupported(req, o);
   const mode = await prelude(opts.model, opts);
-  const answer = `echo: ${lastUserText(req)}`;
+  const shaped = shape(req);
+  const answer = shaped.text;
   const words = answer.split(" ");
   yield create(ChatStreamResponseSchema, {
     event: { case: "start", value: { id: `mock-${++idCounter}`, model: opts.model } },
@@ -181,7 +199,10 @@ async function* stream(
     }
   }
   yield create(ChatStreamResponseSchema, {
-    event: { case: "end", value: { finishReason: FinishReason.STOP, usage: usage(req, answer) } },
+    event: {
+      case: "end",
+      value: { finishReason: shaped.finish, stopSequence: shaped.stopSequence, usage: usage(req, answer) },
+    },
   });
 }
 
@@ -199,12 +220,13 @@ export function createMockProvider(o: MockOptions = {}): Provider {
           model: opts.model,
         });
       }
-      const answer = `echo: ${lastUserText(req)}`;
+      const { text: answer, finish, stopSequence } = shape(req);
       return create(ChatResponseSchema, {
         id: `mock-${++idCounter}`,
         model: opts.model,
         message: { role: Role.ASSISTANT, content: [{ part: { case: "text", value: answer } }] },
-        finishReason: FinishReason.STOP,
+        finishReason: finish,
+        stopSequence,
         usage: usage(req, answer),
       });
     },
