@@ -30,6 +30,15 @@ function startFailure(e: unknown): string | undefined {
   return `llm-gateway: cannot start${where}: ${what[err.code] ?? String(err.message)} (${err.code})`;
 }
 
+/**
+ * Exits once the asynchronous log stream has written its last lines ("stopped", a worker's
+ * farewell); a stream that never reports back does not keep the process: 1 s at most.
+ */
+function exitAfterLogs(log: ReturnType<typeof createLogger>, code: number): void {
+  setTimeout(() => process.exit(code), 1000).unref();
+  log.flush(() => process.exit(code));
+}
+
 async function main(): Promise<void> {
   // `llm-gateway keys generate | head -2`: a closed pipe ends the output, not in a crash.
   for (const s of [process.stdout, process.stderr]) {
@@ -60,9 +69,8 @@ async function main(): Promise<void> {
   const log = createLogger(config.logging.level);
   // --workers N: this process supervises N gateway workers on the one port (src/server/cluster.ts).
   if (config.server.workers > 1 && !isWorker()) {
-    const code = await runSupervisor({ config, log, load });
-    log.flush();
-    process.exit(code);
+    exitAfterLogs(log, await runSupervisor({ config, log, load }));
+    return;
   }
   if (isWorker()) {
     installWorker();
@@ -79,23 +87,19 @@ async function main(): Promise<void> {
     }
     const line = startFailure(e);
     if (line) {
-      log.flush();
       console.error(line);
-      process.exit(1);
+      exitAfterLogs(log, 1);
+      return;
     }
     throw e;
   }
   const stop = (signal: string) => {
     log.info({ signal }, "signal received");
     app.shutdown().then(
-      () => {
-        log.flush();
-        process.exit(0);
-      },
+      () => exitAfterLogs(log, 0),
       (e: unknown) => {
         log.error({ err: e instanceof Error ? e.message : String(e) }, "shutdown failed");
-        log.flush();
-        process.exit(1);
+        exitAfterLogs(log, 1);
       },
     );
   };

@@ -11,7 +11,7 @@ export const SERVER_USAGE = [
   "",
   "flags (each also an LLMGW_* variable; flags win):",
   "  --config FILE            YAML config (LLMGW_CONFIG)",
-  "  --host HOST              listen address, default 127.0.0.1 (LLMGW_HOST; 0.0.0.0 in a container)",
+  "  --host HOST              listen address, default 127.0.0.1 (LLMGW_HOST; the image sets 0.0.0.0)",
   "  --port N                 listen port, default 8080 (LLMGW_PORT)",
   "  --log-level LEVEL        trace|debug|info|warn|error|fatal|silent, default info (LLMGW_LOG_LEVEL)",
   "  --shutdown-grace-ms N    drain time on SIGTERM (LLMGW_SHUTDOWN_GRACE_MS)",

@@ -129,7 +129,9 @@ export function runSupervisor(o: SupervisorOptions): Promise<number> {
 
   cluster.on("listening", (w, address) => {
     const slot = slotOf.get(w.id);
-    if (slot === undefined) return;
+    // The gateway's port only (telemetry.metrics_listen, listened on first, is not "started").
+    const main = o.config.server.port;
+    if (slot === undefined || (main !== 0 && address.port !== main)) return;
     (slots[slot] as Slot).listened = true;
     log.info({ worker: slot, pid: w.process.pid, port: address.port }, "worker listening");
     if (!allUp && slots.every((s) => s.listened)) {

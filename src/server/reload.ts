@@ -26,6 +26,7 @@ export function restartNeeded(old: GatewayConfig, next: GatewayConfig): string[]
   const n = next.server;
   if (o.host !== n.host) out.push("server.host");
   if (o.port !== n.port) out.push("server.port");
+  if (o.workers !== n.workers) out.push("server.workers");
   if (o.maxRequestBytes !== n.maxRequestBytes) out.push("server.max_request_bytes");
   if (!same(o.corsOrigins, n.corsOrigins)) out.push("server.cors_origins");
   // TLS on or off, and client_auth, are fixed at start; the certificate files are re-read (app.ts).

@@ -1,21 +1,18 @@
 // `--workers 2`: the real entry (`node --import tsx src/main.ts --workers 2`) as one primary and two
 // workers on one port, with a throwaway Redis: calls reach both workers, one /metrics scrape sums
 // them, a key's rpm holds across both, SIGHUP reloads both, a SIGKILLed worker loses only its own
-// calls and is replaced, SIGTERM drains and exits 0; a port in use stops the start with exit 1.
-import { type ChildProcess, spawn } from "node:child_process";
+// calls and is replaced, SIGTERM drains and exits 0.
 import { createHash, randomBytes } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import http from "node:http";
-import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ROOT } from "../e2e/helpers.js";
 import { waitFor } from "../helpers/wait.js";
 import { type CallResult, chat, configFile, freePort, RedisServer } from "../limits/helpers.js";
+import { Group, STARTUP_MS } from "./workers-group.js";
 
 const TEN = `llmgw-workers-ten-${randomBytes(8).toString("hex")}`;
 const FREE = `llmgw-workers-free-${randomBytes(8).toString("hex")}`;
 const digest = (k: string) => createHash("sha256").update(k).digest("hex");
-const STARTUP_MS = 120_000;
 
 function yaml(redisUrl: string, aliases: string): string {
   return `
@@ -30,36 +27,6 @@ server: { shutdown_grace_ms: 8000 }
 `;
 }
 const SMART = "  smart: { deployments: [{ target: mock/echo }] }";
-
-/** A primary started with --workers 2, its output collected. */
-class Group {
-  out = "";
-  readonly exited: Promise<number | null>;
-  constructor(
-    readonly proc: ChildProcess,
-    readonly url: string,
-  ) {
-    for (const s of [proc.stdout, proc.stderr])
-      s?.on("data", (b: Buffer) => (this.out += b.toString("utf8")));
-    this.exited = new Promise((r) => proc.once("exit", (code) => r(code)));
-  }
-  static start(port: number, config: string): Group {
-    const proc = spawn(
-      process.execPath,
-      ["--import", "tsx", "src/main.ts", "--workers", "2", "--port", String(port), "--config", config],
-      { cwd: ROOT, env: { PATH: process.env["PATH"] ?? "" }, stdio: ["ignore", "pipe", "pipe"] },
-    );
-    return new Group(proc, `http://127.0.0.1:${port}`);
-  }
-  /** Log lines (JSON) with this msg. */
-  lines(msg: string): Record<string, unknown>[] {
-    return this.out
-      .split("\n")
-      .filter((l) => l.startsWith("{"))
-      .map((l) => JSON.parse(l) as Record<string, unknown>)
-      .filter((l) => l["msg"] === msg);
-  }
-}
 
 function get(url: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
@@ -247,48 +214,3 @@ async function waitForNewPid(g: Group, old: number[]): Promise<number> {
   );
   return fresh;
 }
-
-describe("--workers 2 start failures", () => {
-  it(
-    "workers that crash in a loop are restarted with a backoff, then the supervisor gives up (exit 1)",
-    async () => {
-      const proc = spawn(process.execPath, ["--import", "tsx", "test/server/workers-crash.fixture.ts"], {
-        cwd: ROOT,
-        env: { PATH: process.env["PATH"] ?? "", PORT: String(await freePort()) },
-        stdio: ["ignore", "pipe", "pipe"],
-      });
-      const g = new Group(proc, "");
-      expect(await g.exited).toBe(1);
-      const restarts = g.lines("worker exited unexpectedly: restarting it");
-      expect(restarts).toHaveLength(5);
-      // The backoff doubles: 250, 500, 1000, 2000, 4000 ms.
-      expect(restarts.map((l) => l["restart_in_ms"])).toEqual([250, 500, 1000, 2000, 4000]);
-      expect(restarts.every((l) => l["code"] === 3)).toBe(true);
-      const gaveUp = g.lines("workers crash in a loop: giving up (no more restarts); stopping");
-      expect(gaveUp).toHaveLength(1);
-      expect(gaveUp[0]?.["exits"]).toBe(6);
-      expect(g.lines("every worker has exited")).toHaveLength(1);
-    },
-    STARTUP_MS,
-  );
-
-  it(
-    "a port in use stops the start: one line, exit 1, no restart loop",
-    async () => {
-      const blocker = net.createServer();
-      const port = await new Promise<number>((r) =>
-        blocker.listen(0, "127.0.0.1", () => r((blocker.address() as net.AddressInfo).port)),
-      );
-      try {
-        const g = Group.start(port, configFile("logging: { level: info }\n"));
-        expect(await g.exited).toBe(1);
-        expect(g.out).toContain("address is already in use");
-        expect(g.lines("a worker failed to start: stopping").length).toBeGreaterThan(0);
-        expect(g.lines("worker exited unexpectedly: restarting it")).toHaveLength(0);
-      } finally {
-        blocker.close();
-      }
-    },
-    STARTUP_MS,
-  );
-});
