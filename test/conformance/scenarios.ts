@@ -282,7 +282,16 @@ export const SCENARIOS: Scenario[] = [
   scenario({
     name: "max_tokens reached -> FINISH_REASON_LENGTH",
     feature: "max_tokens_length",
-    call: (ctx) => chat(ctx, ask(ctx.p, ["length"], { maxTokens: MAX_TOKENS })),
+    // A prompt whose echo is longer than MAX_TOKENS words: the mock's tokens are words, and the
+    // fakes cut at max_tokens on the "length" directive whatever the text.
+    call: (ctx) =>
+      chat(
+        ctx,
+        ask(ctx.p, ["length"], {
+          maxTokens: MAX_TOKENS,
+          messages: [user("count to ten in words please, one by one")],
+        }),
+      ),
     check: (ctx, r) => {
       answered(ctx, r, FinishReason.LENGTH);
       sentOnce(ctx, "chat", ctx.p.wire?.maxTokens);
