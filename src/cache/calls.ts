@@ -50,6 +50,11 @@ export class CachedCalls {
     return this.chats.size + this.embeds.size + this.streams.size;
   }
 
+  /** How many callers wait on the unary call in flight for `key` (0 when none is). */
+  waiting(key: string): number {
+    return this.chats.waiting(key) + this.embeds.waiting(key);
+  }
+
   /**
    * A cached Chat. `call` is the upstream pipeline; it gets the shared flight's signal (aborted only when
    * every waiter has gone), never `signal`, which is this caller's own (its abort makes this caller leave).

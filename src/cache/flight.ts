@@ -40,6 +40,11 @@ export class SingleFlight<T> {
     return this.flights.size;
   }
 
+  /** How many callers wait on the call in flight for `key` (0 when none is). */
+  waiting(key: string): number {
+    return this.flights.get(key)?.waiters ?? 0;
+  }
+
   /** True when a call for `key` is in flight (a caller would join it). */
   has(key: string): boolean {
     return this.flights.has(key);

@@ -11,7 +11,7 @@ import {
   SingleFlight,
   StreamFlights,
 } from "../../src/cache/index.js";
-import { elapse, waitFor } from "../helpers/wait.js";
+import { waitFor } from "../helpers/wait.js";
 import { chatRequest, chatResponse, fastRedis, streamEvents, streamText, uniquePrefix } from "./helpers.js";
 
 const redis = fastRedis();
@@ -168,12 +168,15 @@ describe("StreamFlights", () => {
   it("a leader error reaches every reader after the events it produced", async () => {
     const flights = new StreamFlights<ChatStreamResponse>();
     const events = streamEvents(3);
+    let open = () => {};
+    const gate = new Promise<void>((r) => (open = r));
     async function* failing(): AsyncGenerator<ChatStreamResponse> {
       yield* events.slice(0, 2);
-      await elapse(10);
+      await gate; // fails only once all five readers have joined
       throw new Error("upstream broke");
     }
     const rs = Array.from({ length: 5 }, () => drain(flights.join("k", failing)));
+    open();
     for (const r of rs) await expect(r).rejects.toThrow("upstream broke");
   });
 });
@@ -219,13 +222,17 @@ describe("CachedCalls single flight", () => {
     const calls = new CachedCalls(cache);
     const key = cacheKey(chatRequest({ model: "mock/err" }), "t");
     let upstream = 0;
+    let open = () => {};
+    const gate = new Promise<void>((r) => (open = r));
     const call = async () => {
       upstream++;
-      await elapse(20);
+      await gate; // the leader fails only once all 20 wait on its flight (each looked in Redis first)
       throw new Error("provider exploded");
     };
     const policy = { store: true, ttlMs: 60_000 };
     const all = Array.from({ length: 20 }, () => calls.chat(key, policy, undefined, call));
+    await waitFor(() => calls.waiting(key) === 20, { what: "all 20 callers to join the flight" });
+    open();
     for (const p of all) await expect(p).rejects.toThrow("provider exploded");
     expect(upstream).toBe(1);
     // A write issued after the failure, on the same connection: once it has landed in Redis, a
