@@ -6,6 +6,7 @@ import { type Client, Code, ConnectError, createClient } from "@connectrpc/conne
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { ErrorInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
 import { AdminService } from "../../gen/llmgateway/v1/admin_pb.js";
+import { secretFromEnv } from "../config/secret-files.js";
 import { type Args, UsageError } from "./args.js";
 
 /** Where the CLI writes, and the environment it reads. */
@@ -23,8 +24,9 @@ export const DEFAULT_URL = "http://127.0.0.1:8080";
 /** An AdminService client for the parsed flags (UsageError without an admin key). */
 export function adminClient(a: Args, io: CliIo): Client<typeof AdminService> {
   const url = a.flags.get("url") ?? io.env["LLMGW_URL"] ?? DEFAULT_URL;
-  const key = a.flags.get("admin-key") ?? io.env["LLMGW_ADMIN_KEY"];
-  if (!key) throw new UsageError("no admin key: set LLMGW_ADMIN_KEY (or pass --admin-key)");
+  const key = a.flags.get("admin-key") ?? secretFromEnv(io.env, "LLMGW_ADMIN_KEY", (m) => new UsageError(m));
+  if (!key)
+    throw new UsageError("no admin key: set LLMGW_ADMIN_KEY or LLMGW_ADMIN_KEY_FILE (or pass --admin-key)");
   let base: URL;
   try {
     base = new URL(url);

@@ -6,12 +6,15 @@ import { dirname, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import type { z } from "zod";
 import { type FileConfig, fileSchema } from "./schema.js";
+import { envWithSecretFiles, SECRET_ENV, withAdminDigest, yamlWithSecretFiles } from "./secret-files.js";
 import type { GatewayConfig, ModelPolicy, ProviderConfig, ProviderTransport } from "./types.js";
 
 /** A configuration the gateway cannot start with; the message names the field. */
 export class ConfigError extends Error {
   override readonly name = "ConfigError";
 }
+
+const fail = (message: string): Error => new ConfigError(message);
 
 /** What the loader needs to know of each known provider name (a preset): wire format, env vars, endpoint. */
 export interface PresetInfo {
@@ -111,7 +114,8 @@ function readFile(path: string, env: LoadInput["env"]): FileConfig {
   } catch (e: unknown) {
     throw new ConfigError(`config file ${path} is not valid YAML: ${(e as Error).message}`);
   }
-  const parsed = fileSchema.safeParse(substituteEnv(raw ?? {}, env));
+  const tree = yamlWithSecretFiles(substituteEnv(raw ?? {}, env), dirname(resolve(path)), fail);
+  const parsed = fileSchema.safeParse(tree);
   if (!parsed.success) throw new ConfigError(formatZodError(parsed.error, path));
   return parsed.data;
 }
@@ -228,11 +232,14 @@ function resolveProviders(
 }
 
 /** Loads and validates the configuration; throws ConfigError naming the field on any problem. */
-export function loadConfig(input: LoadInput): GatewayConfig {
-  const flags = parseFlags(input.argv);
+export function loadConfig(given: LoadInput): GatewayConfig {
+  const flags = parseFlags(given.argv);
+  // Secrets from files: every secret NAME also as NAME_FILE (secret-files.ts).
+  const keyEnvs = Object.values(given.presets).flatMap((p) => (p.keyEnv ? [p.keyEnv] : []));
+  const input = { ...given, env: envWithSecretFiles(given.env, [...keyEnvs, ...SECRET_ENV], fail) };
   const { env } = input;
   const path = flags.get("config") ?? env["LLMGW_CONFIG"];
-  const file: FileConfig = path ? readFile(path, env) : {};
+  const file: FileConfig = withAdminDigest(path ? readFile(path, env) : {}, env, fail);
   const warnings: string[] = [];
   const defaults = mergePolicy(DEFAULT_POLICY, file.defaults);
   const providers = resolveProviders(file, input, warnings, path);

@@ -21,6 +21,31 @@ export function tokenCount(v: unknown): number {
   return typeof v === "number" && Number.isFinite(v) && v >= 0 ? v : 0;
 }
 
+/** Token counts as an upstream reported them (untrusted JSON: a bad or missing count is 0). */
+export interface ReportedTokens {
+  input: unknown;
+  output: unknown;
+  /** Missing or 0: input + output. */
+  total?: unknown;
+  cached?: unknown;
+  cacheWrite?: unknown;
+  reasoning?: unknown;
+}
+
+/** An upstream's reported token counts -> Usage. */
+export function reportedUsage(t: ReportedTokens): Usage {
+  const input = tokenCount(t.input);
+  const output = tokenCount(t.output);
+  return create(UsageSchema, {
+    inputTokens: input,
+    outputTokens: output,
+    totalTokens: tokenCount(t.total) || input + output,
+    cachedInputTokens: tokenCount(t.cached),
+    cacheWriteTokens: tokenCount(t.cacheWrite),
+    reasoningTokens: tokenCount(t.reasoning),
+  });
+}
+
 /** Characters of some texts (an Embed call's inputs), for estimates. */
 export function charsOf(texts: readonly string[]): number {
   let n = 0;

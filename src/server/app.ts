@@ -26,6 +26,7 @@ import { ProbeHealth } from "./probes.js";
 import { type Generation, LiveGateway, type ReloadResult } from "./reload.js";
 import { createRestHandler } from "./rest/index.js";
 import { routes, streamMethods, unaryMethods } from "./routes.js";
+import { startLineFields } from "./start-line.js";
 import { UsageRecorder } from "./usage-recorder.js";
 
 /** A running gateway. */
@@ -201,6 +202,7 @@ export async function startApp(
       port,
       providers: [...live.gateway.providers.keys()],
       config: config.configPath || undefined,
+      ...startLineFields(config, keyStore),
     },
     "listening",
   );

@@ -143,6 +143,21 @@ describe("config check", () => {
   });
 });
 
+describe("the admin key from a file (LLMGW_ADMIN_KEY_FILE, for Kubernetes Secrets)", () => {
+  it("an unreadable file or both variables set is a usage error naming them, never the key", async () => {
+    const missing = await run(["keys", "list"], { LLMGW_ADMIN_KEY_FILE: "/nonexistent/admin-key" });
+    expect(missing.code).toBe(2);
+    expect(missing.err).toContain("LLMGW_ADMIN_KEY_FILE");
+    const dir = mkdtempSync(join(tmpdir(), "llmgw-admin-file-"));
+    const file = join(dir, "key");
+    writeFileSync(file, "llmgw-admin-SECRET-from-file\n");
+    const both = await run(["keys", "list"], { LLMGW_ADMIN_KEY: "x", LLMGW_ADMIN_KEY_FILE: file });
+    expect(both.code).toBe(2);
+    expect(both.err).toContain("both set");
+    expect(both.err).not.toContain("SECRET");
+  });
+});
+
 describe("the entry point", () => {
   it("a port in use is one line and exit 1, no stack trace", async () => {
     const busy = createServer();

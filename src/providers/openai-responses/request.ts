@@ -7,18 +7,16 @@ import {
   type Document,
   type Image,
   type Message,
-  ReasoningOptions_Effort,
   ResponseFormat_Type,
   Role,
   type Tool,
-  ToolChoice_Mode,
 } from "../../../gen/llmgateway/v1/llm_pb.js";
-import { GatewayError, invalid } from "../../errors.js";
+import { invalid } from "../../errors.js";
 import { isObject } from "../../lib/object.js";
+import { openAIEffort, openAIToolMode } from "../openai-common.js";
 import { providerOptionObjects } from "../options.js";
 import { type ParamPolicy, parseJson, refuse } from "../params.js";
 import type {
-  REffort,
   RInputContent,
   RInputItem,
   ROutputTextPart,
@@ -198,16 +196,7 @@ function toolChoice(req: ChatRequest): RToolChoice | undefined {
       ? { type: c.value }
       : { type: "function", name: c.value };
   }
-  switch (c.value) {
-    case ToolChoice_Mode.AUTO:
-      return "auto";
-    case ToolChoice_Mode.NONE:
-      return "none";
-    case ToolChoice_Mode.REQUIRED:
-      return "required";
-    default:
-      return undefined;
-  }
+  return openAIToolMode(c.value);
 }
 
 function format(req: ChatRequest): RTextFormat | undefined {
@@ -220,29 +209,13 @@ function format(req: ChatRequest): RTextFormat | undefined {
   return { type: "json_schema", name: f.schemaName || "response", schema, strict: f.strict };
 }
 
-const EFFORTS: Record<ReasoningOptions_Effort, REffort | undefined> = {
-  [ReasoningOptions_Effort.UNSPECIFIED]: undefined,
-  [ReasoningOptions_Effort.MINIMAL]: "minimal",
-  [ReasoningOptions_Effort.LOW]: "low",
-  [ReasoningOptions_Effort.MEDIUM]: "medium",
-  [ReasoningOptions_Effort.HIGH]: "high",
-};
 const SUMMARIES: ReadonlySet<string> = new Set(["auto", "concise", "detailed"]);
 
 /** ReasoningOptions -> `reasoning` {effort, summary}; include_reasoning alone asks for summary "auto". */
 function reasoning(req: ChatRequest, o: ResponsesTranslateOptions): RRequest["reasoning"] {
   const r = req.reasoning;
   if (r === undefined) return undefined;
-  const effort = EFFORTS[r.effort];
-  if (effort === undefined && r.budgetTokens !== undefined) {
-    const msg = `reasoning.budget_tokens is not supported by provider "${o.provider}" (it takes reasoning.effort)`;
-    if (o.unsupportedParams === "warn") o.warn?.(`${msg}; dropped`);
-    else {
-      throw new GatewayError("INVALID_ARGUMENT", "UNSUPPORTED_PARAMETER", msg, {
-        metadata: { parameter: "reasoning.budget_tokens", provider: o.provider },
-      });
-    }
-  }
+  const effort = openAIEffort(req, o);
   if (r.summary !== "" && !SUMMARIES.has(r.summary)) {
     throw invalid("reasoning.summary", "must be auto, concise or detailed");
   }

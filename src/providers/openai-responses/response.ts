@@ -13,12 +13,11 @@ import {
   type ToolCall,
   ToolCallSchema,
   type Usage,
-  UsageSchema,
 } from "../../../gen/llmgateway/v1/llm_pb.js";
 import { UpstreamError, type UpstreamErrorKind } from "../../errors.js";
 import { create } from "../../lib/create.js";
 import { classifyOpenAIError, redactSecrets } from "../openai/errors.js";
-import { estimateUsage, tokenCount } from "../usage.js";
+import { estimateUsage, reportedUsage } from "../usage.js";
 import type { RError, ROutputItem, RResponse, RUsage } from "./wire.js";
 
 /** Who answered and what was asked. */
@@ -75,15 +74,13 @@ export function responsesError(
 
 /** Responses usage -> Usage (cached, cache-write and reasoning tokens from the details). */
 export function mapResponsesUsage(u: RUsage): Usage {
-  const input = tokenCount(u.input_tokens);
-  const output = tokenCount(u.output_tokens);
-  return create(UsageSchema, {
-    inputTokens: input,
-    outputTokens: output,
-    totalTokens: tokenCount(u.total_tokens) || input + output,
-    cachedInputTokens: tokenCount(u.input_tokens_details?.cached_tokens),
-    cacheWriteTokens: tokenCount(u.input_tokens_details?.cache_write_tokens),
-    reasoningTokens: tokenCount(u.output_tokens_details?.reasoning_tokens),
+  return reportedUsage({
+    input: u.input_tokens,
+    output: u.output_tokens,
+    total: u.total_tokens,
+    cached: u.input_tokens_details?.cached_tokens,
+    cacheWrite: u.input_tokens_details?.cache_write_tokens,
+    reasoning: u.output_tokens_details?.reasoning_tokens,
   });
 }
 

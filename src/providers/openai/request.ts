@@ -6,13 +6,12 @@ import {
   type Document,
   type EmbedRequest,
   type Message,
-  ReasoningOptions_Effort,
   ResponseFormat_Type,
   Role,
-  ToolChoice_Mode,
 } from "../../../gen/llmgateway/v1/llm_pb.js";
-import { GatewayError, invalid } from "../../errors.js";
+import { invalid } from "../../errors.js";
 import { refuseBuiltinTools } from "../builtin.js";
+import { openAIEffort, openAIToolMode } from "../openai-common.js";
 import { providerOptionObjects } from "../options.js";
 import { parseJson, refuse } from "../params.js";
 import type { OpenAIParam, OpenAIQuirks } from "./presets.js";
@@ -168,16 +167,7 @@ function toolChoice(req: ChatRequest): OAIToolChoice | undefined {
   const c = req.toolChoice?.choice;
   if (c === undefined || c.case === undefined) return undefined;
   if (c.case === "toolName") return { type: "function", function: { name: c.value } };
-  switch (c.value) {
-    case ToolChoice_Mode.AUTO:
-      return "auto";
-    case ToolChoice_Mode.NONE:
-      return "none";
-    case ToolChoice_Mode.REQUIRED:
-      return "required";
-    default:
-      return undefined;
-  }
+  return openAIToolMode(c.value);
 }
 
 function responseFormat(req: ChatRequest, o: TranslateOptions): OAIResponseFormat | undefined {
@@ -243,31 +233,12 @@ export function toOpenAIChatRequest(
   return out;
 }
 
-const EFFORTS: Record<ReasoningOptions_Effort, OAIChatRequest["reasoning_effort"]> = {
-  [ReasoningOptions_Effort.UNSPECIFIED]: undefined,
-  [ReasoningOptions_Effort.MINIMAL]: "minimal",
-  [ReasoningOptions_Effort.LOW]: "low",
-  [ReasoningOptions_Effort.MEDIUM]: "medium",
-  [ReasoningOptions_Effort.HIGH]: "high",
-};
-
 /**
  * ReasoningOptions -> `reasoning_effort`. OpenAI takes no token budget: `budget_tokens` alone is
  * unsupported here (reject or warn); with an effort too, the effort is what is sent.
  */
 function reasoningEffort(req: ChatRequest, o: TranslateOptions): OAIChatRequest["reasoning_effort"] {
-  const r = req.reasoning;
-  if (r === undefined) return undefined;
-  const effort = EFFORTS[r.effort];
-  if (effort === undefined && r.budgetTokens !== undefined) {
-    const msg = `reasoning.budget_tokens is not supported by provider "${o.provider}" (it takes reasoning.effort)`;
-    if (o.unsupportedParams === "warn") o.warn?.(`${msg}; dropped`);
-    else {
-      throw new GatewayError("INVALID_ARGUMENT", "UNSUPPORTED_PARAMETER", msg, {
-        metadata: { parameter: "reasoning.budget_tokens", provider: o.provider },
-      });
-    }
-  }
+  const effort = openAIEffort(req, o);
   return effort !== undefined && allowed("reasoning_effort", o) ? effort : undefined;
 }
 

@@ -22,7 +22,7 @@ import {
 } from "../../../gen/llmgateway/v1/llm_pb.js";
 import { UpstreamError } from "../../errors.js";
 import { create } from "../../lib/create.js";
-import { estimateUsage, tokenCount } from "../usage.js";
+import { estimateUsage, reportedUsage, tokenCount } from "../usage.js";
 import type {
   OAIChatResponse,
   OAIEmbeddingsResponse,
@@ -71,14 +71,12 @@ const n = tokenCount;
 
 /** OpenAI usage -> Usage; cached and reasoning tokens come from the *_details objects. */
 export function mapUsage(u: OAIUsage): Usage {
-  const input = n(u.prompt_tokens);
-  const output = n(u.completion_tokens);
-  return create(UsageSchema, {
-    inputTokens: input,
-    outputTokens: output,
-    totalTokens: n(u.total_tokens) || input + output,
-    cachedInputTokens: n(u.prompt_tokens_details?.cached_tokens),
-    reasoningTokens: n(u.completion_tokens_details?.reasoning_tokens),
+  return reportedUsage({
+    input: u.prompt_tokens,
+    output: u.completion_tokens,
+    total: u.total_tokens,
+    cached: u.prompt_tokens_details?.cached_tokens,
+    reasoning: u.completion_tokens_details?.reasoning_tokens,
   });
 }
 

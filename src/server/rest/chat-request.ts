@@ -7,18 +7,18 @@ import {
   ChatRequestSchema,
   ContextOverflow,
   type MessageSchema,
-  ReasoningOptions_Effort,
+  type ReasoningOptions_Effort,
   ResponseFormat_Type,
   Role,
-  ToolChoice_Mode,
+  type ToolChoice_Mode,
 } from "../../../gen/llmgateway/v1/llm_pb.js";
 import { invalid } from "../../errors.js";
 import { create } from "../../lib/create.js";
+import { type ChatInit, commonParam, metadata, OPENAI_EFFORTS, TOOL_MODES } from "./common-params.js";
 import { parseContent } from "./content.js";
 import {
   arr,
   bool,
-  cacheControl,
   int,
   num,
   type Obj,
@@ -31,7 +31,6 @@ import {
   strings,
 } from "./parse.js";
 
-type ChatInit = Exclude<MessageInitShape<typeof ChatRequestSchema>, ChatRequest>;
 type MessageInit = MessageInitShape<typeof MessageSchema>;
 
 /** A parsed chat-completions request: the contract's request plus how to answer it. */
@@ -69,18 +68,7 @@ const ROLES: Readonly<Record<string, Role>> = {
   tool: Role.TOOL,
 };
 const MESSAGE_KEYS = new Set(["role", "content", "name", "tool_calls", "tool_call_id", "refusal"]);
-const EFFORTS: Readonly<Record<string, ReasoningOptions_Effort>> = {
-  minimal: ReasoningOptions_Effort.MINIMAL,
-  low: ReasoningOptions_Effort.LOW,
-  medium: ReasoningOptions_Effort.MEDIUM,
-  high: ReasoningOptions_Effort.HIGH,
-};
-const EFFORT_NAMES = Object.keys(EFFORTS);
-const TOOL_MODES: Readonly<Record<string, ToolChoice_Mode>> = {
-  auto: ToolChoice_Mode.AUTO,
-  none: ToolChoice_Mode.NONE,
-  required: ToolChoice_Mode.REQUIRED,
-};
+const EFFORT_NAMES = Object.keys(OPENAI_EFFORTS);
 const TOOL_MODE_NAMES = Object.keys(TOOL_MODES);
 const FORMAT_TYPES = ["text", "json_object", "json_schema"] as const;
 const SCHEMA_KEYS = new Set(["name", "schema", "strict", "description"]);
@@ -172,12 +160,6 @@ function responseFormat(v: unknown, policy: ParamPolicy): ChatInit["responseForm
   };
 }
 
-function metadata(v: unknown): Record<string, string> {
-  const m = obj(v, "metadata");
-  for (const k in m) str(m[k], `metadata.${k}`);
-  return m as Record<string, string>;
-}
-
 /** Translates a chat-completions body; throws INVALID_REQUEST / UNSUPPORTED_PARAMETER naming the key. */
 export function toChatRequest(body: Obj, policy: ParamPolicy): ParsedChat {
   const init: ChatInit = { model: str(body["model"], "model") };
@@ -197,12 +179,6 @@ export function toChatRequest(body: Obj, policy: ParamPolicy): ParsedChat {
         break;
       case "stream_options":
         streamOptions = obj(v, "stream_options");
-        break;
-      case "temperature":
-        init.temperature = num(v, key);
-        break;
-      case "top_p":
-        init.topP = num(v, key);
         break;
       case "max_tokens":
       case "max_completion_tokens": {
@@ -244,7 +220,7 @@ export function toChatRequest(body: Obj, policy: ParamPolicy): ParsedChat {
       case "reasoning_effort":
         init.reasoning = {
           ...init.reasoning,
-          effort: EFFORTS[oneOf(v, key, EFFORT_NAMES)] as ReasoningOptions_Effort,
+          effort: OPENAI_EFFORTS[oneOf(v, key, EFFORT_NAMES)] as ReasoningOptions_Effort,
         };
         break;
       case "include_reasoning":
@@ -255,21 +231,13 @@ export function toChatRequest(body: Obj, policy: ParamPolicy): ParsedChat {
       case "metadata":
         init.metadata = metadata(v);
         break;
-      case "fallback_models":
-        init.fallbackModels = strings(v, "fallback_models");
-        break;
-      case "hedge_after_ms":
-        init.hedgeAfterMs = int(v, key);
-        break;
       case "context_overflow":
         // Gateway extension: a prompt over the window is refused ("reject") or trimmed to fit ("trim").
         init.contextOverflow =
           oneOf(v, key, ["reject", "trim"]) === "trim" ? ContextOverflow.TRIM : ContextOverflow.REJECT;
         break;
-      case "cache":
-        init.cache = cacheControl(v);
-        break;
       default:
+        if (commonParam(init, key, v)) break;
         if (!UNSUPPORTED.has(key)) throw invalid(key, "unknown parameter");
         if (UNSUPPORTED.get(key) !== v) refuse(key, policy);
     }

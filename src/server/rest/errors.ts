@@ -5,7 +5,7 @@ import { GatewayError, type Reason } from "../../errors.js";
 /** How one reason is answered over REST. */
 export interface RestErrorRow {
   status: number;
-  /** OpenAI's `error.type`. */
+  /** The error type in the body (OpenAI's or Anthropic's `error.type`). */
   type: string;
   /** Retrying the same request cannot help: `x-should-retry: false` even after a single attempt. */
   final?: boolean;
@@ -95,16 +95,30 @@ export function renderError(e: GatewayError, requestId: string, attempts: number
   const body = JSON.stringify({
     error: { message: e.message, type: row.type, param, code: CODES.get(e.reason) ?? "internal" },
   });
+  return renderWith(e, row, body, { "x-request-id": requestId }, attempts);
+}
+
+/**
+ * An error answer of any REST door: `body` as rendered by the door, under `ids` (its request-id
+ * headers) and the gateway's headers (attempts, provider, upstream status, retry hints).
+ */
+export function renderWith(
+  e: GatewayError,
+  row: RestErrorRow,
+  body: string,
+  ids: Record<string, string>,
+  attempts: number,
+): RenderedError {
   const headers: Record<string, string> = {
     "content-type": "application/json",
     "content-length": String(Buffer.byteLength(body)),
-    "x-request-id": requestId,
+    ...ids,
     "x-llmgw-attempts": String(attempts),
     "x-llmgw-cache": "none",
   };
   const provider = e.details.metadata?.["provider"];
   if (provider) headers["x-llmgw-provider"] = provider;
-  // What ErrorInfo metadata carries on the other protocols, as headers here (OpenAI's body has no slot).
+  // What ErrorInfo metadata carries on the other protocols, as headers here (the bodies have no slot).
   const upstream = e.details.metadata?.["upstream_status"];
   if (upstream) headers["x-llmgw-upstream-status"] = upstream;
   const wait = e.details.retryAfterMs;

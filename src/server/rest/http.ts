@@ -1,8 +1,11 @@
-// The REST door's HTTP plumbing: JSON answers and OpenAI-style error answers (with how many
-// upstream attempts the gateway already made). Cancel signals and streamed writes: ../bridge.ts.
-import type { GatewayError } from "../../errors.js";
-import type { NodeResponse } from "../bridge.js";
-import { renderError } from "./errors.js";
+// The REST door's HTTP plumbing: JSON request bodies, JSON answers and OpenAI-style error answers
+// (with how many upstream attempts the gateway already made). Cancel signals and streamed writes:
+// ../bridge.ts.
+import { GatewayError } from "../../errors.js";
+import { type NodeRequest, type NodeResponse, readBody } from "../bridge.js";
+import { jsonUtf8Error } from "../utf8.js";
+import { asGatewayError, renderError } from "./errors.js";
+import { type Obj, parseBody } from "./parse.js";
 
 /** A whole JSON answer in one write. */
 export function sendJson(
@@ -34,4 +37,37 @@ export function sendRouteError(res: NodeResponse, status: number, message: strin
   const code = status === 404 ? "not_found" : "method_not_allowed";
   const body = JSON.stringify({ error: { message, type: "invalid_request_error", param: null, code } });
   sendJson(res, status, body, { "x-request-id": rid });
+}
+
+/**
+ * The request body as a JSON object, or false once `fail` was handed the error to answer (too large,
+ * invalid UTF-8, not a JSON object); nothing is answered to a client that left mid-body.
+ */
+export async function readJsonBody(
+  req: NodeRequest,
+  max: number,
+  fail: (e: GatewayError) => void,
+): Promise<Obj | false> {
+  const r = await readBody(req, max);
+  if (!r.ok) {
+    if (!r.aborted) {
+      const e = new GatewayError(
+        "RESOURCE_EXHAUSTED",
+        "REQUEST_TOO_LARGE",
+        `request of ${r.size} bytes exceeds server.max_request_bytes (${max} bytes)`,
+        { metadata: { max_request_bytes: String(max) } },
+      );
+      fail(e);
+    }
+    return false;
+  }
+  try {
+    // Invalid UTF-8 is refused naming the field (one native check), never replaced by U+FFFD.
+    const bad = jsonUtf8Error(r.bytes);
+    if (bad) throw bad;
+    return parseBody(r.bytes);
+  } catch (e: unknown) {
+    fail(asGatewayError(e));
+    return false;
+  }
 }

@@ -2,26 +2,24 @@
 // /v1/embeddings, /v1/models[/{id}] — parsed here, served by the same pipeline as every protocol.
 
 import { ListModelsRequestSchema } from "../../../gen/llmgateway/v1/llm_pb.js";
-import { GatewayError } from "../../errors.js";
 import type { CallContext } from "../../gateway/context.js";
 import type { Gateway } from "../../gateway/gateway.js";
 import type { ModelDirectory } from "../../gateway/models.js";
 import { create } from "../../lib/create.js";
 import type { Logger } from "../../lib/logger.js";
 import type { ResponsesDeps } from "../../responses/index.js";
-import { isGone, type NodeRequest, type NodeResponse, readBody } from "../bridge.js";
+import { isGone, type NodeRequest, type NodeResponse } from "../bridge.js";
 import { nodeCallContext } from "../fast-shared.js";
 import { requestIdFrom } from "../request-id.js";
-import { jsonUtf8Error } from "../utf8.js";
 import { createAnthropicHandler } from "./anthropic/index.js";
 import { serveChat, serveChatStream } from "./chat.js";
 import { toChatRequest } from "./chat-request.js";
 import { gatewayHeaders } from "./chat-response.js";
 import { embeddingsJson, toEmbedRequest } from "./embeddings.js";
 import { asGatewayError } from "./errors.js";
-import { attemptsOf, sendError, sendJson, sendRouteError } from "./http.js";
-import { modelJson, modelsListJson } from "./models.js";
-import { type Obj, type ParamPolicy, parseBody } from "./parse.js";
+import { attemptsOf, readJsonBody, sendError, sendJson, sendRouteError } from "./http.js";
+import { listModelsRequest, modelJson, modelsListJson } from "./models.js";
+import type { Obj, ParamPolicy } from "./parse.js";
 import { createResponsesRoute, isResponsesPath } from "./responses/index.js";
 
 /** What the REST door needs from the running app. */
@@ -38,29 +36,8 @@ export interface RestDeps {
 const MODELS_PREFIX = "/v1/models/";
 
 /** The request body as a JSON object, or false once an error answer was sent. */
-async function body(req: NodeRequest, res: NodeResponse, rid: string, max: number): Promise<Obj | false> {
-  const r = await readBody(req, max);
-  if (!r.ok) {
-    if (!r.aborted) {
-      const e = new GatewayError(
-        "RESOURCE_EXHAUSTED",
-        "REQUEST_TOO_LARGE",
-        `request of ${r.size} bytes exceeds server.max_request_bytes (${max} bytes)`,
-        { metadata: { max_request_bytes: String(max) } },
-      );
-      sendError(res, e, rid, 0);
-    }
-    return false;
-  }
-  try {
-    // Invalid UTF-8 is refused naming the field (one native check), never replaced by U+FFFD.
-    const bad = jsonUtf8Error(r.bytes);
-    if (bad) throw bad;
-    return parseBody(r.bytes);
-  } catch (e: unknown) {
-    sendError(res, asGatewayError(e), rid, 0);
-    return false;
-  }
+function body(req: NodeRequest, res: NodeResponse, rid: string, max: number): Promise<Obj | false> {
+  return readJsonBody(req, max, (e) => sendError(res, e, rid, 0));
 }
 
 /** Returns the Node handler for the REST door; unknown paths get an OpenAI-style 404. */
@@ -123,10 +100,12 @@ export function createRestHandler(deps: RestDeps): (req: NodeRequest, res: NodeR
     try {
       // With keys configured, listing needs a key like chat does (and shows only the key's models).
       const cc = context(req, res, rid, id === undefined ? "ListModels" : "GetModel");
+      const dir = deps.models();
+      const query = create(ListModelsRequestSchema, id === undefined ? listModelsRequest(req.url ?? "") : {});
       const json =
         id === undefined
-          ? modelsListJson((await deps.models().list(create(ListModelsRequestSchema, {}), cc)).models)
-          : modelJson((await deps.models().get(id, cc)).model);
+          ? modelsListJson((await dir.list(query, cc)).models, dir)
+          : modelJson((await dir.get(id, cc)).model, dir);
       sendJson(res, 200, json, { "x-request-id": rid, "x-llmgw-attempts": "0", "x-llmgw-cache": "none" });
     } catch (e: unknown) {
       sendError(res, asGatewayError(e), rid, 0);

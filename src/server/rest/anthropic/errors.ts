@@ -1,14 +1,10 @@
 // The Anthropic door's errors: ONE table from each gateway reason to HTTP status and Anthropic's
 // `error.type`, and the `{"type":"error","error":{type,message},"request_id"}` body with its headers.
 import { type GatewayError, type Reason, UpstreamError } from "../../../errors.js";
+import { type RenderedError, type RestErrorRow, renderWith } from "../errors.js";
 
-/** How one reason is answered on the Anthropic door. */
-interface Row {
-  status: number;
-  type: string;
-  /** Retrying the same request cannot help: `x-should-retry: false`. */
-  final?: boolean;
-}
+/** How one reason is answered on the Anthropic door (`type`: Anthropic's `error.type`). */
+type Row = RestErrorRow;
 
 const bad: Row = { status: 400, type: "invalid_request_error" };
 const limited: Row = { status: 429, type: "rate_limit_error" };
@@ -90,37 +86,11 @@ export function errorPayload(e: GatewayError, rid: string): string {
   });
 }
 
-/** An error ready to write. */
-export interface AnthropicRendered {
-  status: number;
-  headers: Record<string, string>;
-  body: string;
-}
-
 /**
  * Renders a gateway error the Anthropic way. `attempts` is how many upstream attempts the gateway
  * made; after more than one, `x-should-retry: false` keeps SDKs from multiplying them.
  */
-export function renderAnthropicError(e: GatewayError, rid: string, attempts: number): AnthropicRendered {
-  const row = rowOf(e);
-  const body = errorPayload(e, rid);
-  const headers: Record<string, string> = {
-    "content-type": "application/json",
-    "content-length": String(Buffer.byteLength(body)),
-    "request-id": rid,
-    "x-request-id": rid,
-    "x-llmgw-attempts": String(attempts),
-    "x-llmgw-cache": "none",
-  };
-  const provider = e.details.metadata?.["provider"];
-  if (provider) headers["x-llmgw-provider"] = provider;
-  const upstreamStatus = e.details.metadata?.["upstream_status"];
-  if (upstreamStatus) headers["x-llmgw-upstream-status"] = upstreamStatus;
-  const wait = e.details.retryAfterMs;
-  if (wait !== undefined && wait >= 0) {
-    headers["retry-after"] = String(Math.ceil(wait / 1000));
-    headers["retry-after-ms"] = String(Math.ceil(wait));
-  }
-  if (attempts > 1 || row.final) headers["x-should-retry"] = "false";
-  return { status: row.status, headers, body };
+export function renderAnthropicError(e: GatewayError, rid: string, attempts: number): RenderedError {
+  const ids = { "request-id": rid, "x-request-id": rid };
+  return renderWith(e, rowOf(e), errorPayload(e, rid), ids, attempts);
 }

@@ -9,13 +9,12 @@ import type { Gateway } from "../../../gateway/gateway.js";
 import type { ModelDirectory } from "../../../gateway/models.js";
 import type { Logger } from "../../../lib/logger.js";
 import { promptChars } from "../../../providers/usage.js";
-import { isGone, type NodeRequest, type NodeResponse, readBody, write } from "../../bridge.js";
+import { isGone, type NodeRequest, type NodeResponse, write } from "../../bridge.js";
 import { nodeCallContext } from "../../fast-shared.js";
-import { jsonUtf8Error } from "../../utf8.js";
 import { cacheHeader, gatewayHeaders } from "../chat-response.js";
 import { asGatewayError } from "../errors.js";
-import { attemptsOf, sendJson } from "../http.js";
-import { type Obj, type ParamPolicy, parseBody } from "../parse.js";
+import { attemptsOf, readJsonBody, sendJson } from "../http.js";
+import type { Obj, ParamPolicy } from "../parse.js";
 import { errorPayload, renderAnthropicError } from "./errors.js";
 import { type ParsedMessages, toChatRequest, toCountRequest } from "./request.js";
 import { messageId, messageJson } from "./response.js";
@@ -40,23 +39,8 @@ function sendError(res: NodeResponse, e: unknown, rid: string, attempts?: number
 }
 
 /** The request body as a JSON object, or false once an error answer was sent. */
-async function body(req: NodeRequest, res: NodeResponse, rid: string, max: number): Promise<Obj | false> {
-  const r = await readBody(req, max);
-  if (!r.ok) {
-    if (!r.aborted) {
-      const msg = `request of ${r.size} bytes exceeds server.max_request_bytes (${max} bytes)`;
-      sendError(res, new GatewayError("RESOURCE_EXHAUSTED", "REQUEST_TOO_LARGE", msg), rid, 0);
-    }
-    return false;
-  }
-  try {
-    const bad = jsonUtf8Error(r.bytes);
-    if (bad) throw bad;
-    return parseBody(r.bytes);
-  } catch (e: unknown) {
-    sendError(res, e, rid, 0);
-    return false;
-  }
+function body(req: NodeRequest, res: NodeResponse, rid: string, max: number): Promise<Obj | false> {
+  return readJsonBody(req, max, (e) => sendError(res, e, rid, 0));
 }
 
 /** Returns the handler for every path under /v1/messages; `policy` is the REST door's unsupported-parameter policy. */

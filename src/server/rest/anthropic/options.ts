@@ -2,8 +2,6 @@
 // tools), tool_choice, thinking and output_config (effort, structured output), as the contract's.
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import {
-  type ChatRequest,
-  type ChatRequestSchema,
   ReasoningOptions_Effort,
   ResponseFormat_Type,
   type Tool,
@@ -11,11 +9,10 @@ import {
   type ToolSchema,
 } from "../../../../gen/llmgateway/v1/llm_pb.js";
 import { invalid } from "../../../errors.js";
+import type { ChatInit } from "../common-params.js";
 import { arr, bool, int, obj, oneOf, type ParamPolicy, refuse, str } from "../parse.js";
 import { cacheHint } from "./content.js";
 
-/** The init shape of a ChatRequest, filled by the translators. */
-export type ChatInit = Exclude<MessageInitShape<typeof ChatRequestSchema>, ChatRequest>;
 type ToolInit = Exclude<MessageInitShape<typeof ToolSchema>, Tool>;
 
 const CUSTOM_TOOL_KEYS = new Set(["type", "name", "description", "input_schema", "cache_control"]);

@@ -13,21 +13,10 @@ import {
 } from "../../../../gen/llmgateway/v1/llm_pb.js";
 import { invalid } from "../../../errors.js";
 import { create } from "../../../lib/create.js";
-import {
-  arr,
-  bool,
-  cacheControl,
-  int,
-  num,
-  type Obj,
-  obj,
-  type ParamPolicy,
-  refuse,
-  str,
-  strings,
-} from "../parse.js";
+import { type ChatInit, commonParam } from "../common-params.js";
+import { arr, bool, int, type Obj, obj, type ParamPolicy, refuse, str, strings } from "../parse.js";
 import { block, type CallInit, cacheHint, callOf, type PartInit, toolUse } from "./content.js";
-import { type ChatInit, outputConfig, thinking, toolChoice, tools } from "./options.js";
+import { outputConfig, thinking, toolChoice, tools } from "./options.js";
 
 type MessageInit = Exclude<MessageInitShape<typeof MessageSchema>, Message>;
 
@@ -164,12 +153,6 @@ export function toChatRequest(body: Obj, policy: ParamPolicy, forCount = false):
       case "stream":
         stream = bool(v, key);
         break;
-      case "temperature":
-        init.temperature = num(v, key);
-        break;
-      case "top_p":
-        init.topP = num(v, key);
-        break;
       case "top_k":
         init.topK = int(v, key);
         break;
@@ -194,16 +177,8 @@ export function toChatRequest(body: Obj, policy: ParamPolicy, forCount = false):
       case "output_config":
         outputConfig(v, init, policy);
         break;
-      case "fallback_models": // gateway extensions, as on the OpenAI door
-        init.fallbackModels = strings(v, key);
-        break;
-      case "hedge_after_ms":
-        init.hedgeAfterMs = int(v, key);
-        break;
-      case "cache":
-        init.cache = cacheControl(v);
-        break;
-      default:
+      default: // temperature, top_p and the gateway extensions, as on the OpenAI doors
+        if (commonParam(init, key, v)) break;
         if (!UNSUPPORTED.has(key)) throw invalid(key, "unknown parameter");
         if (UNSUPPORTED.get(key) !== v) refuse(key, policy);
     }

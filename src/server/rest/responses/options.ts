@@ -1,32 +1,13 @@
 // The Responses API's tool, tool_choice, text.format and reasoning options -> the contract's.
 // Built-in tools (web_search, file_search, mcp, ...) travel as Tool.builtin_type + builtin_json:
 // only a provider that runs them accepts them (the providers' check), every other refuses the call.
-import type { MessageInitShape } from "@bufbuild/protobuf";
-import {
-  type ChatRequest,
-  type ChatRequestSchema,
-  ReasoningOptions_Effort,
-  ResponseFormat_Type,
-  ToolChoice_Mode,
-} from "../../../../gen/llmgateway/v1/llm_pb.js";
+import { ResponseFormat_Type, type ToolChoice_Mode } from "../../../../gen/llmgateway/v1/llm_pb.js";
 import { invalid } from "../../../errors.js";
+import { type ChatInit, OPENAI_EFFORTS, TOOL_MODES } from "../common-params.js";
 import { arr, bool, type Obj, obj, oneOf, onlyKeys, type ParamPolicy, refuse, str } from "../parse.js";
 
-type ChatInit = Exclude<MessageInitShape<typeof ChatRequestSchema>, ChatRequest>;
-
 const FUNCTION_KEYS = new Set(["type", "name", "description", "parameters", "strict"]);
-const EFFORTS: Readonly<Record<string, ReasoningOptions_Effort>> = {
-  minimal: ReasoningOptions_Effort.MINIMAL,
-  low: ReasoningOptions_Effort.LOW,
-  medium: ReasoningOptions_Effort.MEDIUM,
-  high: ReasoningOptions_Effort.HIGH,
-};
 const SUMMARIES = ["auto", "concise", "detailed"] as const;
-const MODES: Readonly<Record<string, ToolChoice_Mode>> = {
-  auto: ToolChoice_Mode.AUTO,
-  none: ToolChoice_Mode.NONE,
-  required: ToolChoice_Mode.REQUIRED,
-};
 const FORMATS = ["text", "json_object", "json_schema"] as const;
 const SCHEMA_KEYS = new Set(["type", "name", "schema", "strict", "description"]);
 
@@ -52,7 +33,7 @@ export function tools(v: unknown): NonNullable<ChatInit["tools"]> {
 /** `tool_choice`: a mode, or one function by name. */
 export function toolChoice(v: unknown, policy: ParamPolicy): ChatInit["toolChoice"] {
   if (typeof v === "string") {
-    const mode = MODES[oneOf(v, "tool_choice", Object.keys(MODES))] as ToolChoice_Mode;
+    const mode = TOOL_MODES[oneOf(v, "tool_choice", Object.keys(TOOL_MODES))] as ToolChoice_Mode;
     return { choice: { case: "mode", value: mode } };
   }
   const c = obj(v, "tool_choice");
@@ -96,7 +77,7 @@ export function reasoning(v: unknown, policy: ParamPolicy): ChatInit["reasoning"
     const val = r[k];
     if (val == null) continue;
     if (k === "effort") {
-      const e = EFFORTS[str(val, "reasoning.effort")];
+      const e = OPENAI_EFFORTS[str(val, "reasoning.effort")];
       if (e === undefined)
         refuse("reasoning.effort", policy, `"${String(val)}" is not supported (minimal, low, medium, high)`);
       else out.effort = e;

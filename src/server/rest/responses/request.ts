@@ -2,7 +2,6 @@
 // `previous_response_id` and `item_reference`s are expanded from the store), the input items as
 // given, and the fields echoed back in the Response object. Every key is mapped, accepted at its
 // default, or handed to the unsupported-parameter policy: nothing is dropped silently.
-import type { MessageInitShape } from "@bufbuild/protobuf";
 import {
   type ChatRequest,
   ChatRequestSchema,
@@ -11,24 +10,10 @@ import {
 } from "../../../../gen/llmgateway/v1/llm_pb.js";
 import { invalid } from "../../../errors.js";
 import { create } from "../../../lib/create.js";
-import {
-  arr,
-  bool,
-  cacheControl,
-  int,
-  num,
-  type Obj,
-  obj,
-  oneOf,
-  type ParamPolicy,
-  refuse,
-  str,
-  strings,
-} from "../parse.js";
+import { type ChatInit, commonParam, metadata } from "../common-params.js";
+import { arr, bool, int, type Obj, obj, oneOf, type ParamPolicy, refuse, str, strings } from "../parse.js";
 import { itemsToMessages } from "./items.js";
 import { reasoning, textFormat, toolChoice, tools } from "./options.js";
-
-type ChatInit = Exclude<MessageInitShape<typeof ChatRequestSchema>, ChatRequest>;
 
 /** A parsed Responses create call. */
 export interface ParsedResponses {
@@ -61,12 +46,6 @@ const UNSUPPORTED = new Set(["conversation", "prompt", "max_tool_calls", "contex
  */
 const HINTS = new Set(["prompt_cache_key", "prompt_cache_retention", "prompt_cache_options"]);
 const INCLUDABLE = new Set(["reasoning.encrypted_content"]);
-
-function metadata(v: unknown): Record<string, string> {
-  const m = obj(v, "metadata");
-  for (const k in m) str(m[k], `metadata.${k}`);
-  return m as Record<string, string>;
-}
 
 /** Parses a `POST /v1/responses` body; throws INVALID_REQUEST / UNSUPPORTED_PARAMETER naming the key. */
 export function parseResponses(body: Obj, policy: ParamPolicy): ParsedResponses {
@@ -119,14 +98,6 @@ export function parseResponses(body: Obj, policy: ParamPolicy): ParsedResponses 
           if (!INCLUDABLE.has(inc)) refuse(`include[${i}]`, policy, `"${inc}" is not supported`);
         }
         break;
-      case "temperature":
-        init.temperature = num(v, key);
-        p.echo[key] = v;
-        break;
-      case "top_p":
-        init.topP = num(v, key);
-        p.echo[key] = v;
-        break;
       case "max_output_tokens":
         init.maxTokens = int(v, key);
         p.echo[key] = v;
@@ -173,16 +144,11 @@ export function parseResponses(body: Obj, policy: ParamPolicy): ParsedResponses 
         init.reasoning = reasoning(v, policy);
         p.echo[key] = v;
         break;
-      case "fallback_models":
-        init.fallbackModels = strings(v, key);
-        break;
-      case "hedge_after_ms":
-        init.hedgeAfterMs = int(v, key);
-        break;
-      case "cache":
-        init.cache = cacheControl(v);
-        break;
       default:
+        if (commonParam(init, key, v)) {
+          if (key === "temperature" || key === "top_p") p.echo[key] = v;
+          break;
+        }
         if (HINTS.has(key)) break;
         if (DEFAULTS.has(key)) {
           if (DEFAULTS.get(key) !== v) refuse(key, policy);
