@@ -29,8 +29,6 @@ export class Call {
   deployment: Deployment | undefined;
   /** Its live state, while the call still owes it an outcome (a stream reports when it ends). */
   state: DeploymentState | undefined;
-  /** The answering attempt was its breaker's half-open probe. */
-  probe = false;
   /** Deployments skipped because their breaker was open; the soonest half-open, ms. */
   skipped = 0;
   soonestHalfOpenMs = Number.POSITIVE_INFINITY;
